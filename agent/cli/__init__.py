@@ -1,0 +1,1 @@
+"""The ``geomag`` command line: one entry point for every job (see ``geomag --help``)."""

@@ -1,0 +1,115 @@
+"""Typed settings for every layer, read from ``GEOMAG_*`` environment variables and ``.env``.
+
+``geomag config`` prints the effective values. Weights are inputs like a database URL: a path
+left unset means "use what the active profile ships or builds".
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["REPO_ROOT", "Settings", "get_settings"]
+
+#: The checkout this package runs from (meaningful for an editable install, which is how the
+#: README sets the project up); used only for defaults that point beside the checkout.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+ModelProfile = Literal["tiny", "nano", "full"]
+
+
+class Settings(BaseSettings):
+    """Effective configuration. Every field is ``GEOMAG_<FIELD>`` in the environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GEOMAG_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(
+        default=Path.home() / ".local" / "share" / "geomag",
+        description="Where the database, uploads and generated model fixtures live.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; unset means a SpatiaLite file <data_dir>/geomag.sqlite.",
+    )
+    shared_data_dir: Path = Field(
+        default=REPO_ROOT.parent / "shared" / "data",
+        description="Real imagery for training/evaluation (never copied into the repo).",
+    )
+    model_profile: ModelProfile = Field(
+        default="nano", description="tiny (random test fixtures) | nano (own model) | full."
+    )
+    device: str = Field(default="auto", description="torch device: auto | cpu | cuda | cuda:N.")
+    rgb_bands: Annotated[tuple[int, int, int], NoDecode] = Field(
+        default=(1, 2, 3), description="1-based band numbers used as R,G,B (e.g. '1,2,3')."
+    )
+    image_view_size: int = Field(
+        default=100, ge=8, description="Side of the square image-granularity view (paper: 100)."
+    )
+    pool_factor: int = Field(default=4, ge=2, description="TMRA's D: k×k average pooling, s=k.")
+    classifier_encoder: str | None = Field(
+        default=None, description="Sentence encoder path; unset = the packaged all-MiniLM-L6-v2."
+    )
+    classifier_head: Path | None = Field(
+        default=None, description="Granularity head (safetensors); unset = the shipped head."
+    )
+    vlm_path: Path | None = Field(default=None, description="Local HF VLM directory (full).")
+    sam2_config: str = Field(
+        default="configs/sam2.1/sam2.1_hiera_t.yaml", description="sam2 package config name."
+    )
+    sam2_checkpoint: Path | None = Field(default=None, description="SAM2 checkpoint (full).")
+    nano_weights: Path | None = Field(
+        default=None, description="GeoMag-nano weights; unset = the shipped weights."
+    )
+    vllm_url: str = Field(
+        default="http://127.0.0.1:8000/v1", description="OpenAI-compatible vLLM base URL."
+    )
+    vllm_model: str | None = Field(default=None, description="Served model name (full).")
+    vllm_timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout.")
+
+    @field_validator("rgb_bands", mode="before")
+    @classmethod
+    def _parse_bands(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p for p in value.replace(" ", "").split(",") if p]
+            return tuple(int(p) for p in parts)
+        return value
+
+    @field_validator("rgb_bands")
+    @classmethod
+    def _check_bands(cls, value: tuple[int, int, int]) -> tuple[int, int, int]:
+        if any(b < 1 for b in value):
+            raise ValueError("band numbers are 1-based, e.g. GEOMAG_RGB_BANDS=1,2,3")
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL in use: the configured one or the SpatiaLite default."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'geomag.sqlite'}"
+
+    def describe(self) -> dict[str, str]:
+        """Every setting as text, the derived database URL included, for ``geomag config``."""
+        out = {name: _show(getattr(self, name)) for name in type(self).model_fields}
+        out["database_url"] = self.effective_database_url
+        return out
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "(unset)"
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once; tests build their own ``Settings``)."""
+    return Settings()

@@ -1,0 +1,368 @@
+"""Scenes: GeoTIFF or plain JPEG/PNG rasters, read lazily by window, with exact georeferencing.
+
+Frames used here:
+
+* **scene pixels** — continuous ``(x, y)``: x = column, y = row, origin at the top-left corner of
+  the top-left pixel (pixel centres sit at ``+0.5``). Boxes are :class:`PixelBox` (XYXY).
+* **scene CRS** — the raster's own CRS; ``Scene.transform`` maps scene pixels to it.
+* **WGS84** — ``(lon, lat)`` in degrees (EPSG:4326, always x=lon, y=lat).
+
+A scene is never read whole unless asked: reads are windowed or decimated, and the dataset is
+opened per read, so a :class:`Scene` holds no file handle and is cheap to keep around.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio
+from affine import Affine
+from numpy.typing import ArrayLike, NDArray
+from pyproj import CRS, Transformer
+from rasterio.enums import Resampling
+from rasterio.errors import RasterioError
+from rasterio.io import DatasetReader
+from rasterio.windows import Window
+from shapely.geometry import Polygon
+
+from geomag_core.boxes import PixelBox
+from geomag_core.errors import NotGeoreferencedError, SceneReadError
+
+__all__ = ["Scene"]
+
+WGS84 = CRS.from_epsg(4326)
+_STRETCH_PERCENTILES = (2.0, 98.0)
+_DATE_IN_NAME = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)")
+RGBImage = NDArray[np.uint8]
+
+
+@dataclass(frozen=True, slots=True)
+class _BandStretch:
+    """Per-band linear map ``(value - low) / (high - low) * 255`` used for non-uint8 rasters."""
+
+    low: NDArray[np.float64]
+    high: NDArray[np.float64]
+
+
+class Scene:
+    """One raster scene. Open with ``Scene(path)``; errors name the file and say what is wrong.
+
+    Args:
+        path: GeoTIFF (any band count; uint8, uint16, int, float; nodata; tiled/COG/overviews),
+            or a plain JPEG/PNG, which becomes a pixel-space scene with no CRS.
+        rgb_bands: 1-based band numbers shown as R, G, B when the raster has 3 or more bands
+            (e.g. ``(1, 2, 3)`` for RGBN NAIP, ``(4, 3, 2)`` for a Sentinel-2 stack). Rasters with
+            fewer than 3 bands are shown as grey from band 1.
+
+    """
+
+    def __init__(self, path: str | Path, *, rgb_bands: tuple[int, int, int] = (1, 2, 3)) -> None:
+        self.path = Path(path)
+        if not self.path.exists():
+            raise SceneReadError(self.path, "no such file")
+        if self.path.is_dir():
+            raise SceneReadError(self.path, "it is a directory, not a raster file")
+        if self.path.stat().st_size == 0:
+            raise SceneReadError(self.path, "the file is empty (0 bytes)")
+        try:
+            with rasterio.open(self.path) as src:
+                self._load_metadata(src)
+                self._probe(src)
+        except RasterioError as exc:
+            raise SceneReadError(self.path, _gdal_reason(exc)) from exc
+        if self.count >= 3:
+            bad = [b for b in rgb_bands if b > self.count]
+            if bad:
+                raise SceneReadError(
+                    self.path,
+                    f"rgb_bands {rgb_bands} name band(s) {bad} but the raster has {self.count}; "
+                    "set GEOMAG_RGB_BANDS to three band numbers between 1 and "
+                    f"{self.count}",
+                )
+            self.rgb_bands: tuple[int, ...] = tuple(rgb_bands)
+        else:
+            self.rgb_bands = (1, 1, 1)
+
+    # ------------------------------------------------------------------ metadata
+    def _load_metadata(self, src: DatasetReader) -> None:
+        if src.count < 1:
+            raise SceneReadError(self.path, "the raster has no bands")
+        self.width: int = src.width
+        self.height: int = src.height
+        self.count: int = src.count
+        self.dtype: str = src.dtypes[0]
+        self.driver: str = src.driver
+        self.nodata: float | None = src.nodata
+        self.overview_factors: list[int] = src.overviews(1)
+        self.crs: CRS | None = CRS.from_wkt(src.crs.to_wkt()) if src.crs else None
+        self.transform: Affine = src.transform if self.crs else Affine.identity()
+        self.tags: dict[str, str] = dict(src.tags())
+
+    def _probe(self, src: DatasetReader) -> None:
+        """Read the first and the last pixel so a truncated file fails now, not mid-analysis."""
+        for col, row in ((0, 0), (src.width - 1, src.height - 1)):
+            src.read(1, window=Window(col, row, 1, 1))
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """``(width, height)`` in pixels."""
+        return (self.width, self.height)
+
+    @property
+    def is_georeferenced(self) -> bool:
+        """Whether the scene has a CRS (else it is a pixel-space scene)."""
+        return self.crs is not None
+
+    @cached_property
+    def content_hash(self) -> str:
+        """SHA-256 of the file's bytes (hex), read in chunks."""
+        digest = hashlib.sha256()
+        with self.path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(4 << 20), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    @cached_property
+    def acquired(self) -> dt.date | None:
+        """Acquisition date from the raster's tags, else a ``YYYYMMDD`` token in the file name."""
+        for key in ("ACQUISITIONDATETIME", "ACQUISITION_DATE", "TIFFTAG_DATETIME"):
+            if key in self.tags:
+                found = _DATE_IN_NAME.search(re.sub(r"[-:]", "", self.tags[key]))
+                if found and (date := _valid_date(*found.groups())):
+                    return date
+        for match in _DATE_IN_NAME.finditer(self.path.stem):
+            if date := _valid_date(*match.groups()):
+                return date
+        return None
+
+    @cached_property
+    def footprint_wgs84(self) -> Polygon:
+        """The scene outline in WGS84 (lon, lat), edges densified to follow the projection."""
+        self._require_crs("a WGS84 footprint")
+        steps = np.linspace(0.0, 1.0, 21)
+        w, h = float(self.width), float(self.height)
+        ring = np.concatenate(
+            [
+                np.stack([steps * w, np.zeros_like(steps)], axis=1),
+                np.stack([np.full_like(steps, w), steps * h], axis=1),
+                np.stack([(1 - steps) * w, np.full_like(steps, h)], axis=1),
+                np.stack([np.zeros_like(steps), (1 - steps) * h], axis=1),
+            ]
+        )
+        return Polygon(self.pixel_to_wgs84(ring))
+
+    def info(self) -> dict[str, Any]:
+        """A JSON-ready summary (for ``geomag scene`` and provenance records)."""
+        out: dict[str, Any] = {
+            "path": str(self.path),
+            "driver": self.driver,
+            "width": self.width,
+            "height": self.height,
+            "bands": self.count,
+            "dtype": self.dtype,
+            "rgb_bands": list(self.rgb_bands),
+            "nodata": self.nodata,
+            "overviews": self.overview_factors,
+            "crs": self.crs.to_string() if self.crs else None,
+            "transform": list(self.transform)[:6],
+            "acquired": self.acquired.isoformat() if self.acquired else None,
+            "sha256": self.content_hash,
+        }
+        if self.crs:
+            out["footprint_wgs84"] = self.footprint_wgs84.wkt
+        return out
+
+    # ------------------------------------------------------------------ coordinates
+    def pixel_to_crs(self, xy: ArrayLike) -> NDArray[np.float64]:
+        """Nx2 scene pixels ``(x, y)`` → Nx2 coordinates in the scene CRS."""
+        self._require_crs("pixel → CRS conversion")
+        return _apply_affine(self.transform, xy)
+
+    def crs_to_pixel(self, xy: ArrayLike) -> NDArray[np.float64]:
+        """Nx2 coordinates in the scene CRS → Nx2 scene pixels ``(x, y)`` (continuous)."""
+        self._require_crs("CRS → pixel conversion")
+        return _apply_affine(~self.transform, xy)
+
+    def crs_to_wgs84(self, xy: ArrayLike) -> NDArray[np.float64]:
+        """Nx2 coordinates in the scene CRS → Nx2 ``(lon, lat)``."""
+        self._require_crs("CRS → WGS84 conversion")
+        return _apply_transformer(self._to_wgs84, xy)
+
+    def wgs84_to_crs(self, lonlat: ArrayLike) -> NDArray[np.float64]:
+        """Nx2 ``(lon, lat)`` → Nx2 coordinates in the scene CRS."""
+        self._require_crs("WGS84 → CRS conversion")
+        return _apply_transformer(self._from_wgs84, lonlat)
+
+    def pixel_to_wgs84(self, xy: ArrayLike) -> NDArray[np.float64]:
+        """Nx2 scene pixels ``(x, y)`` → Nx2 ``(lon, lat)``."""
+        return self.crs_to_wgs84(self.pixel_to_crs(xy))
+
+    def wgs84_to_pixel(self, lonlat: ArrayLike) -> NDArray[np.float64]:
+        """Nx2 ``(lon, lat)`` → Nx2 scene pixels ``(x, y)`` (continuous)."""
+        return self.crs_to_pixel(self.wgs84_to_crs(lonlat))
+
+    @cached_property
+    def _to_wgs84(self) -> Transformer:
+        return Transformer.from_crs(self.crs, WGS84, always_xy=True)
+
+    @cached_property
+    def _from_wgs84(self) -> Transformer:
+        return Transformer.from_crs(WGS84, self.crs, always_xy=True)
+
+    def _require_crs(self, operation: str) -> None:
+        if self.crs is None:
+            raise NotGeoreferencedError(self.path, operation)
+
+    # ------------------------------------------------------------------ pixels
+    def read(
+        self,
+        box: PixelBox | None = None,
+        out_shape: tuple[int, int] | None = None,
+        *,
+        use_overviews: bool = True,
+    ) -> RGBImage:
+        """Read ``box`` (default: the whole scene) as an HxWx3 uint8 RGB image.
+
+        Args:
+            box: region in scene pixels (XYXY); must lie inside the scene.
+            out_shape: ``(height, width)`` of the result; default the box's native size.
+                Smaller shapes are area-averaged (GDAL ``average`` resampling).
+            use_overviews: let GDAL answer decimated reads from overviews (fast, the overview's
+                own resampling). ``False`` forces averaging of the native pixels, which is what
+                TMRA's pooling ``D`` means.
+
+        Nodata (and NaN) pixels come back black. Non-uint8 data is stretched per band between
+        the scene's 2nd and 98th percentiles, the same for every read of this scene.
+
+        """
+        data, valid = self._read_bands(self.rgb_bands, box, out_shape, use_overviews)
+        rgb = self._to_uint8(data)
+        rgb[:, ~valid] = 0
+        return np.ascontiguousarray(np.moveaxis(rgb, 0, -1))
+
+    def read_overview(self, max_side: int = 1024) -> tuple[RGBImage, Affine]:
+        """The whole scene decimated so its longer side is at most ``max_side``.
+
+        Returns the HxWx3 image and the affine map from its pixels to scene pixels.
+        """
+        scale = max(self.width, self.height) / max_side
+        if scale <= 1:
+            return self.read(), Affine.identity()
+        shape = (max(1, round(self.height / scale)), max(1, round(self.width / scale)))
+        image = self.read(out_shape=shape)
+        return image, Affine.scale(self.width / shape[1], self.height / shape[0])
+
+    def read_raw(
+        self, box: PixelBox | None = None, bands: tuple[int, ...] | None = None
+    ) -> np.ma.MaskedArray[Any, Any]:
+        """Native values of ``bands`` (default all) in ``box`` as a CxHxW masked array."""
+        bands = bands or tuple(range(1, self.count + 1))
+        data, valid = self._read_bands(bands, box, None, True)
+        return np.ma.MaskedArray(data, mask=np.broadcast_to(~valid, data.shape))
+
+    def _read_bands(
+        self,
+        bands: tuple[int, ...],
+        box: PixelBox | None,
+        out_shape: tuple[int, int] | None,
+        use_overviews: bool,
+    ) -> tuple[NDArray[Any], NDArray[np.bool_]]:
+        box = (box or PixelBox(0, 0, self.width, self.height)).check_inside(self.width, self.height)
+        window = Window(box.x0, box.y0, box.width, box.height)
+        shape = out_shape or (box.height, box.width)
+        unique = tuple(dict.fromkeys(bands))
+        with self._open(use_overviews) as src:
+            data = src.read(
+                list(unique),
+                window=window,
+                out_shape=(len(unique), *shape),
+                resampling=Resampling.average,
+            )
+            mask = src.read_masks(1, window=window, out_shape=shape, resampling=Resampling.nearest)
+        data = data[[unique.index(b) for b in bands]]
+        valid = mask > 0
+        if np.issubdtype(data.dtype, np.floating):
+            valid &= np.isfinite(data).all(axis=0)
+        return data, valid
+
+    @contextmanager
+    def _open(self, use_overviews: bool) -> Iterator[DatasetReader]:
+        options = {} if use_overviews else {"OVERVIEW_LEVEL": "NONE"}
+        try:
+            with rasterio.open(self.path, **options) as src:
+                yield src
+        except RasterioError as exc:
+            raise SceneReadError(self.path, _gdal_reason(exc)) from exc
+
+    def _to_uint8(self, data: NDArray[Any]) -> NDArray[np.uint8]:
+        if data.dtype == np.uint8:
+            return data.copy()
+        stretch = self._stretch
+        idx = [b - 1 for b in self.rgb_bands]
+        low = stretch.low[idx][:, None, None]
+        span = np.maximum(stretch.high[idx] - stretch.low[idx], 1e-12)[:, None, None]
+        scaled = (np.nan_to_num(data.astype(np.float64)) - low) / span * 255.0
+        return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+
+    @cached_property
+    def _stretch(self) -> _BandStretch:
+        """Per-band percentiles of valid pixels, from a ≤1024-px decimated read."""
+        scale = max(1.0, max(self.width, self.height) / 1024)
+        shape = (max(1, int(self.height / scale)), max(1, int(self.width / scale)))
+        bands = tuple(range(1, self.count + 1))
+        data, valid = self._read_bands(bands, None, shape, True)
+        lows, highs = [], []
+        for band in data:
+            values = band[valid].astype(np.float64)
+            values = values[np.isfinite(values)]
+            if values.size == 0:
+                lows.append(0.0)
+                highs.append(1.0)
+                continue
+            low, high = np.percentile(values, _STRETCH_PERCENTILES)
+            lows.append(float(low))
+            highs.append(float(high) if high > low else float(low) + 1.0)
+        return _BandStretch(np.array(lows), np.array(highs))
+
+    def __repr__(self) -> str:
+        crs = self.crs.to_string() if self.crs else "no CRS"
+        shape = f"{self.width}x{self.height}x{self.count} {self.dtype}"
+        return f"Scene({str(self.path)!r}, {shape}, {crs})"
+
+
+def _apply_affine(transform: Affine, xy: ArrayLike) -> NDArray[np.float64]:
+    pts = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    a, b, c, d, e, f = list(transform)[:6]
+    x, y = pts[:, 0], pts[:, 1]
+    return np.stack([a * x + b * y + c, d * x + e * y + f], axis=1)
+
+
+def _apply_transformer(transformer: Transformer, xy: ArrayLike) -> NDArray[np.float64]:
+    pts = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    x, y = transformer.transform(pts[:, 0], pts[:, 1])
+    return np.stack([np.asarray(x), np.asarray(y)], axis=1)
+
+
+def _valid_date(year: str, month: str, day: str) -> dt.date | None:
+    try:
+        return dt.date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+
+
+def _gdal_reason(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    if "not recognized as" in text or "not a supported file format" in text:
+        return "not a raster format GDAL can read (expected GeoTIFF, JPEG or PNG)"
+    if "Read failed" in text or "TIFFRead" in text or "IReadBlock" in text:
+        return f"the file is truncated or corrupt ({text})"
+    return text

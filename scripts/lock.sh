@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Rewrite constraints.txt from a fresh resolution of pyproject.toml (all extras).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+python3 -m venv "$tmp/venv"
+"$tmp/venv/bin/pip" install --quiet -e ".[dev]"
+{
+  echo "# Exact versions for pip (-c). Regenerate with scripts/lock.sh after changing pyproject.toml."
+  echo "# torch/torchvision: 2.14.1/0.29.1 is the pair that imports together here (ENVIRONMENT.md)."
+  "$tmp/venv/bin/pip" freeze --exclude-editable | sort -f
+} >constraints.txt

@@ -1,0 +1,232 @@
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from rasterio.warp import transform as warp_transform
+from shapely.geometry import Point
+
+from geomag_core.boxes import PixelBox
+from geomag_core.errors import InvalidBoxError, NotGeoreferencedError, SceneReadError
+from geomag_core.scene import Scene
+from tests.data.rasters import pattern, write_geotiff, write_plain_image, write_sparse_huge
+
+BOX = PixelBox(37, 21, 161, 133)
+
+
+@pytest.mark.parametrize(
+    ("count", "dtype"),
+    [
+        (3, "uint8"),
+        (4, "uint8"),
+        (4, "uint16"),
+        (3, "int16"),
+        (3, "float32"),
+        (1, "uint8"),
+        (1, "float64"),
+        (2, "uint16"),
+    ],
+)
+def test_every_band_and_dtype_reads_as_rgb(tmp_path: Path, count: int, dtype: str) -> None:
+    data = pattern(count, 200, 240, dtype)
+    scene = Scene(write_geotiff(tmp_path / "s.tif", data))
+    assert (scene.width, scene.height, scene.count, scene.dtype) == (240, 200, count, dtype)
+    full = scene.read()
+    assert full.shape == (200, 240, 3) and full.dtype == np.uint8
+    assert full.std() > 10, "the stretch must keep the pattern visible"
+    # A windowed read equals the same region of the full read, whatever the dtype.
+    window = scene.read(BOX)
+    np.testing.assert_array_equal(window, full[BOX.y0 : BOX.y1, BOX.x0 : BOX.x1])
+    if count < 3:
+        assert (full[..., 0] == full[..., 1]).all() and (full[..., 1] == full[..., 2]).all()
+
+
+def test_rgb_band_order_is_configurable(tmp_path: Path) -> None:
+    data = pattern(4, 64, 64, "uint8")
+    path = write_geotiff(tmp_path / "rgbn.tif", data)
+    default = Scene(path).read()
+    false_colour = Scene(path, rgb_bands=(4, 1, 2)).read()
+    np.testing.assert_array_equal(default, np.moveaxis(data[:3], 0, -1))
+    np.testing.assert_array_equal(false_colour, np.moveaxis(data[[3, 0, 1]], 0, -1))
+    with pytest.raises(SceneReadError, match="GEOMAG_RGB_BANDS"):
+        Scene(path, rgb_bands=(5, 1, 2))
+
+
+def test_nodata_and_nan_come_back_black(tmp_path: Path) -> None:
+    data = pattern(3, 64, 64, "uint16")
+    data[:, :10, :10] = 0
+    scene = Scene(write_geotiff(tmp_path / "nd.tif", data, nodata=0))
+    image = scene.read()
+    assert (image[:10, :10] == 0).all()
+    assert image[20:, 20:].max() > 0
+    raw = scene.read_raw(PixelBox(0, 0, 20, 20))
+    assert raw.mask[:, :10, :10].all() and not raw.mask[:, 15:, 15:].any()
+
+    floats = pattern(3, 64, 64, "float32")
+    floats[:, 30:34, 30:34] = np.nan
+    image = Scene(write_geotiff(tmp_path / "nan.tif", floats)).read()
+    assert (image[30:34, 30:34] == 0).all()
+
+
+def test_overviews_are_used_for_decimated_reads(tmp_path: Path) -> None:
+    data = pattern(3, 1024, 1024, "uint8")
+    scene = Scene(write_geotiff(tmp_path / "cog.tif", data, overviews=(2, 4, 8)))
+    assert scene.overview_factors == [2, 4, 8]
+    image, to_scene = scene.read_overview(max_side=256)
+    assert image.shape == (256, 256, 3)
+    assert to_scene @ (256, 256) == (1024, 1024)
+    np.testing.assert_array_equal(scene.read(BOX), np.moveaxis(data, 0, -1)[21:133, 37:161])
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_plain_images_are_pixel_space_scenes(tmp_path: Path, suffix: str) -> None:
+    data = pattern(3, 120, 160, "uint8")
+    scene = Scene(write_plain_image(tmp_path / f"plain{suffix}", data))
+    assert not scene.is_georeferenced and scene.crs is None
+    assert scene.size == (160, 120)
+    assert scene.read(BOX.centered(40, 40)).shape == (40, 40, 3)
+    if suffix == ".png":  # lossless: exact pixels back
+        np.testing.assert_array_equal(scene.read(), np.moveaxis(data, 0, -1))
+    for call in (
+        lambda: scene.pixel_to_crs([[0, 0]]),
+        lambda: scene.pixel_to_wgs84([[0, 0]]),
+        lambda: scene.wgs84_to_pixel([[0, 0]]),
+        lambda: scene.footprint_wgs84,
+    ):
+        with pytest.raises(NotGeoreferencedError, match="no CRS"):
+            call()
+    assert scene.info()["crs"] is None
+
+
+def test_naip_pixel_crs_wgs84_round_trips(naip_tiles: list[Path]) -> None:
+    rng = np.random.default_rng(0)
+    for path in naip_tiles:
+        scene = Scene(path)
+        assert scene.crs is not None and scene.crs.to_epsg() == 26914
+        assert scene.count == 4
+        pts = rng.uniform([0, 0], [scene.width, scene.height], size=(200, 2))
+        pts = np.vstack([pts, [[0, 0], [scene.width, scene.height]]])
+        crs_xy = scene.pixel_to_crs(pts)
+        np.testing.assert_allclose(scene.crs_to_pixel(crs_xy), pts, atol=1e-6)
+        lonlat = scene.pixel_to_wgs84(pts)
+        back = scene.wgs84_to_pixel(lonlat)
+        assert np.abs(back - pts).max() < 0.5, f"{path.name}: round trip off by > half a pixel"
+        # Independent check against GDAL's own reprojection.
+        lon, lat = warp_transform(scene.crs.to_wkt(), "EPSG:4326", crs_xy[:, 0], crs_xy[:, 1])
+        np.testing.assert_allclose(lonlat, np.stack([lon, lat], axis=1), atol=1e-9)
+        # The tile lies in North Dakota (UTM 14N, central meridian -99).
+        assert (lonlat[:, 0] > -100).all() and (lonlat[:, 0] < -98).all()
+        assert (lonlat[:, 1] > 46).all() and (lonlat[:, 1] < 48).all()
+        centre = scene.pixel_to_wgs84([[scene.width / 2, scene.height / 2]])[0]
+        assert scene.footprint_wgs84.contains(Point(*centre))
+
+
+def test_naip_pixel_origin_matches_the_geotransform(sample_scene: Path) -> None:
+    scene = Scene(sample_scene)
+    with rasterio.open(sample_scene) as src:
+        expected = src.transform @ (0.5, 0.5)
+    np.testing.assert_allclose(scene.pixel_to_crs([[0.5, 0.5]])[0], expected)
+
+
+def test_content_hash_and_acquisition_date(sample_scene: Path) -> None:
+    scene = Scene(sample_scene)
+    assert scene.content_hash == hashlib.sha256(sample_scene.read_bytes()).hexdigest()
+    assert scene.acquired == dt.date(2020, 8, 31)
+
+
+def test_windowed_read_equals_full_read_on_naip(sample_scene: Path) -> None:
+    scene = Scene(sample_scene)
+    full = scene.read()
+    box = PixelBox(100, 200, 612, 700)
+    np.testing.assert_array_equal(scene.read(box), full[200:700, 100:612])
+
+
+def test_box_outside_scene_is_refused(sample_scene: Path) -> None:
+    scene = Scene(sample_scene)
+    with pytest.raises(InvalidBoxError, match="outside the scene"):
+        scene.read(PixelBox(0, 0, scene.width + 1, 10))
+
+
+def _zero_byte(d: Path) -> Path:
+    (d / "empty.tif").write_bytes(b"")
+    return d / "empty.tif"
+
+
+def _text_file(d: Path) -> Path:
+    (d / "notes.tif").write_text("not an image\n")
+    return d / "notes.tif"
+
+
+def _noise_jpg(d: Path) -> Path:
+    (d / "noise.jpg").write_bytes(bytes(range(256)) * 8)
+    return d / "noise.jpg"
+
+
+def _truncated_tif(d: Path) -> Path:
+    full = write_geotiff(d / "full.tif", pattern(3, 1024, 1024, "uint8", seed=3))
+    return _cut(full, d / "cut.tif")
+
+
+def _truncated_jpg(d: Path) -> Path:
+    full = write_plain_image(d / "full.jpg", pattern(3, 512, 512, "uint8", seed=4))
+    return _cut(full, d / "cut.jpg")
+
+
+def _cut(src: Path, dst: Path) -> Path:
+    data = src.read_bytes()
+    dst.write_bytes(data[: len(data) // 3])
+    return dst
+
+
+BAD_FILES: dict[str, tuple[Callable[[Path], Path], str]] = {
+    "zero-byte": (_zero_byte, "empty"),
+    "text": (_text_file, "GDAL"),
+    "noise-jpg": (_noise_jpg, "GDAL"),
+    "missing": (lambda d: d / "missing.tif", "no such file"),
+    "directory": (lambda d: d, "directory"),
+    "truncated-tif": (_truncated_tif, "truncated or corrupt"),
+    "truncated-jpg": (_truncated_jpg, "truncated or corrupt"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_FILES)
+def test_bad_files_give_a_clear_error_naming_the_file(tmp_path: Path, case: str) -> None:
+    make, reason = BAD_FILES[case]
+    path = make(tmp_path)
+    with pytest.raises(SceneReadError) as info:
+        Scene(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert reason in message
+
+
+def test_huge_scene_opens_and_serves_windows_in_bounded_memory(tmp_path: Path) -> None:
+    """A 20k×20k scene (1.2 GB if read whole) opens and serves windows; the check runs in a
+    fresh interpreter so the peak RSS is this work's alone.
+    """
+    path = write_sparse_huge(tmp_path / "huge.tif")
+    code = f"""
+import resource, numpy as np
+from geomag_core.scene import Scene
+from geomag_core.boxes import PixelBox
+s = Scene({str(path)!r})
+assert s.size == (20000, 20000)
+w = s.read(PixelBox(10000, 10000, 11024, 11024))
+assert w.shape == (1024, 1024, 3) and w.any()
+corner = s.read(PixelBox(19488, 19488, 20000, 20000))
+assert corner.any()
+s.footprint_wgs84
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    peak_mb = int(out.stdout.strip().splitlines()[-1])
+    assert peak_mb < 400, f"peak RSS {peak_mb} MB: the scene was read whole"

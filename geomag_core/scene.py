@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from affine import Affine
 from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS, Transformer
 from rasterio.enums import Resampling
-from rasterio.errors import RasterioError
+from rasterio.errors import NodataShadowWarning, RasterioError
 from rasterio.io import DatasetReader
 from rasterio.windows import Window
 from shapely.geometry import Polygon
@@ -240,8 +241,9 @@ class Scene:
                 own resampling). ``False`` forces averaging of the native pixels, which is what
                 TMRA's pooling ``D`` means.
 
-        Nodata (and NaN) pixels come back black. Non-uint8 data is stretched per band between
-        the scene's 2nd and 98th percentiles, the same for every read of this scene.
+        Nodata (and NaN) pixels come back black; a nodata value takes precedence over an
+        alpha band, else alpha (or an internal mask) decides. Non-uint8 data is stretched per
+        band between the scene's 2nd and 98th percentiles, the same for every read of a scene.
 
         """
         data, valid = self._read_bands(self.rgb_bands, box, out_shape, use_overviews)
@@ -287,7 +289,12 @@ class Scene:
                 out_shape=(len(unique), *shape),
                 resampling=Resampling.average,
             )
-            mask = src.read_masks(1, window=window, out_shape=shape, resampling=Resampling.nearest)
+            with warnings.catch_warnings():
+                # A nodata value wins over an alpha band; that is the documented behaviour.
+                warnings.simplefilter("ignore", NodataShadowWarning)
+                mask = src.read_masks(
+                    1, window=window, out_shape=shape, resampling=Resampling.nearest
+                )
         data = data[[unique.index(b) for b in bands]]
         valid = mask > 0
         if np.issubdtype(data.dtype, np.floating):

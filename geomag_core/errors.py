@@ -5,11 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "CheckpointError",
     "ConfigError",
+    "CorpusError",
+    "DatabaseError",
+    "EmptyQueryError",
     "GeoMagError",
     "InvalidBoxError",
     "NotGeoreferencedError",
     "SceneReadError",
+    "VLMRequestError",
+    "VLMUnavailableError",
 ]
 
 
@@ -19,6 +25,13 @@ class GeoMagError(Exception):
 
 class ConfigError(GeoMagError):
     """A setting is missing or has a value that cannot be used."""
+
+
+class DatabaseError(GeoMagError):
+    """The history database cannot be opened, migrated, written or queried.
+
+    The message says which database (its URL without a password) and what to do about it.
+    """
 
 
 class SceneReadError(GeoMagError):
@@ -47,3 +60,36 @@ class NotGeoreferencedError(GeoMagError):
 
 class InvalidBoxError(GeoMagError):
     """A pixel box is malformed or falls outside the scene."""
+
+
+class EmptyQueryError(GeoMagError):
+    """A query to classify is empty or only whitespace."""
+
+    def __init__(self, position: int | None = None) -> None:
+        where = "" if position is None else f" (query #{position + 1})"
+        super().__init__(
+            f"empty query{where}: give the question as text, e.g. 'where are the aircraft?'"
+        )
+
+
+class CorpusError(GeoMagError):
+    """A labelled corpus file (``label<TAB>prompt``) is missing or malformed."""
+
+
+class CheckpointError(GeoMagError):
+    """A weights file is missing, unreadable, or does not fit the model it is loaded into."""
+
+
+class VLMUnavailableError(GeoMagError):
+    """The VLM server cannot be reached, or did not answer in time."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        super().__init__(
+            f"the VLM server at {url} is not answering ({reason}). Start one with "
+            "`geomag serve-vlm --model PATH`, or point GEOMAG_VLLM_URL at a running server."
+        )
+
+
+class VLMRequestError(GeoMagError):
+    """The VLM server answered, but refused the request."""

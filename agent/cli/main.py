@@ -10,10 +10,10 @@ import sys
 
 import typer
 
-from agent.cli import scenes, settings
+from agent.cli import classifier, scenes, settings
 from geomag_core.errors import GeoMagError
 
-__all__ = ["app", "main"]
+__all__ = ["app", "eval_app", "main", "train_app"]
 
 app = typer.Typer(
     name="geomag",
@@ -22,8 +22,14 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+#: ``geomag train <model>`` and ``geomag eval <benchmark>``: each model module adds its command.
+train_app = typer.Typer(name="train", help="Train the project's models.", no_args_is_help=True)
+eval_app = typer.Typer(name="eval", help="Evaluate the project's models.", no_args_is_help=True)
+app.add_typer(train_app)
+app.add_typer(eval_app)
 settings.register(app)
 scenes.register(app)
+classifier.register(app, train_app=train_app, eval_app=eval_app)
 
 
 def main(argv: list[str] | None = None) -> int:

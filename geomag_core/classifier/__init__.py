@@ -1,0 +1,53 @@
+"""Task granularity classifier (ARCHITECTURE.md, mechanism 1): query → image | region | pixel.
+
+A frozen sentence encoder (the packaged all-MiniLM-L6-v2 by default) feeds the MLP head
+``d → 256 → 128 → 3``; the head is trained by :mod:`~geomag_core.classifier.training` on the
+corpus in ``data/`` and ships as ``weights/head.safetensors``.
+
+>>> from geomag_core.classifier import get_classifier
+>>> get_classifier().classify("segment every ship").granularity  # doctest: +SKIP
+<Granularity.PIXEL: 'pixel'>
+"""
+
+from geomag_core.classifier.checkpoint import SHIPPED_HEAD, load_head, save_head
+from geomag_core.classifier.corpus import TEST_FILE, TRAIN_FILES, LabelledQuery, read_corpus
+from geomag_core.classifier.encoder import SentenceEncoder, get_encoder
+from geomag_core.classifier.evaluation import ClassifierMetrics, ClassMetrics, evaluate
+from geomag_core.classifier.head import LABELS, GranularityHead
+from geomag_core.classifier.keywords import keyword_granularity
+from geomag_core.classifier.predictor import (
+    GranularityClassifier,
+    GranularityPrediction,
+    get_classifier,
+)
+from geomag_core.classifier.training import (
+    TrainConfig,
+    TrainingReport,
+    train_classifier,
+    train_head,
+)
+
+__all__ = [
+    "LABELS",
+    "SHIPPED_HEAD",
+    "TEST_FILE",
+    "TRAIN_FILES",
+    "ClassMetrics",
+    "ClassifierMetrics",
+    "GranularityClassifier",
+    "GranularityHead",
+    "GranularityPrediction",
+    "LabelledQuery",
+    "SentenceEncoder",
+    "TrainConfig",
+    "TrainingReport",
+    "evaluate",
+    "get_classifier",
+    "get_encoder",
+    "keyword_granularity",
+    "load_head",
+    "read_corpus",
+    "save_head",
+    "train_classifier",
+    "train_head",
+]

@@ -1,0 +1,121 @@
+"""Saving and loading the granularity head as safetensors, with loud key checking.
+
+The file holds the head's six tensors plus string metadata: the encoder it was trained on, the
+embedding size, the hidden sizes and the label order. Loading rebuilds the head from that metadata
+and refuses files whose keys, shapes or labels do not fit.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+from geomag_core.classifier.head import LABELS, GranularityHead
+from geomag_core.errors import CheckpointError
+
+__all__ = ["SHIPPED_HEAD", "load_head", "save_head"]
+
+#: The head trained by the project and shipped in the package.
+SHIPPED_HEAD = Path(__file__).resolve().parent / "weights" / "head.safetensors"
+
+
+def save_head(head: GranularityHead, path: Path, *, encoder: str, extra: dict[str, str]) -> Path:
+    """Write ``head`` to ``path`` (safetensors) with the metadata :func:`load_head` needs.
+
+    Args:
+        head: the trained head.
+        path: destination file; parent directories are created.
+        encoder: name of the sentence encoder the head was trained on.
+        extra: further string metadata (seed, corpus hash, ...).
+
+    Returns:
+        ``path``.
+
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in head.state_dict().items()}
+    metadata = {
+        **extra,
+        "encoder": encoder,
+        "embed_dim": str(head.embed_dim),
+        "hidden_dims": json.dumps(list(head.hidden_dims)),
+        "labels": json.dumps([label.value for label in LABELS]),
+        "format": "geomag-granularity-head/1",
+    }
+    save_file(tensors, str(path), metadata=metadata)
+    path.chmod(0o644)  # safetensors creates 0600; the shipped file must be world-readable
+    return path
+
+
+def load_head(
+    path: Path, *, expected_dim: int | None = None
+) -> tuple[GranularityHead, dict[str, str]]:
+    """Load a head written by :func:`save_head`, in eval mode.
+
+    Args:
+        path: the safetensors file.
+        expected_dim: the embedding size of the encoder it will sit on; a mismatch is an error.
+
+    Returns:
+        The head and the file's metadata.
+
+    Raises:
+        CheckpointError: the file is missing or unreadable, its metadata or label order is not
+            the head's, its embedding size differs from ``expected_dim``, or its tensors do not
+            match the head (missing/unexpected keys or wrong shapes are listed).
+
+    """
+    if not path.is_file():
+        raise CheckpointError(
+            f"granularity head {str(path)!r} not found; unset GEOMAG_CLASSIFIER_HEAD to use the "
+            "shipped head, or train one with 'geomag train classifier --out PATH'"
+        )
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            metadata = dict(f.metadata() or {})
+            tensors = {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118
+    except (SafetensorError, OSError) as exc:
+        raise CheckpointError(f"cannot read granularity head {str(path)!r}: {exc}") from exc
+    try:
+        embed_dim = int(metadata["embed_dim"])
+        h1, h2 = (int(x) for x in json.loads(metadata["hidden_dims"]))
+        labels = json.loads(metadata["labels"])
+    except (KeyError, ValueError, TypeError) as exc:
+        raise CheckpointError(
+            f"{str(path)!r} lacks the granularity-head metadata (embed_dim, hidden_dims, labels); "
+            "was it written by 'geomag train classifier'?"
+        ) from exc
+    if labels != [label.value for label in LABELS]:
+        raise CheckpointError(f"{str(path)!r} has label order {labels}, expected {list(LABELS)}")
+    if expected_dim is not None and embed_dim != expected_dim:
+        raise CheckpointError(
+            f"{str(path)!r} was trained on {embed_dim}-d embeddings "
+            f"(encoder {metadata.get('encoder', '?')!r}) but the configured encoder gives "
+            f"{expected_dim}-d; retrain the head for this encoder or change "
+            "GEOMAG_CLASSIFIER_ENCODER"
+        )
+    head = GranularityHead(embed_dim=embed_dim, hidden_dims=(h1, h2))
+    _load_strict(head, tensors, path)
+    head.eval()
+    return head, metadata
+
+
+def _load_strict(head: GranularityHead, tensors: dict[str, torch.Tensor], path: Path) -> None:
+    expected = head.state_dict()
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    wrong_shape = sorted(
+        f"{k}: file {tuple(tensors[k].shape)} vs model {tuple(v.shape)}"
+        for k, v in expected.items()
+        if k in tensors and tensors[k].shape != v.shape
+    )
+    if missing or unexpected or wrong_shape:
+        raise CheckpointError(
+            f"granularity head {str(path)!r} does not fit the model: "
+            f"missing keys {missing}, unexpected keys {unexpected}, wrong shapes {wrong_shape}"
+        )
+    head.load_state_dict(tensors, strict=True)

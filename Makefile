@@ -8,8 +8,9 @@ run:  ## set up, then run the main job on the bundled sample scene
 	.venv/bin/geomag scene $(SAMPLE)
 	.venv/bin/geomag views $(SAMPLE) --granularity pixel
 
-test:  ## set up (with test tools), lint, type-check and run the test suite
+test:  ## set up (with test tools and the vLLM serving env), lint, type-check and run the tests
 	@scripts/setup.sh dev
+	@scripts/setup-vllm.sh
 	@scripts/test.sh
 
 lint:

@@ -66,6 +66,14 @@ class Settings(BaseSettings):
     nano_weights: Path | None = Field(
         default=None, description="GeoMag-nano weights; unset = the shipped weights."
     )
+    vlm_backend: Literal["transformers", "openai"] = Field(
+        default="transformers",
+        description="Generation: in-process transformers, or the OpenAI-compatible vLLM server.",
+    )
+    vllm_python: Path = Field(
+        default=REPO_ROOT / ".venv-vllm" / "bin" / "python",
+        description="Interpreter of the separate vLLM environment (scripts/setup-vllm.sh).",
+    )
     vllm_url: str = Field(
         default="http://127.0.0.1:8000/v1", description="OpenAI-compatible vLLM base URL."
     )

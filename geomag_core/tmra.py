@@ -29,7 +29,7 @@ from geomag_core.errors import InvalidBoxError
 from geomag_core.granularity import Granularity
 from geomag_core.scene import Scene
 
-__all__ = ["View", "ViewSet", "build_views", "default_boxes"]
+__all__ = ["View", "ViewSet", "build_views", "default_boxes", "fitted_view"]
 
 
 @dataclass(frozen=True)
@@ -186,6 +186,13 @@ def build_views(
             _pooled(scene, "scene_pooled2", whole, pool * pool),
         ]
     return ViewSet(granularity, tuple(views), scene.size)
+
+
+def fitted_view(scene: Scene, box: PixelBox, max_side: int, name: str = "overview") -> View:
+    """``box`` read whole, decimated (area average) so its longer side is at most ``max_side``."""
+    scale = max(1.0, max(box.width, box.height) / max_side)
+    shape = (max(1, round(box.height / scale)), max(1, round(box.width / scale)))
+    return _view(name, scene.read(box, out_shape=shape), box)
 
 
 def _view(name: str, image: NDArray[np.uint8], box: PixelBox) -> View:

@@ -1,0 +1,1 @@
+"""Prompt-guided semantic-aware cropping (PSC): heat maps, windows, and the zoom loop."""

@@ -11,9 +11,9 @@ cd "$(dirname "$0")/.."
 EXTRAS="${1:-}"
 PYTHON="${PYTHON:-python3}"
 VENV=.venv
-# Debian packages the project needs at run or test time (later issues add SpatiaLite, PostGIS,
-# Chromium here).
-APT_PACKAGES=()
+# Debian packages the project needs at run or test time (later issues add Chromium here).
+# SpatiaLite: the history database's default store; PostGIS: scripts/services.sh's server.
+APT_PACKAGES=(libsqlite3-mod-spatialite postgresql-15 postgis postgresql-15-postgis-3)
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 

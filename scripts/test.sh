@@ -6,4 +6,8 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
+# The database tests run on SpatiaLite and on a PostGIS server of the project's own (idempotent:
+# starts it once, then only prints its URL). An explicit GEOMAG_TEST_POSTGIS_URL wins.
+GEOMAG_TEST_POSTGIS_URL="${GEOMAG_TEST_POSTGIS_URL:-$(scripts/services.sh start)}"
+export GEOMAG_TEST_POSTGIS_URL
 .venv/bin/python -m pytest "$@"

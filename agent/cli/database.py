@@ -1,0 +1,222 @@
+"""``geomag db upgrade|current`` and ``geomag history``: the history database from the shell."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from shapely import wkt
+from shapely.errors import ShapelyError
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import unary_union
+
+from db.engine import create_db_engine, redacted
+from db.enums import ResultKind
+from db.export import ExportFormat, export_results
+from db.history import (
+    HistoryFilter,
+    HistoryOrder,
+    Near,
+    ResultRecord,
+    find_all_results,
+    find_results,
+)
+from db.migrations import current_revision, head_revision, open_database, upgrade
+from geomag_core.errors import DatabaseError
+
+__all__ = ["register"]
+
+db_app = typer.Typer(
+    name="db", help="The history database (GEOMAG_DATABASE_URL).", no_args_is_help=True
+)
+
+
+class OutputFormat(StrEnum):
+    """How ``geomag history`` prints or writes what it found."""
+
+    TABLE = "table"
+    GEOJSON = "geojson"
+    GPKG = "gpkg"
+    CSV = "csv"
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Create or migrate the database to the newest schema (or to REVISION)."""
+    engine = create_db_engine()
+    try:
+        before = current_revision(engine)
+        upgrade(engine, revision)
+        after = current_revision(engine)
+    finally:
+        engine.dispose()
+    typer.echo(f"{redacted(engine.url)}: {before or '(empty)'} → {after}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's schema revision and whether it is the newest."""
+    engine = create_db_engine()
+    try:
+        current = current_revision(engine)
+    finally:
+        engine.dispose()
+    head = head_revision()
+    if current is None:
+        state = "empty: `geomag db upgrade` creates the schema (the app does it on first use)"
+    elif current == head:
+        state = "head (up to date)"
+    else:
+        state = f"behind head {head}: run `geomag db upgrade`"
+    typer.echo(f"{redacted(engine.url)}: {current or '-'} ({state})")
+
+
+def history(
+    label: Annotated[
+        list[str] | None, typer.Option("--label", "-l", help="Label (repeat).")
+    ] = None,
+    kind: Annotated[list[ResultKind] | None, typer.Option(help="Result kind (repeat).")] = None,
+    since: Annotated[str | None, typer.Option(help="From this time (ISO; UTC if no zone).")] = None,
+    until: Annotated[str | None, typer.Option(help="Before this time (ISO, exclusive).")] = None,
+    scene: Annotated[
+        str | None, typer.Option(help="Scene id, path or SHA-256 (≥8 hex digits).")
+    ] = None,
+    investigation: Annotated[str | None, typer.Option(help="Investigation id or thread.")] = None,
+    bbox: Annotated[
+        str | None, typer.Option(help="min_lon,min_lat,max_lon,max_lat (WGS84).")
+    ] = None,
+    intersects: Annotated[
+        str | None, typer.Option(help="WGS84 polygon: WKT, or a GeoJSON file.")
+    ] = None,
+    near: Annotated[str | None, typer.Option(help="lon,lat,metres.")] = None,
+    min_confidence: Annotated[float | None, typer.Option(min=0.0, max=1.0)] = None,
+    text: Annotated[str | None, typer.Option(help="Words in the question text.")] = None,
+    order: Annotated[HistoryOrder, typer.Option(help="Result order.")] = HistoryOrder.NEWEST,
+    limit: Annotated[int, typer.Option(min=1, help="Table page size.")] = 50,
+    offset: Annotated[int, typer.Option(min=0, help="Table page start.")] = 0,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="table, or export every match.")
+    ] = OutputFormat.TABLE,
+    out: Annotated[Path | None, typer.Option(help="Export file (default: stdout).")] = None,
+) -> None:
+    """Find stored results; print a page as a table, or export every match to a file."""
+    point = _parse_numbers(near, 3, "--near", "lon,lat,metres")
+    where = HistoryFilter(
+        labels=label or (),
+        kinds=kind or (),
+        since=_parse_time(since, "--since"),
+        until=_parse_time(until, "--until"),
+        scene=_id_or_text(scene),
+        investigation=_id_or_text(investigation),
+        bbox=_parse_numbers(bbox, 4, "--bbox", "min_lon,min_lat,max_lon,max_lat"),  # type: ignore[arg-type]
+        intersects=_parse_geometry(intersects),
+        near=Near(*point) if point else None,
+        min_confidence=min_confidence,
+        text=text,
+    )
+    engine = open_database()
+    try:
+        if fmt == OutputFormat.TABLE:
+            page = find_results(engine, where, order=order, limit=limit, offset=offset)
+            _print_table(page.items, offset, page.has_more)
+            return
+        records = find_all_results(engine, where, order=order)
+    finally:
+        engine.dispose()
+    _export(records, ExportFormat(fmt.value), out)
+
+
+def _export(records: list[ResultRecord], fmt: ExportFormat, out: Path | None) -> None:
+    if out is not None:
+        export_results(records, out, fmt)
+        typer.echo(f"wrote {len(records)} results to {out}", err=True)
+    elif fmt in (ExportFormat.GEOJSON, ExportFormat.CSV):
+        with tempfile.TemporaryDirectory() as tmp:
+            written = export_results(records, Path(tmp) / f"history.{fmt}", fmt)
+            typer.echo(written.read_text(), nl=False)
+    else:
+        raise DatabaseError("a GeoPackage is a file: give --out results.gpkg")
+
+
+def _print_table(records: list[ResultRecord], offset: int, has_more: bool) -> None:
+    table = Table("id", "created (UTC)", "kind", "label", "conf.", "area m²", "scene", "question")
+    for r in records:
+        table.add_row(
+            str(r.result_id),
+            r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            str(r.kind),
+            r.label or "",
+            f"{r.confidence:.2f}" if r.confidence is not None else "",
+            f"{r.area_m2:,.0f}" if r.area_m2 is not None else "",
+            f"{Path(r.scene_uri).name} ({r.scene_hash[:8]})",
+            r.query_text if len(r.query_text) <= 60 else r.query_text[:59] + "…",
+        )
+    console = Console()
+    console.print(table)
+    shown = f"results {offset + 1}–{offset + len(records)}" if records else "no results"
+    more = f"; more with --offset {offset + len(records)}" if has_more else ""
+    console.print(f"{shown}{more}")
+
+
+def _parse_time(text: str | None, option: str) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise DatabaseError(
+            f"{option} {text!r} is not a date or time: write 2024-03-01 or 2024-03-01T12:00Z"
+        ) from exc
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _parse_numbers(
+    text: str | None, count: int, option: str, form: str
+) -> tuple[float, ...] | None:
+    if text is None:
+        return None
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != count:
+        raise DatabaseError(f"{option} {text!r}: write {form} ({count} numbers)")
+    return values
+
+
+def _parse_geometry(text: str | None) -> BaseGeometry | None:
+    if text is None:
+        return None
+    path = Path(text)
+    try:
+        if path.suffix.lower() in {".geojson", ".json"} and path.is_file():
+            data = json.loads(path.read_text())
+            features = data.get("features", [data])
+            return unary_union([shape(f.get("geometry", f)) for f in features])
+        return wkt.loads(text)
+    except (ShapelyError, ValueError, KeyError, AttributeError, TypeError) as exc:
+        raise DatabaseError(
+            f"--intersects {text!r}: give a WGS84 WKT polygon or a GeoJSON file ({exc})"
+        ) from exc
+
+
+def _id_or_text(value: str | None) -> str | int | None:
+    if value is None:
+        return None
+    return int(value) if value.strip().isdigit() else value
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``db upgrade``, ``db current`` and ``history`` to ``app``."""
+    app.add_typer(db_app)
+    app.command("history")(history)

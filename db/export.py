@@ -1,0 +1,114 @@
+"""Export a history selection to GeoJSON, GeoPackage or CSV, readable by QGIS and geopandas.
+
+GeoJSON and GeoPackage carry the CRS (WGS84); CSV holds the geometry as WKT in a ``WKT`` column
+(QGIS: "Delimited text", geometry definition WKT, EPSG:4326; geopandas: ``read_file`` finds it).
+Results without a geometry (answers) are exported with an empty geometry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from db.base import WGS84_SRID
+from db.history import ResultRecord
+from geomag_core.errors import DatabaseError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+__all__ = ["COLUMNS", "ExportFormat", "export_results", "to_geodataframe"]
+
+#: Attribute columns of every export, in order (the geometry comes last).
+COLUMNS = (
+    "result_id",
+    "kind",
+    "label",
+    "confidence",
+    "area_m2",
+    "created_at",
+    "query_id",
+    "query",
+    "granularity",
+    "scene_id",
+    "scene",
+    "scene_sha256",
+    "investigation",
+    "text",
+    "px_x0",
+    "px_y0",
+    "px_x1",
+    "px_y1",
+)
+
+
+class ExportFormat(StrEnum):
+    """File formats of :func:`export_results`."""
+
+    GEOJSON = "geojson"
+    GPKG = "gpkg"
+    CSV = "csv"
+
+
+def to_geodataframe(records: Sequence[ResultRecord]) -> gpd.GeoDataFrame:
+    """The records as a GeoDataFrame in EPSG:4326, one row each, columns :data:`COLUMNS`."""
+    import geopandas as gpd
+    import pandas as pd
+
+    def box(r: ResultRecord, i: int) -> int | None:
+        return r.pixel_box.as_tuple()[i] if r.pixel_box is not None else None
+
+    data = {
+        "result_id": pd.array([r.result_id for r in records], dtype="Int64"),
+        "kind": pd.array([str(r.kind) for r in records], dtype="str"),
+        "label": pd.array([r.label for r in records], dtype="str"),
+        "confidence": pd.array([r.confidence for r in records], dtype="Float64"),
+        "area_m2": pd.array([r.area_m2 for r in records], dtype="Float64"),
+        "created_at": pd.to_datetime([r.created_at for r in records], utc=True),
+        "query_id": pd.array([r.query_id for r in records], dtype="Int64"),
+        "query": pd.array([r.query_text for r in records], dtype="str"),
+        "granularity": pd.array([str(r.granularity) for r in records], dtype="str"),
+        "scene_id": pd.array([r.scene_id for r in records], dtype="Int64"),
+        "scene": pd.array([r.scene_uri for r in records], dtype="str"),
+        "scene_sha256": pd.array([r.scene_hash for r in records], dtype="str"),
+        "investigation": pd.array([r.investigation for r in records], dtype="str"),
+        "text": pd.array([r.text for r in records], dtype="str"),
+        **{
+            name: pd.array([box(r, i) for r in records], dtype="Int64")
+            for i, name in enumerate(("px_x0", "px_y0", "px_x1", "px_y1"))
+        },
+    }
+    geometry = gpd.GeoSeries([r.geometry for r in records], crs=f"EPSG:{WGS84_SRID}")
+    return gpd.GeoDataFrame(data, geometry=geometry, crs=f"EPSG:{WGS84_SRID}")
+
+
+def export_results(
+    records: Sequence[ResultRecord], path: str | Path, fmt: ExportFormat | None = None
+) -> Path:
+    """Write ``records`` to ``path`` (format from ``fmt``, else from the file suffix)."""
+    path = Path(path)
+    fmt = fmt or _format_from_suffix(path)
+    frame = to_geodataframe(records)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.unlink()  # GDAL would append a layer to a GeoPackage, not replace it
+    if fmt == ExportFormat.GEOJSON:
+        frame.to_file(path, driver="GeoJSON", engine="pyogrio")
+    elif fmt == ExportFormat.GPKG:
+        frame.to_file(path, driver="GPKG", layer="results", engine="pyogrio")
+    else:
+        frame.to_file(path, driver="CSV", engine="pyogrio", layer_options={"GEOMETRY": "AS_WKT"})
+    return path
+
+
+def _format_from_suffix(path: Path) -> ExportFormat:
+    suffix = path.suffix.lower().lstrip(".")
+    aliases = {"json": "geojson", "geojson": "geojson", "gpkg": "gpkg", "csv": "csv"}
+    if suffix not in aliases:
+        raise DatabaseError(
+            f"cannot tell the export format of {str(path)!r}: name it .geojson, .gpkg or .csv, "
+            "or give the format"
+        )
+    return ExportFormat(aliases[suffix])

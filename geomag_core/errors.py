@@ -9,6 +9,7 @@ __all__ = [
     "ConfigError",
     "CorpusError",
     "DatabaseError",
+    "DatasetError",
     "EmptyQueryError",
     "GeoMagError",
     "InvalidBoxError",
@@ -74,6 +75,13 @@ class EmptyQueryError(GeoMagError):
 
 class CorpusError(GeoMagError):
     """A labelled corpus file (``label<TAB>prompt``) is missing or malformed."""
+
+
+class DatasetError(GeoMagError):
+    """A training dataset (image crops, texts, masks) is missing or malformed.
+
+    The message names the file and the record, and says what a valid record looks like.
+    """
 
 
 class CheckpointError(GeoMagError):

@@ -35,7 +35,9 @@ fi
 
 stamp_value="$(cat pyproject.toml constraints.txt scripts/setup.sh | sha256sum | cut -c1-16) extras=[${EXTRAS}]"
 stamp_file="$VENV/.geomag-setup"
-if [ -f "$stamp_file" ] && grep -qxF "$stamp_value" "$stamp_file"; then
+has_sam2() { [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c \
+  'import importlib.util, sys; sys.exit(importlib.util.find_spec("sam2") is None)'; }
+if [ -f "$stamp_file" ] && grep -qxF "$stamp_value" "$stamp_file" && has_sam2; then
   exit 0
 fi
 
@@ -48,5 +50,11 @@ target="."
 log "installing pinned dependencies into $VENV (first run: a few minutes, ~6 GB with torch)"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
   -c constraints.txt -e "$target"
+# sam2 (PyPI, source only; pinned in constraints.txt) stays out of pyproject's dependencies: a
+# plain `pip install -e .` would build it in an isolated environment that pulls another torch
+# (plus ~2 GB of CUDA wheels) and compiles a CUDA extension. Built here against the venv's torch.
+log "installing sam2 (built against the venv's torch, without its CUDA extension)"
+SAM2_BUILD_CUDA=0 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+  --no-build-isolation -c constraints.txt sam2
 echo "$stamp_value" >"$stamp_file"
 log "done"

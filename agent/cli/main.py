@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from agent.cli import classifier, database, scenes, serving, settings
+from agent.cli import classifier, database, decoder, scenes, serving, settings
 from geomag_core.errors import GeoMagError
 
 __all__ = ["app", "eval_app", "main", "train_app"]
@@ -32,6 +32,7 @@ scenes.register(app)
 serving.register(app)
 database.register(app)
 classifier.register(app, train_app=train_app, eval_app=eval_app)
+decoder.register(train_app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,12 +10,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
-
 from geomag_core.classifier.head import LABELS, GranularityHead
 from geomag_core.errors import CheckpointError
+from geomag_core.weights import load_state_strict, read_weights, write_weights
 
 __all__ = ["SHIPPED_HEAD", "load_head", "save_head"]
 
@@ -36,8 +33,6 @@ def save_head(head: GranularityHead, path: Path, *, encoder: str, extra: dict[st
         ``path``.
 
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().to("cpu").contiguous() for k, v in head.state_dict().items()}
     metadata = {
         **extra,
         "encoder": encoder,
@@ -46,9 +41,7 @@ def save_head(head: GranularityHead, path: Path, *, encoder: str, extra: dict[st
         "labels": json.dumps([label.value for label in LABELS]),
         "format": "geomag-granularity-head/1",
     }
-    save_file(tensors, str(path), metadata=metadata)
-    path.chmod(0o644)  # safetensors creates 0600; the shipped file must be world-readable
-    return path
+    return write_weights(head.state_dict(), path, metadata)
 
 
 def load_head(
@@ -74,12 +67,7 @@ def load_head(
             f"granularity head {str(path)!r} not found; unset GEOMAG_CLASSIFIER_HEAD to use the "
             "shipped head, or train one with 'geomag train classifier --out PATH'"
         )
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            metadata = dict(f.metadata() or {})
-            tensors = {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118
-    except (SafetensorError, OSError) as exc:
-        raise CheckpointError(f"cannot read granularity head {str(path)!r}: {exc}") from exc
+    tensors, metadata = read_weights(path, "granularity head")
     try:
         embed_dim = int(metadata["embed_dim"])
         h1, h2 = (int(x) for x in json.loads(metadata["hidden_dims"]))
@@ -99,23 +87,6 @@ def load_head(
             "GEOMAG_CLASSIFIER_ENCODER"
         )
     head = GranularityHead(embed_dim=embed_dim, hidden_dims=(h1, h2))
-    _load_strict(head, tensors, path)
+    load_state_strict(head, tensors, f"granularity head {str(path)!r}")
     head.eval()
     return head, metadata
-
-
-def _load_strict(head: GranularityHead, tensors: dict[str, torch.Tensor], path: Path) -> None:
-    expected = head.state_dict()
-    missing = sorted(set(expected) - set(tensors))
-    unexpected = sorted(set(tensors) - set(expected))
-    wrong_shape = sorted(
-        f"{k}: file {tuple(tensors[k].shape)} vs model {tuple(v.shape)}"
-        for k, v in expected.items()
-        if k in tensors and tensors[k].shape != v.shape
-    )
-    if missing or unexpected or wrong_shape:
-        raise CheckpointError(
-            f"granularity head {str(path)!r} does not fit the model: "
-            f"missing keys {missing}, unexpected keys {unexpected}, wrong shapes {wrong_shape}"
-        )
-    head.load_state_dict(tensors, strict=True)

@@ -1,0 +1,30 @@
+"""Mask losses: binary cross-entropy plus Dice, on probabilities in crop pixels."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["bce_loss", "dice_loss", "mask_loss"]
+
+_EPS = 1e-6
+
+
+def bce_loss(probs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean pixel BCE of ``(..., H, W)`` probabilities against a same-shape {0, 1} target."""
+    return F.binary_cross_entropy(probs.clamp(_EPS, 1 - _EPS), target.to(probs.dtype))
+
+
+def dice_loss(probs: torch.Tensor, target: torch.Tensor, smooth: float = 1.0) -> torch.Tensor:
+    """``1 - Dice`` per mask (soft, smoothed), averaged over the leading dimensions."""
+    p = probs.flatten(-2)
+    t = target.to(probs.dtype).flatten(-2)
+    dice = (2 * (p * t).sum(-1) + smooth) / (p.sum(-1) + t.sum(-1) + smooth)
+    return (1 - dice).mean()
+
+
+def mask_loss(
+    probs: torch.Tensor, target: torch.Tensor, *, bce_weight: float = 1.0, dice_weight: float = 1.0
+) -> torch.Tensor:
+    """``bce_weight · BCE + dice_weight · Dice`` of ``(..., H, W)`` probabilities and targets."""
+    return bce_weight * bce_loss(probs, target) + dice_weight * dice_loss(probs, target)

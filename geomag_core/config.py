@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     nano_weights: Path | None = Field(
         default=None, description="GeoMag-nano weights; unset = the shipped weights."
     )
+    agent_mode: Literal["pipeline", "investigator"] = Field(
+        default="pipeline",
+        description="pipeline (classifier routes) or investigator (tool-calling VLM plans).",
+    )
     vlm_backend: Literal["transformers", "openai"] = Field(
         default="transformers",
         description="Generation: in-process transformers, or the OpenAI-compatible vLLM server.",

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from agent.cli import classifier, database, decoder, scenes, serving, settings
+from agent.cli import ask, classifier, database, decoder, scenes, serving, settings
 from geomag_core.errors import GeoMagError
 
 __all__ = ["app", "eval_app", "main", "train_app"]
@@ -30,6 +30,7 @@ app.add_typer(eval_app)
 settings.register(app)
 scenes.register(app)
 serving.register(app)
+ask.register(app)
 database.register(app)
 classifier.register(app, train_app=train_app, eval_app=eval_app)
 decoder.register(train_app)

@@ -93,6 +93,7 @@ def _write_model(out: Path, seed: int) -> None:
         Qwen2VLProcessor,
         Qwen2VLVideoProcessor,
     )
+    from transformers.utils import logging as hf_logging
 
     bpe = Tokenizer(models.BPE(unk_token=None))
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -162,5 +163,6 @@ def _write_model(out: Path, seed: int) -> None:
     model.generation_config.eos_token_id = ids["<|im_end|>"]
     model.generation_config.pad_token_id = ids["<|endoftext|>"]
     out.mkdir(parents=True)
+    hf_logging.disable_progress_bar()  # the CLI and app show their own progress
     model.save_pretrained(out)
     processor.save_pretrained(out)

@@ -77,6 +77,9 @@ class TransformersVLM:
     def model(self) -> Any:
         """The model, eval mode, eager attention."""
         from transformers import AutoModelForImageTextToText
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # the CLI and app show their own progress
 
         model = AutoModelForImageTextToText.from_pretrained(
             self.path, attn_implementation="eager", dtype=self.dtype

@@ -7,52 +7,28 @@ CI (CI=true) a missing URL fails the PostGIS tests; elsewhere they skip, saying 
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine, text
 
 from db.engine import create_db_engine
 from db.migrations import current_revision, ensure_current, head_revision
 from db.models import METADATA
+from tests.conftest import postgis_database
 
 DIALECTS = [
     pytest.param("spatialite", id="spatialite"),
     pytest.param("postgis", id="postgis", marks=pytest.mark.postgis),
 ]
-POSTGIS_ENV = "GEOMAG_TEST_POSTGIS_URL"
 
 
 @pytest.fixture(scope="session")
 def postgis_url() -> Iterator[str]:
     """A fresh database with the postgis extension on the test server; dropped afterwards."""
-    server = os.environ.get(POSTGIS_ENV)
-    if not server:
-        reason = (
-            f"{POSTGIS_ENV} is not set: start a PostGIS server with scripts/services.sh and "
-            f"export {POSTGIS_ENV}=<the URL it prints> (scripts/test.sh does both)"
-        )
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostGIS tests cannot run in CI: {reason}", pytrace=False)
-        pytest.skip(reason)
-    name = f"geomag_test_{uuid.uuid4().hex[:10]}"
-    admin = create_db_engine(server).execution_options(isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(server).set(database=name).render_as_string(hide_password=False)
-        fresh = create_db_engine(url)
-        with fresh.begin() as connection:
-            connection.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-        fresh.dispose()
+    with postgis_database() as url:
         yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(params=DIALECTS)

@@ -87,9 +87,7 @@ def test_server_lists_the_served_model(backend: OpenAIVLM) -> None:
 
 def test_image_and_text(backend: OpenAIVLM) -> None:
     text_only = backend.generate([ChatMessage.text("user", "where?")], max_new_tokens=4)
-    out = backend.generate(
-        [ChatMessage.user("where?", [_image(0, (224, 336))])], max_new_tokens=4
-    )
+    out = backend.generate([ChatMessage.user("where?", [_image(0, (224, 336))])], max_new_tokens=4)
     assert out.completion_tokens == 4
     # The image costs 8×12 = 96 vision tokens (Qwen2-VL geometry) plus its two markers.
     assert out.prompt_tokens == text_only.prompt_tokens + 96 + 2  # type: ignore[operator]

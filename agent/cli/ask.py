@@ -1,0 +1,124 @@
+"""``geomag ask``: one question about a scene, with the step trail printed as it happens."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from agent.checkpointer import open_checkpointer
+from agent.context import AgentContext
+from agent.graph import build_agent
+from geomag_core.config import Settings
+from tools.workbench import Workbench
+
+__all__ = ["register"]
+
+
+def _describe(event: dict[str, Any]) -> str:
+    kind = str(event["event"])
+    if kind == "scene":
+        return f"scene {event['width']}×{event['height']} ({event['crs'] or 'no CRS'})"
+    if kind == "classified":
+        probs = ", ".join(f"{k} {v:.2f}" for k, v in event["probabilities"].items())
+        return f"granularity [bold]{event['granularity']}[/bold] ({probs})"
+    if kind == "zoom":
+        return (
+            f"zoom {event['depth']}: {event['looked_at']} → {event['window']} "
+            f"(score {event['score']:.2f}, {event['pixels']:,} px, {event['tokens']} tokens)"
+        )
+    if kind == "views":
+        budget = event["budget"]
+        return (
+            f"views: {len(event['views'])} image(s), {budget['views']['pixels']:,} px = "
+            f"{budget['ratio_to_native']['pixels']:.1%} of native"
+        )
+    if kind == "answer":
+        return "the VLM answered" + ("" if event["meaningful"] else " (tiny: meaningless)")
+    if kind == "segmenting":
+        return f"segmenting {event['box']}"
+    if kind == "stored":
+        return f"stored query #{event['query_id']} with {event['results']} result(s)"
+    return kind
+
+
+def ask(
+    scene: Annotated[Path, typer.Argument(help="GeoTIFF, JPEG or PNG.")],
+    question: Annotated[str, typer.Argument(help="The question, in plain language.")],
+    thread: Annotated[
+        str | None, typer.Option(help="Investigation (thread) id to continue; default: new.")
+    ] = None,
+    profile: Annotated[
+        str | None, typer.Option(help="Model profile: tiny | nano | full (default: config).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON record.")] = False,
+) -> None:
+    """Ask a question about a scene; prints the zoom trail while it runs, then the answer."""
+    overrides: dict[str, Any] = {"model_profile": profile} if profile else {}
+    settings = Settings(**overrides)
+    workbench = Workbench(settings)
+    thread_id = thread or uuid.uuid4().hex[:12]
+    console = Console(stderr=True, quiet=as_json)
+    started = time.perf_counter()
+    with open_checkpointer(settings) as saver:
+        mode, graph = build_agent(workbench, saver)
+        config: Any = {"configurable": {"thread_id": thread_id}}
+        if mode == "investigator":
+            from langchain_core.messages import HumanMessage
+
+            message = HumanMessage(f"Scene: {scene.resolve()}\n{question}")
+            state = graph.invoke({"messages": [message]}, config)
+            answer = state["messages"][-1].content
+            record: dict[str, Any] = {"mode": mode, "thread": thread_id, "answer": answer}
+        else:
+            payload = {
+                "scene": str(scene.resolve()),
+                "question": question,
+                "request_id": uuid.uuid4().hex,
+            }
+            context = AgentContext(workbench=workbench)
+            final: dict[str, Any] = {}
+            stream: Any = graph.stream(
+                payload, config, context=context, stream_mode=["custom", "values"]
+            )
+            for kind, chunk in stream:
+                if kind == "custom" and chunk["event"] != "done":
+                    console.print(f"  [dim]•[/dim] {_describe(chunk)}")
+                elif kind == "values":
+                    final = chunk
+            record = _record(mode, thread_id, final)
+    record["wall_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    if as_json:
+        typer.echo(json.dumps(record, indent=2, default=str))
+    else:
+        typer.echo(record["answer"])
+        console.print(f"[dim]thread {thread_id} — continue with --thread {thread_id}[/dim]")
+
+
+def _record(mode: str, thread_id: str, state: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "mode": mode,
+        "thread": thread_id,
+        "scene": state["scene"],
+        "question": state["question"],
+        "granularity": state["granularity"],
+        "probabilities": state["probabilities"],
+        "zoom_steps": state["zoom_steps"],
+        "boxes": state["boxes"],
+        "budget": state["budget"],
+        "query_id": state["query_id"],
+        "result_ids": state["result_ids"],
+        "results": state["results"],
+        "answer": state["answer"],
+        "timings_ms": state["timings_ms"],
+    }
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``ask`` to ``app``."""
+    app.command("ask")(ask)

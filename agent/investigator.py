@@ -1,0 +1,91 @@
+"""Investigator mode: a tool-calling chat model plans multi-step work with every GeoMag tool.
+
+The model is a VLM served by vLLM (OpenAI-compatible, reached with ``langchain-openai``), or any
+chat model passed in (tests use a scripted fake). The whole pipeline is one of its tools. When no
+tool-calling model is configured, :func:`agent.graph.build_agent` falls back to the pipeline.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from langchain.agents import create_agent
+from langchain_core.language_models import BaseChatModel
+from langchain_core.tools import BaseTool, StructuredTool, ToolException
+from langgraph.graph.state import CompiledStateGraph
+from pydantic import BaseModel, Field
+
+from agent.context import AgentContext
+from agent.pipeline import build_pipeline
+from agent.prompts import INVESTIGATOR_PROMPT
+from geomag_core.config import Settings
+from geomag_core.errors import GeoMagError
+from tools.registry import make_tools
+from tools.workbench import Workbench
+
+__all__ = ["build_investigator", "chat_model_from_settings", "pipeline_tool"]
+
+
+class PipelineArgs(BaseModel):
+    scene: str = Field(description="Path of the scene file.")
+    question: str = Field(min_length=1, description="The question to answer about it.")
+
+
+def pipeline_tool(context: AgentContext) -> BaseTool:
+    """The GeoMag pipeline (classify → zoom → ground → store) as one tool."""
+    pipeline = build_pipeline()
+
+    def run(scene: str, question: str) -> dict[str, Any]:
+        try:
+            state = pipeline.invoke(
+                {"scene": scene, "question": question, "request_id": uuid.uuid4().hex},
+                context=context,
+            )
+        except GeoMagError as exc:
+            raise ToolException(str(exc)) from exc
+        return {
+            "answer": state["answer"],
+            "granularity": state["granularity"],
+            "query_id": state["query_id"],
+            "result_ids": state["result_ids"],
+        }
+
+    return StructuredTool.from_function(
+        func=run,
+        name="geomag_pipeline",
+        description="Answer a question about a scene with GeoMag and store the grounded results.",
+        args_schema=PipelineArgs,
+        handle_tool_error=True,
+    )
+
+
+def chat_model_from_settings(settings: Settings) -> BaseChatModel | None:
+    """The configured tool-calling chat model (vLLM), or ``None`` when none is configured."""
+    if not settings.vllm_model:
+        return None
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(
+        base_url=settings.vllm_url,
+        model=settings.vllm_model,
+        api_key="EMPTY",  # type: ignore[arg-type]
+        timeout=settings.vllm_timeout_s,
+        max_retries=2,
+        temperature=0,
+    )
+
+
+def build_investigator(
+    model: BaseChatModel, workbench: Workbench, checkpointer: Any = None
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """A ReAct agent over every GeoMag tool, the pipeline included."""
+    context = AgentContext(workbench=workbench)
+    tools = make_tools(workbench, extra=[pipeline_tool(context)])
+    return create_agent(
+        model,
+        tools,
+        system_prompt=INVESTIGATOR_PROMPT,
+        checkpointer=checkpointer,
+        name="geomag-investigator",
+    )

@@ -1,0 +1,187 @@
+"""The GeoMag tools as LangChain tools: validated arguments, readable errors, small outputs.
+
+Each wraps a plain function from this package. A :class:`~geomag_core.errors.GeoMagError` (a bad
+box, an unreadable scene, a server that is down…) comes back to the model as a one-line tool
+message it can act on, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.tools import BaseTool, StructuredTool, ToolException
+from pydantic import BaseModel, Field, ValidationError
+
+from db.export import export_results
+from db.history import HistoryFilter, find_results
+from geomag_core.errors import GeoMagError
+from tools.looking import ask_vlm, classify_question, propose_windows, scene_info, tmra_views
+from tools.looking import zoom_into as zoom_fn
+from tools.segmenting import SEG_ANSWER, segment_crop
+from tools.workbench import Workbench
+
+__all__ = ["make_tools"]
+
+Box = list[int]
+
+
+class SceneArgs(BaseModel):
+    scene: str = Field(description="Path of the scene file (GeoTIFF, JPEG or PNG).")
+
+
+class QuestionArgs(BaseModel):
+    question: str = Field(min_length=1, description="The analyst's question.")
+
+
+class ViewsArgs(SceneArgs):
+    granularity: str = Field(pattern="^(image|region|pixel)$")
+    boxes: list[Box] = Field(
+        default_factory=list, description="Crops as [x0,y0,x1,y1] scene pixels (pixel: 2)."
+    )
+
+
+class WindowsArgs(SceneArgs, QuestionArgs):
+    box: Box | None = Field(default=None, description="Search inside [x0,y0,x1,y1].")
+    k: int = Field(default=3, ge=1, le=10)
+    coverage: float | None = Field(default=None, gt=0, le=1, description="Adaptive mode.")
+
+
+class ZoomArgs(SceneArgs, QuestionArgs):
+    max_depth: int = Field(default=3, ge=1, le=6)
+
+
+class AskArgs(ViewsArgs, QuestionArgs):
+    pass
+
+
+class SegmentArgs(SceneArgs, QuestionArgs):
+    box: Box = Field(description="The crop to segment, [x0,y0,x1,y1] scene pixels.")
+    context_box: Box | None = Field(
+        default=None, description="A larger crop around it for context (default: the box)."
+    )
+
+
+class HistoryArgs(BaseModel):
+    label: str | None = Field(default=None, description="Object class, e.g. 'aircraft'.")
+    scene: str | None = Field(default=None, description="Scene path, id or hash prefix.")
+    since: dt.datetime | None = Field(default=None, description="Stored at or after (UTC).")
+    until: dt.datetime | None = Field(default=None, description="Stored before (UTC).")
+    bbox: list[float] | None = Field(default=None, description="[min_lon,min_lat,max_lon,max_lat]")
+    min_confidence: float | None = Field(default=None, ge=0, le=1)
+    text: str | None = Field(default=None, description="Words in the question text.")
+    limit: int = Field(default=50, ge=1, le=500)
+
+
+class ExportArgs(HistoryArgs):
+    path: str = Field(description="Output file: .geojson, .gpkg or .csv.")
+
+
+def _readable(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def wrapper(**kwargs: Any) -> Any:
+        try:
+            return fn(**kwargs)
+        except GeoMagError as exc:
+            raise ToolException(str(exc)) from exc
+
+    return wrapper
+
+
+def _explain(error: ValidationError) -> str:
+    """Pydantic's complaints as one line the model can act on."""
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}" for e in error.errors()
+    )
+    return f"invalid arguments ({problems}); fix them and call again"
+
+
+def _filter(args: dict[str, Any]) -> HistoryFilter:
+    def utc(t: dt.datetime | None) -> dt.datetime | None:
+        return t.replace(tzinfo=dt.UTC) if t is not None and t.tzinfo is None else t
+
+    bbox = args.get("bbox")
+    return HistoryFilter(
+        labels=[args["label"]] if args.get("label") else [],
+        scene=args.get("scene"),
+        since=utc(args.get("since")),
+        until=utc(args.get("until")),
+        bbox=tuple(bbox) if bbox else None,
+        min_confidence=args.get("min_confidence"),
+        text=args.get("text"),
+    )
+
+
+def _summary(record: Any) -> dict[str, Any]:
+    return {
+        "result_id": record.result_id,
+        "kind": str(record.kind),
+        "label": record.label,
+        "confidence": record.confidence,
+        "area_m2": record.area_m2,
+        "created_at": record.created_at.isoformat(),
+        "scene": record.scene_uri,
+        "question": record.query_text,
+        "text": (record.text or "")[:200] or None,
+    }
+
+
+def make_tools(wb: Workbench, extra: list[BaseTool] | None = None) -> list[BaseTool]:
+    """The tools bound to ``wb`` (plus ``extra``, e.g. the whole pipeline as one tool)."""
+
+    def segment(
+        scene: str, question: str, box: Box, context_box: Box | None = None
+    ) -> list[dict[str, Any]]:
+        views = tmra_views(wb, scene, "pixel", [context_box or box, box])
+        reply = ask_vlm(wb, question, views)["text"]
+        answer = reply if SEG_ANSWER in reply else SEG_ANSWER
+        masks = segment_crop(wb, scene, box, question, views, answer)
+        return [{k: v for k, v in m.items() if k not in ("wkt", "wkt_scene")} for m in masks]
+
+    def history(**args: Any) -> list[dict[str, Any]]:
+        page = find_results(wb.engine, _filter(args), limit=args.get("limit", 50))
+        return [_summary(r) for r in page.items]
+
+    def export(path: str, **args: Any) -> dict[str, Any]:
+        page = find_results(wb.engine, _filter(args), limit=args.get("limit", 50))
+        written = export_results(page.items, path)
+        return {"path": str(written), "results": len(page.items)}
+
+    specs: list[tuple[str, str, type[BaseModel], Callable[..., Any]]] = [
+        ("scene_info", "Size, bands, CRS, footprint, date and hash of a scene.", SceneArgs,
+         lambda scene: scene_info(wb, scene)),
+        ("classify_granularity", "Whether a question needs the image, a region or pixels.",
+         QuestionArgs, lambda question: classify_question(wb, question)),
+        ("tmra_views", "The views TMRA builds and their pixel/token budget vs baselines.",
+         ViewsArgs, lambda scene, granularity, boxes: tmra_views(wb, scene, granularity, boxes)
+         .report()),
+        ("psc_windows", "Where in the scene the question points: PSC windows, best first.",
+         WindowsArgs, lambda scene, question, box=None, k=3, coverage=None: propose_windows(
+             wb, scene, question, box, k, coverage)),
+        ("zoom", "Zoom step by step to where the question points; returns the trail.",
+         ZoomArgs, lambda scene, question, max_depth=3: [
+             s.as_dict() for s in zoom_fn(wb, scene, question, max_depth).steps]),
+        ("ask_vlm", "Ask the VLM a question about TMRA views of given crops.", AskArgs,
+         lambda scene, question, granularity, boxes: ask_vlm(
+             wb, question, tmra_views(wb, scene, granularity, boxes))),
+        ("segment", "Masks of what the question refers to inside a crop (not stored).",
+         SegmentArgs, segment),
+        ("query_history", "Stored results matching filters (label, scene, time, bbox…).",
+         HistoryArgs, history),
+        ("export_history", "Export matching stored results to GeoJSON, GeoPackage or CSV.",
+         ExportArgs, export),
+    ]  # fmt: skip
+    tools: list[BaseTool] = [
+        StructuredTool.from_function(
+            func=_readable(fn),
+            name=name,
+            description=description,
+            args_schema=schema,
+            handle_tool_error=True,
+            handle_validation_error=_explain,
+        )
+        for name, description, schema, fn in specs
+    ]
+    return tools + list(extra or [])

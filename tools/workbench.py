@@ -1,0 +1,117 @@
+"""What the tools work with: settings, the database, the profile's models and open scenes.
+
+Heavy objects are built on first use and kept, so one :class:`Workbench` serves a whole CLI run
+or an app process (the UI caches it with ``st.cache_resource``). Tools take scene paths, ids and
+boxes from it; pixels and tensors never enter a conversation.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from db.engine import create_db_engine
+from db.migrations import upgrade
+from geomag_core.classifier import get_classifier
+from geomag_core.classifier.predictor import GranularityClassifier
+from geomag_core.config import Settings
+from geomag_core.decoder.predictor import MaskPredictor, build_mask_predictor
+from geomag_core.errors import ConfigError
+from geomag_core.psc.heatmap import HeatMapSource, VLMHeatMapSource
+from geomag_core.scene import Scene
+from geomag_core.vlm.backend import VLMBackend
+from geomag_core.vlm.profiles import generation_vlm, in_process_vlm
+from geomag_core.vlm.transformers_backend import TransformersVLM
+
+__all__ = ["Workbench"]
+
+
+class Workbench:
+    """Shared, lazily built resources for the tools and the agent.
+
+    Args:
+        settings: the configuration (profile, model paths, database URL…).
+        engine: an existing database engine (tests); default: one from the settings, upgraded
+            to the latest schema on first use.
+
+    """
+
+    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
+        self.settings = settings
+        self._scenes: dict[Path, Scene] = {}
+        if engine is not None:
+            self.engine = engine
+
+    @property
+    def profile(self) -> str:
+        """The model profile in use."""
+        return self.settings.model_profile
+
+    @property
+    def meaningful(self) -> bool:
+        """False for the ``tiny`` profile, whose random weights produce meaningless output."""
+        return self.profile != "tiny"
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The history database, migrated to the latest schema."""
+        engine = create_db_engine(self.settings.effective_database_url)
+        upgrade(engine)
+        return engine
+
+    def scene(self, path: str | Path) -> Scene:
+        """Open (once) the scene at ``path``."""
+        key = Path(path).resolve()
+        if key not in self._scenes:
+            self._scenes[key] = Scene(key, rgb_bands=self.settings.rgb_bands)
+        return self._scenes[key]
+
+    @cached_property
+    def classifier(self) -> GranularityClassifier:
+        """The granularity classifier (shipped head unless configured)."""
+        return get_classifier(self.settings)
+
+    @cached_property
+    def vlm(self) -> TransformersVLM:
+        """The in-process VLM (heat maps, [SEG] states): ``tiny`` or ``full`` profiles."""
+        if self.profile == "nano":
+            raise ConfigError(
+                "the nano profile has no VLM, and its own model is not built yet; use "
+                "GEOMAG_MODEL_PROFILE=tiny (plumbing only) or full (with GEOMAG_VLM_PATH)"
+            )
+        return in_process_vlm(self.settings)
+
+    @cached_property
+    def answerer(self) -> VLMBackend:
+        """The backend that writes answers (vLLM when ``GEOMAG_VLM_BACKEND=openai``)."""
+        if self.settings.vlm_backend == "openai":
+            return generation_vlm(self.settings)
+        return self.vlm
+
+    @cached_property
+    def mask_predictor(self) -> MaskPredictor:
+        """SAM2 features + [SEG] projection + pixel decoder (untrained and seeded for ``tiny``)."""
+        hidden = int(self.vlm.model.config.text_config.hidden_size)
+        return build_mask_predictor(self.settings, hidden_size=hidden)
+
+    @cached_property
+    def heat_source(self) -> HeatMapSource:
+        """Where PSC's heat maps come from for this profile."""
+        return VLMHeatMapSource(self.vlm, input_size=self.vlm_input_size)
+
+    @property
+    def vlm_input_size(self) -> int:
+        """Longest side, in pixels, of the images the VLM looks at."""
+        return 448 if self.profile == "tiny" else 1344
+
+    def model_versions(self) -> dict[str, Any]:
+        """Component → version, for provenance."""
+        versions: dict[str, Any] = {"profile": self.profile, "classifier": "shipped-head"}
+        if self.settings.classifier_head:
+            versions["classifier"] = str(self.settings.classifier_head)
+        if self.profile != "nano":
+            versions["vlm"] = str(self.settings.vlm_path or "tiny")
+        return versions

@@ -15,7 +15,6 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import RetryPolicy
-from tools.segmenting import SEG_ANSWER, segment_crop
 
 from agent.answers import compose_answer
 from agent.context import AgentContext
@@ -24,6 +23,7 @@ from agent.state import QuestionState
 from geomag_core.config import Settings
 from geomag_core.errors import DatabaseError, EmptyQueryError
 from tools.looking import ask_vlm, classify_question, tmra_views, zoom_into
+from tools.segmenting import SEG_ANSWER, segment_crop
 from tools.storing import store_question
 from tools.workbench import Workbench
 

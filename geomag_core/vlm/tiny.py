@@ -163,6 +163,6 @@ def _write_model(out: Path, seed: int) -> None:
     model.generation_config.eos_token_id = ids["<|im_end|>"]
     model.generation_config.pad_token_id = ids["<|endoftext|>"]
     out.mkdir(parents=True)
-    hf_logging.disable_progress_bar()  # the CLI and app show their own progress
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # we show our own progress
     model.save_pretrained(out)
     processor.save_pretrained(out)

@@ -79,7 +79,7 @@ class TransformersVLM:
         from transformers import AutoModelForImageTextToText
         from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()  # the CLI and app show their own progress
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # we show our own
 
         model = AutoModelForImageTextToText.from_pretrained(
             self.path, attn_implementation="eager", dtype=self.dtype

@@ -3,10 +3,11 @@
 
 SAMPLE := samples/m_4709963_se_14_1_20200831.tif
 
-run:  ## set up, then run the main job on the bundled sample scene
+PORT ?= 8501
+
+run:  ## set up, then start the analyst app on the bundled sample scene (http://127.0.0.1:$(PORT))
 	@scripts/setup.sh
-	.venv/bin/geomag scene $(SAMPLE)
-	.venv/bin/geomag views $(SAMPLE) --granularity pixel
+	.venv/bin/geomag app --scene $(SAMPLE) --port $(PORT)
 
 test:  ## set up (with test tools and the vLLM serving env), lint, type-check and run the tests
 	@scripts/setup.sh dev

@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     )
     vllm_model: str | None = Field(default=None, description="Served model name (full).")
     vllm_timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout.")
+    scenes_dir: Path | None = Field(
+        default=None, description="A folder of scenes the app lists beside the samples and uploads."
+    )
+    upload_max_mb: int = Field(
+        default=512, ge=1, description="Largest scene file the app accepts as an upload, in MB."
+    )
 
     @field_validator("rgb_bands", mode="before")
     @classmethod

@@ -11,9 +11,11 @@ cd "$(dirname "$0")/.."
 EXTRAS="${1:-}"
 PYTHON="${PYTHON:-python3}"
 VENV=.venv
-# Debian packages the project needs at run or test time (later issues add Chromium here).
-# SpatiaLite: the history database's default store; PostGIS: scripts/services.sh's server.
-APT_PACKAGES=(libsqlite3-mod-spatialite postgresql-15 postgis postgresql-15-postgis-3)
+# Debian packages the project needs at run or test time.
+# SpatiaLite: the history database's default store; PostGIS: scripts/services.sh's server;
+# Chromium + chromedriver: the app's browser tests (tests/ui, marker `browser`).
+APT_PACKAGES=(libsqlite3-mod-spatialite postgresql-15 postgis postgresql-15-postgis-3
+  chromium chromium-driver)
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 

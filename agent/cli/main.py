@@ -10,6 +10,7 @@ import sys
 
 import typer
 
+from agent.cli import app as app_command
 from agent.cli import ask, classifier, database, decoder, scenes, serving, settings
 from geomag_core.errors import GeoMagError
 
@@ -31,6 +32,7 @@ settings.register(app)
 scenes.register(app)
 serving.register(app)
 ask.register(app)
+app_command.register(app)
 database.register(app)
 classifier.register(app, train_app=train_app, eval_app=eval_app)
 decoder.register(train_app)

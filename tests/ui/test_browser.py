@@ -1,0 +1,130 @@
+"""The real app in a real browser: ``geomag app`` on 127.0.0.1, Chromium asks, we look.
+
+Uses the system Chromium and chromedriver (``scripts/setup.sh`` installs them) and installs
+nothing itself. Missing browser: a failure in CI (``CI=true``), a skip with the reason elsewhere.
+Set ``GEOMAG_SCREENSHOT=path.png`` to keep the screenshot (``docs/screenshot.png`` is made so).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+QUESTION = "Outline the fields"
+
+
+def _require_browser() -> None:
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        missing.append("the selenium package")
+    if missing:
+        reason = f"{', '.join(missing)} not found: run scripts/setup.sh dev (apt chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests cannot run in CI: {reason}", pytrace=False)
+        pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture()
+def app_url(tiny_app_env: dict[str, str], sample_scene: Path, tmp_path: Path) -> Iterator[str]:
+    _require_browser()
+    port = _free_port()
+    geomag = shutil.which("geomag", path=str(Path(sys.executable).parent))
+    assert geomag
+    env = {**os.environ, **tiny_app_env}
+    log = (tmp_path / "app.log").open("w")
+    server = subprocess.Popen(
+        [geomag, "app", "--port", str(port), "--scene", str(sample_scene)],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the app did not start: {(tmp_path / 'app.log').read_text()[-2000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture()
+def browser(tmp_path: Path) -> Iterator[Any]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1400,1900",
+    ):  # fmt: skip
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_ask_in_the_browser_and_see_the_answer(app_url: str, browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(app_url)
+    wait = WebDriverWait(browser, 240)
+    box = wait.until(
+        ec.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=stChatInput] textarea"))
+    )
+    banner = browser.find_element(By.CSS_SELECTOR, "[data-testid=stAlertContentWarning]")
+    assert "tiny profile" in banner.text
+    box.send_keys(QUESTION)
+    box.send_keys(Keys.ENTER)
+    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "Stored as query #"))
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=stImage] img")))
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "Answer (pixel)" in body and "Traceback" not in body
+    running = (By.CSS_SELECTOR, "[data-testid=stStatusWidget]")
+    wait.until(ec.invisibility_of_element_located(running))  # the run is over
+    browser.execute_script(
+        "document.querySelectorAll('[data-testid=stMain], "
+        "[data-testid=stAppScrollToBottomContainer]').forEach(e => e.scrollTo(0, 0));"
+    )
+    time.sleep(1)  # let the images paint before the picture
+    shot = tmp_path / "app.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+    if keep := os.environ.get("GEOMAG_SCREENSHOT"):
+        shutil.copyfile(shot, keep)

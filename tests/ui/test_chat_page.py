@@ -1,0 +1,70 @@
+"""The chat page under AppTest (tiny profile): ask, stream, store, resume; readable errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from agent.answers import TINY_WARNING
+
+
+def test_tiny_banner_and_the_bundled_sample_on_offer(app: AppTest) -> None:
+    app.run()
+    assert not app.exception
+    assert any("tiny profile" in w.value for w in app.warning)
+    (picker,) = app.sidebar.selectbox
+    assert any(o.startswith("m_4709963_se_14_1_20200831.tif") for o in picker.options)
+
+
+def test_a_question_streams_its_steps_and_stores_results(asked: Any) -> None:
+    outcome = asked.outcome
+    assert asked.errors == []
+    assert any(s.startswith("Answered in") for s in asked.statuses)
+    assert outcome.granularity == "pixel" and len(outcome.zoom_steps) >= 1
+    assert outcome.query_id is not None and len(outcome.result_ids) >= 2
+    assert outcome.answer.startswith(TINY_WARNING)
+    assert f"Stored as query #{outcome.query_id}" in outcome.answer
+
+
+def test_the_investigation_is_listed_and_resumes(asked: Any, app: AppTest) -> None:
+    thread = asked.outcome.thread_id
+    app.run()
+    button = app.sidebar.button(key=f"conversation.thread.{thread}")
+    button.click().run()
+    assert app.session_state["conversation.thread"] == thread
+    bubbles = [m.markdown[0].value for m in app.chat_message if m.markdown]
+    assert bubbles[0] == "Outline the fields"
+    assert bubbles[1].startswith("[tiny profile]")
+
+
+def test_an_empty_question_is_a_readable_error(app: AppTest) -> None:
+    app.run()
+    app.chat_input[0].set_value("   ").run()
+    assert not app.exception
+    assert any("empty query" in e.value.lower() for e in app.error)
+
+
+def test_a_corrupt_upload_is_refused_and_not_kept(app: AppTest, ui_data_dir: Path) -> None:
+    app.run()
+    app.sidebar.file_uploader[0].set_value(("broken.tif", b"II*\x00not a tiff", "image/tiff"))
+    app.run()
+    assert not app.exception
+    (error,) = [e.value for e in app.error]
+    assert "Upload refused" in error and "broken.tif" in error and "corrupt" in error
+    assert not list((ui_data_dir / "uploads").glob("*broken*"))
+
+
+def test_a_missing_nano_model_is_a_readable_error_with_the_way_out(
+    app: AppTest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("GEOMAG_MODEL_PROFILE", "nano")
+    monkeypatch.setenv("GEOMAG_NANO_WEIGHTS", str(tmp_path / "no-such-weights.safetensors"))
+    app.run()
+    assert any("nano profile" in i.value for i in app.info)
+    app.chat_input[0].set_value("Outline the fields").run()  # zoom and masks need the weights
+    assert not app.exception
+    (error,) = [e.value for e in app.error]
+    assert "GEOMAG_MODEL_PROFILE=tiny" in error

@@ -1,0 +1,63 @@
+"""The history page under AppTest: the chat's stored results listed, filtered, judged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from streamlit.testing.v1 import AppTest
+
+from db.engine import create_db_engine
+from db.enums import Verdict
+from db.models import FeedbackRow
+
+
+def _history(app: AppTest) -> AppTest:
+    app.run()
+    return app.switch_page("pages/history.py").run()
+
+
+def test_the_asked_question_is_listed_with_a_map_and_exports(asked: Any, app: AppTest) -> None:
+    _history(app)
+    assert not app.exception and not app.error
+    listed = set(app.dataframe[0].value["result_id"].tolist())
+    assert set(asked.outcome.result_ids) <= listed
+    labels = [b.label for b in app.get("download_button")]
+    assert labels == ["Export GEOJSON", "Export GPKG", "Export CSV"]
+
+
+def test_filters_narrow_the_table(asked: Any, app: AppTest) -> None:
+    _history(app)
+    app.text_input(key="history_filters.label").input("no-such-label")
+    app.button[0].click().run()  # the form's submit button
+    assert not app.dataframe and any("No stored results" in i.value for i in app.info)
+    app.text_input(key="history_filters.label").input("field")
+    app.slider(key="history_filters.confidence").set_value(0.0)
+    app.button[0].click().run()
+    masks = set(asked.outcome.result_ids[1:])  # the first result is the text answer
+    assert masks <= set(app.dataframe[0].value["result_id"].tolist())
+
+
+def test_a_malformed_bounding_box_is_a_readable_error(asked: Any, app: AppTest) -> None:
+    _history(app)
+    app.text_input(key="history_filters.bbox").input("-99,46,oops")
+    app.button[0].click().run()
+    assert not app.exception
+    assert any("west,south,east,north" in e.value for e in app.error)
+
+
+def test_accepting_a_result_stores_feedback(asked: Any, app: AppTest, app_env: Any) -> None:
+    _history(app)
+    rid = asked.outcome.result_ids[-1]
+    app.selectbox(key="result_actions.result").set_value(rid)
+    accept = next(b for b in app.button if b.label == "Accept")
+    accept.click().run()
+    assert any(f"accept of result #{rid}" in s.value for s in app.success)
+    engine = create_db_engine(app_env["GEOMAG_DATABASE_URL"])
+    with Session(engine) as session:
+        verdicts = session.scalars(
+            select(FeedbackRow.verdict).where(FeedbackRow.result_id == rid)
+        ).all()
+    engine.dispose()
+    assert Verdict.ACCEPT in verdicts

@@ -1,0 +1,117 @@
+"""The UI's service layer without Streamlit: uploads, filters, step lines, errors, overlays."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from geomag_core.config import Settings
+from geomag_core.errors import ConfigError, DatabaseError, SceneReadError
+from geomag_core.scene import Scene
+from ui.services.errors import readable_error
+from ui.services.history import HistoryForm, parse_bbox
+from ui.services.overlays import draw_evidence, draw_zoom_step
+from ui.services.steps import describe_step
+from ui.services.uploads import UploadStore, safe_stem
+
+
+def _png(seed: int = 0) -> bytes:
+    pixels = np.random.default_rng(seed).integers(0, 255, (40, 60, 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "stem"),
+    [
+        ("field 1.tif", "field_1"),
+        ("../../etc/passwd.png", "passwd"),
+        ("C:\\scenes\\été.tif", "t"),
+        ("....png", "scene"),
+        ("a" * 200 + ".jpg", "a" * 60),
+    ],
+)
+def test_safe_stem(name: str, stem: str) -> None:
+    assert safe_stem(name) == stem
+
+
+def test_uploads_are_stored_once_by_content_hash(tmp_path: Path) -> None:
+    store = UploadStore(tmp_path / "uploads", max_bytes=1 << 20)
+    data = _png()
+    first = store.save("../my scene.png", data)
+    again = store.save("renamed.png", data)
+    assert first.parent == tmp_path / "uploads" and first.name.endswith("-my_scene.png")
+    assert first.name[:16] == again.name[:16] and store.scenes() == sorted([first, again])
+    assert Scene(first).size == (60, 40)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("big.png", b"x" * 2048, "limited to"),
+        ("empty.tif", b"", "empty"),
+        ("notes.txt", b"hello", "only"),
+        ("broken.png", b"\x89PNG\r\n\x1a\nbroken", "broken.png"),
+    ],
+)
+def test_bad_uploads_are_refused(tmp_path: Path, name: str, data: bytes, reason: str) -> None:
+    store = UploadStore(tmp_path, max_bytes=1024)
+    with pytest.raises(SceneReadError, match=reason):
+        store.save(name, data)
+    assert store.scenes() == []
+
+
+def test_history_form_to_filter() -> None:
+    form = HistoryForm(
+        label="Field, aircraft ",
+        since=dt.date(2026, 1, 1),
+        until=dt.date(2026, 1, 31),
+        min_confidence=0.5,
+        bbox="-99.3, 46.9, -99.1, 47.1",
+    )
+    where = form.to_filter()
+    assert list(where.labels) == ["Field", "aircraft"]
+    assert where.until == dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
+    assert where.bbox == (-99.3, 46.9, -99.1, 47.1) and where.min_confidence == 0.5
+    assert HistoryForm().to_filter().min_confidence is None
+    assert parse_bbox(" ") is None
+    with pytest.raises(DatabaseError, match="west,south,east,north"):
+        parse_bbox("1,2,3")
+
+
+def test_step_lines() -> None:
+    line = describe_step(
+        {"event": "classified", "granularity": "pixel", "probabilities": {"pixel": 0.9}}
+    )
+    assert line == "Granularity **pixel** (pixel 90%)"
+    zoom = {"event": "zoom", "depth": 1, "looked_at": [0, 0, 8, 8], "window": [0, 0, 4, 4]}
+    line = describe_step({**zoom, "score": 1.5, "pixels": 1234, "tokens": 12})
+    assert "1,234 px" in line and "12 tokens" in line
+
+
+def test_readable_errors() -> None:
+    nano = Settings(model_profile="nano")
+    assert "GEOMAG_MODEL_PROFILE=tiny" in readable_error(ConfigError("no nano model"), nano)
+    assert readable_error(ConfigError("x")).startswith("X")
+    assert "RuntimeError: boom" in readable_error(RuntimeError("boom"))
+
+
+def test_overlays_draw_on_the_overview(sample_scene: Path) -> None:
+    scene = Scene(sample_scene)
+    step = {"depth": 1, "looked_at": [0, 0, 934, 723], "window": [100, 100, 400, 400]}
+    wkt_scene = scene.pixel_to_crs(
+        np.array([[100, 100], [300, 100], [300, 300], [100, 100]], dtype=float)
+    )
+    ring = ", ".join(f"{x} {y}" for x, y in wkt_scene)
+    result = {"kind": "mask", "wkt_scene": f"POLYGON (({ring}))"}
+    image = np.asarray(draw_evidence(scene, [result], [step]))
+    plain = np.asarray(draw_evidence(scene, [], []))
+    assert image.shape == plain.shape == (723, 934, 3)
+    assert image[250, 280, 0] > plain[250, 280, 0]  # inside the mask: reddened
+    assert np.asarray(draw_zoom_step(scene, step)).shape[1] == 256

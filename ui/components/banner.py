@@ -1,0 +1,22 @@
+"""The profile banner: a visible warning on every page while the tiny profile is active."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from geomag_core.config import Settings
+from ui.services.profile import profile_notice
+
+__all__ = ["profile_banner"]
+
+
+def profile_banner(settings: Settings) -> None:
+    """Show what the active profile means (tiny: meaningless outputs; nano: not built yet)."""
+    notice = profile_notice(settings)
+    if notice is None:
+        return
+    level, text = notice
+    if level == "warning":
+        st.warning(text, icon="⚠️")
+    else:
+        st.info(text, icon="ℹ️")

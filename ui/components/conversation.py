@@ -1,0 +1,137 @@
+"""The chat: messages, the question box, and the investigations sidebar.
+
+Owns ``conversation.*`` keys: the current thread id, its messages and the chat input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from geomag_core.config import Settings
+from geomag_core.errors import EmptyQueryError, GeoMagError
+from ui.components.evidence import show_evidence
+from ui.components.scene_picker import select_scene
+from ui.components.step_trail import StepTrail
+from ui.services.asking import AgentRunner, Outcome, new_thread_id
+from ui.services.errors import readable_error
+
+__all__ = ["INPUT_KEY", "THREAD_KEY", "chat", "investigations_sidebar"]
+
+THREAD_KEY = "conversation.thread"
+MESSAGES_KEY = "conversation.messages"
+INPUT_KEY = "conversation.input"
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat bubble: who said it, the text, and an answer's evidence or an error flag."""
+
+    role: str
+    text: str
+    outcome: Outcome | None = None
+    error: bool = False
+
+
+def _thread() -> str:
+    if THREAD_KEY not in st.session_state:
+        st.session_state[THREAD_KEY] = new_thread_id()
+        st.session_state[MESSAGES_KEY] = []
+    return str(st.session_state[THREAD_KEY])
+
+
+def _messages() -> list[Message]:
+    _thread()
+    messages: list[Message] = st.session_state[MESSAGES_KEY]
+    return messages
+
+
+def _start_new() -> None:
+    st.session_state[THREAD_KEY] = new_thread_id()
+    st.session_state[MESSAGES_KEY] = []
+
+
+def _resume(runner: AgentRunner, thread_id: str) -> None:
+    history = runner.history(thread_id)
+    messages: list[Message] = []
+    for entry in history:
+        messages += [Message("user", entry["question"]), Message("assistant", entry["answer"])]
+    st.session_state[THREAD_KEY] = thread_id
+    st.session_state[MESSAGES_KEY] = messages
+    if history:
+        select_scene(str(Path(history[-1]["scene"]).resolve()))
+
+
+def investigations_sidebar(runner: AgentRunner, settings: Settings) -> None:
+    """The investigations (threads) in the sidebar: start a new one or resume one."""
+    current = _thread()
+    with st.sidebar:
+        st.subheader("Investigations")
+        st.button(
+            "New investigation", key="conversation.new", on_click=_start_new, icon=":material/add:"
+        )
+        try:
+            threads = runner.threads()
+        except Exception as exc:
+            st.error(readable_error(exc, settings))
+            return
+        for t in threads:
+            st.button(
+                t.title[:48],
+                key=f"conversation.thread.{t.thread_id}",
+                on_click=_resume,
+                args=(runner, t.thread_id),
+                type="primary" if t.thread_id == current else "secondary",
+                help=f"thread {t.thread_id}, started {t.created_at:%Y-%m-%d %H:%M} UTC",
+                width="stretch",
+            )
+        st.caption(f"Current thread: `{current}`")
+
+
+def _render(message: Message, runner: AgentRunner, latest: bool) -> None:
+    with st.chat_message(message.role):
+        if message.error:
+            st.error(message.text)
+        else:
+            st.markdown(message.text.replace("\n", "  \n"))
+        if message.outcome is not None and message.outcome.query_id is not None:
+            scene = runner.workbench.scene(message.outcome.scene)
+            show_evidence(scene, message.outcome, with_map=latest)
+
+
+def _ask(runner: AgentRunner, settings: Settings, scene: Path | None, question: str) -> None:
+    messages = _messages()
+    messages.append(Message("user", question))
+    _render(messages[-1], runner, latest=False)
+    with st.chat_message("assistant"):
+        try:
+            if not question.strip():
+                raise EmptyQueryError()
+            if scene is None:
+                raise GeoMagError("pick or upload a scene in the sidebar first")
+            trail = StepTrail(runner.workbench.scene(scene))
+            try:
+                outcome = runner.ask(scene, question, _thread(), trail)
+            finally:
+                trail.finish(ok=bool(trail.events and trail.events[-1]["event"] == "done"))
+        except Exception as exc:
+            text = readable_error(exc, settings)
+            st.error(text)
+            messages.append(Message("assistant", text, error=True))
+            return
+        messages.append(Message("assistant", outcome.answer, outcome))
+        st.markdown(outcome.answer.replace("\n", "  \n"))
+        if outcome.query_id is not None:
+            show_evidence(runner.workbench.scene(scene), outcome, with_map=True)
+
+
+def chat(runner: AgentRunner, settings: Settings, scene: Path | None) -> None:
+    """Past messages of the thread, then the question box; a question is answered in place."""
+    messages = _messages()
+    for i, message in enumerate(messages):
+        _render(message, runner, latest=i == len(messages) - 1)
+    question = st.chat_input("Ask about the scene, e.g. “outline the fields”", key=INPUT_KEY)
+    if question is not None:
+        _ask(runner, settings, scene, question)

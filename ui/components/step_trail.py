@@ -1,0 +1,54 @@
+"""The live step trail: each agent step in an ``st.status``, zoom windows drawn on thumbnails."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from geomag_core.scene import Scene
+from ui.services.overlays import draw_zoom_step
+from ui.services.steps import describe_step
+
+__all__ = ["StepTrail", "zoom_drawer"]
+
+
+class StepTrail:
+    """Receives step events while the agent works and shows them inside one ``st.status``."""
+
+    def __init__(self, scene: Scene | None) -> None:
+        self.scene = scene
+        self.events: list[dict[str, Any]] = []
+        self.status = st.status("Looking at the scene…", expanded=True)
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        """Show one step event."""
+        self.events.append(event)
+        if event["event"] == "done":
+            return
+        with self.status:
+            st.markdown(f"- {describe_step(event)}")
+            if event["event"] == "zoom" and self.scene is not None:
+                st.image(draw_zoom_step(self.scene, event), width=180)
+
+    def finish(self, ok: bool) -> None:
+        """Close the status as complete or failed."""
+        steps = sum(1 for e in self.events if e["event"] != "done")
+        if ok:
+            self.status.update(label=f"Answered in {steps} steps", state="complete", expanded=False)
+        else:
+            self.status.update(label="The question failed", state="error", expanded=False)
+
+
+def zoom_drawer(scene: Scene, zoom_steps: list[dict[str, Any]]) -> None:
+    """Every zoom window of an answer on its own thumbnail, side by side."""
+    if not zoom_steps:
+        st.caption("No zoom: the question was answered from the whole scene.")
+        return
+    for column, step in zip(st.columns(len(zoom_steps)), zoom_steps, strict=True):
+        with column:
+            st.image(draw_zoom_step(scene, step), width="stretch")
+            st.caption(
+                f"depth {step['depth']} · {step['window']} · score {step['score']:.2f} · "
+                f"{step['pixels']:,} px · {step['tokens']:,} tokens"
+            )

@@ -1,0 +1,1 @@
+"""The app's pages (routed by ``ui/app.py``); they only render."""

@@ -1,0 +1,41 @@
+"""History page: filter stored results, see them in a table and on a map, export, judge."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.components.configuration import settings_or_stop
+from ui.components.history_filters import history_filters
+from ui.components.map_view import show_map
+from ui.components.result_actions import export_buttons, verdict_form
+from ui.resources import agent_runner
+from ui.services.errors import readable_error
+from ui.services.history import search, table
+from ui.services.maps import MapLayer, evidence_map
+
+st.title("History")
+settings = settings_or_stop()
+form = history_filters()
+try:
+    engine = agent_runner(settings).workbench.engine
+    records = search(engine, form)
+except Exception as exc:
+    st.error(readable_error(exc, settings))
+    st.stop()
+st.caption(f"{len(records)} result(s){' (newest 500)' if len(records) == 500 else ''}")
+if records:
+    st.dataframe(table(records), hide_index=True)
+    shapes = [
+        (r.geometry, f"#{r.result_id} {r.label or r.kind} · {r.query_text[:60]}")
+        for r in records
+        if r.geometry is not None
+    ]
+    if shapes:
+        show_map(evidence_map([MapLayer("results", "#ff2828", shapes)]), key="history-map")
+    else:
+        st.info("None of these results has a map geometry (text answers, or pixel-only scenes).")
+else:
+    st.info("No stored results match. Ask a question on the Chat page, or widen the filters.")
+export_buttons(records)
+st.subheader("Judge a result")
+verdict_form(engine, records)

@@ -1,0 +1,102 @@
+"""The history page's work: typed filters to a query, a table, exports and feedback."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+
+from db.enums import Verdict
+from db.export import ExportFormat, export_results, to_geodataframe
+from db.history import HistoryFilter, ResultRecord, find_results
+from db.spatial import Bounds
+from db.writes import save_feedback
+from geomag_core.errors import DatabaseError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["EXPORT_MIME", "HistoryForm", "export_bytes", "judge", "parse_bbox", "search", "table"]
+
+#: MIME type of each export format, for the download buttons.
+EXPORT_MIME = {
+    ExportFormat.GEOJSON: "application/geo+json",
+    ExportFormat.GPKG: "application/geopackage+sqlite3",
+    ExportFormat.CSV: "text/csv",
+}
+
+
+def parse_bbox(text: str) -> Bounds | None:
+    """``west,south,east,north`` in WGS84 degrees (blank: no box)."""
+    if not text.strip():
+        return None
+    try:
+        values = [float(v) for v in text.replace(" ", "").split(",")]
+    except ValueError:
+        values = []
+    if len(values) != 4:
+        raise DatabaseError(
+            f"bounding box {text!r}: give west,south,east,north in degrees, "
+            "e.g. -99.3,46.9,-99.1,47.1"
+        )
+    return (values[0], values[1], values[2], values[3])
+
+
+@dataclass(frozen=True)
+class HistoryForm:
+    """The filters as the analyst typed them (blank fields match everything)."""
+
+    label: str = ""
+    scene: str = ""
+    since: dt.date | None = None
+    until: dt.date | None = None
+    """Inclusive."""
+    min_confidence: float = 0.0
+    bbox: str = ""
+
+    def to_filter(self) -> HistoryFilter:
+        """The :class:`HistoryFilter` these fields mean (dates are UTC days)."""
+
+        def day(d: dt.date) -> dt.datetime:
+            return dt.datetime.combine(d, dt.time(), tzinfo=dt.UTC)
+
+        return HistoryFilter(
+            labels=[v for v in (s.strip() for s in self.label.split(",")) if v],
+            scene=self.scene.strip() or None,
+            since=day(self.since) if self.since else None,
+            until=day(self.until + dt.timedelta(days=1)) if self.until else None,
+            min_confidence=self.min_confidence or None,
+            bbox=parse_bbox(self.bbox),
+        )
+
+
+def search(engine: Engine, form: HistoryForm, limit: int = 500) -> list[ResultRecord]:
+    """The newest ``limit`` results matching ``form``."""
+    return find_results(engine, form.to_filter(), limit=limit).items
+
+
+def table(records: Sequence[ResultRecord]) -> pd.DataFrame:
+    """The records as a table (the export's columns, geometry as its type)."""
+    import pandas as pd
+
+    frame = to_geodataframe(records)
+    shapes = [g.geom_type if g is not None else "" for g in frame.geometry]
+    plain = pd.DataFrame(frame.drop(columns=["geometry", "scene_sha256", "text"]))
+    return plain.assign(shape=shapes)
+
+
+def export_bytes(records: Sequence[ResultRecord], fmt: ExportFormat) -> bytes:
+    """The records exported as ``fmt`` (WGS84), as file contents for a download."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = export_results(records, Path(tmp) / f"results.{fmt.value}", fmt)
+        return path.read_bytes()
+
+
+def judge(engine: Engine, result_id: int, verdict: Verdict, note: str | None = None) -> int:
+    """Store the analyst's accept/reject of a result; returns the feedback id."""
+    return save_feedback(engine, result_id, verdict, note=note or None, analyst="app")

@@ -1,0 +1,91 @@
+"""Evidence drawn on the scene: zoom windows, boxes and masks over a decimated overview.
+
+Every box is XYXY in scene pixels; mask outlines come from the results' scene-frame WKT
+(``wkt_scene``: scene CRS for georeferenced scenes, pixels otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from affine import Affine
+from PIL import Image, ImageDraw
+from shapely import wkt
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from geomag_core.scene import Scene
+
+__all__ = ["ZOOM_COLOURS", "draw_evidence", "draw_zoom_step", "mask_rings_px"]
+
+#: Outline colours of zoom depths 1, 2, 3… (RGB).
+ZOOM_COLOURS = ((255, 215, 0), (255, 128, 0), (255, 64, 160), (160, 96, 255))
+MASK_FILL = (255, 40, 40, 110)
+MASK_EDGE = (255, 40, 40, 255)
+BOX_EDGE = (0, 220, 255, 255)
+
+
+def _overview(scene: Scene, max_side: int) -> tuple[Image.Image, Affine]:
+    pixels, to_scene = scene.read_overview(max_side)
+    return Image.fromarray(pixels).convert("RGBA"), ~to_scene
+
+
+def _xy(to_view: Affine, points: Iterable[Sequence[float]]) -> list[tuple[float, float]]:
+    return [to_view @ (float(x), float(y)) for x, y in points]
+
+
+def _box(to_view: Affine, box: Sequence[int]) -> list[float]:
+    (x0, y0), (x1, y1) = _xy(to_view, [(box[0], box[1]), (box[2], box[3])])
+    return [x0, y0, max(x0 + 1, x1), max(y0 + 1, y1)]
+
+
+def mask_rings_px(scene: Scene, result: dict[str, Any]) -> list[list[tuple[float, float]]]:
+    """Exterior rings (scene pixels) of a mask result's polygons; empty when it has none."""
+    text = result.get("wkt_scene")
+    if not text:
+        return []
+    shape: BaseGeometry = wkt.loads(text)
+    parts = list(shape.geoms) if isinstance(shape, MultiPolygon) else [shape]
+    rings = []
+    for part in parts:
+        if not isinstance(part, Polygon) or part.is_empty:
+            continue
+        ring = np.asarray(part.exterior.coords, dtype=np.float64)[:, :2]
+        pixels = scene.crs_to_pixel(ring) if scene.is_georeferenced else ring
+        rings.append([(float(x), float(y)) for x, y in pixels])
+    return rings
+
+
+def draw_evidence(
+    scene: Scene,
+    results: Sequence[dict[str, Any]],
+    zoom_steps: Sequence[dict[str, Any]] = (),
+    max_side: int = 1024,
+) -> Image.Image:
+    """The scene overview with masks (filled), result boxes and every zoom window drawn on it."""
+    base, to_view = _overview(scene, max_side)
+    layer = Image.new("RGBA", base.size, (0, 0, 0, 0))
+    pen = ImageDraw.Draw(layer)
+    width = max(2, base.width // 300)
+    for result in results:
+        for ring in mask_rings_px(scene, result):
+            if len(ring) >= 3:
+                pen.polygon(_xy(to_view, ring), fill=MASK_FILL, outline=MASK_EDGE)
+        if result.get("kind") == "box" and result.get("pixel_box"):
+            pen.rectangle(_box(to_view, result["pixel_box"]), outline=BOX_EDGE, width=width)
+    for step in zoom_steps:
+        colour = ZOOM_COLOURS[(int(step["depth"]) - 1) % len(ZOOM_COLOURS)]
+        pen.rectangle(_box(to_view, step["window"]), outline=(*colour, 255), width=width)
+    return Image.alpha_composite(base, layer).convert("RGB")
+
+
+def draw_zoom_step(scene: Scene, step: dict[str, Any], max_side: int = 256) -> Image.Image:
+    """A thumbnail of one zoom step: the box looked at (white) and the chosen window."""
+    base, to_view = _overview(scene, max_side)
+    pen = ImageDraw.Draw(base)
+    colour = ZOOM_COLOURS[(int(step["depth"]) - 1) % len(ZOOM_COLOURS)]
+    pen.rectangle(_box(to_view, step["looked_at"]), outline=(255, 255, 255, 255), width=2)
+    pen.rectangle(_box(to_view, step["window"]), outline=(*colour, 255), width=3)
+    return base.convert("RGB")

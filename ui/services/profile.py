@@ -1,0 +1,59 @@
+"""What the app says about the active model profile and configuration."""
+
+from __future__ import annotations
+
+from db.engine import redacted
+from geomag_core.config import Settings
+
+__all__ = ["SWITCH_TO_TINY", "profile_notice", "settings_rows", "vlm_server_status"]
+
+#: How to run the app with the test profile, shown wherever a profile cannot answer.
+SWITCH_TO_TINY = (
+    "To try the app end to end now, restart it with the tiny test profile: "
+    "`GEOMAG_MODEL_PROFILE=tiny make run` (or `geomag app --profile tiny`)."
+)
+
+
+def profile_notice(settings: Settings) -> tuple[str, str] | None:
+    """``(level, text)`` of the banner the profile needs (``warning``/``info``), or ``None``."""
+    if settings.model_profile == "tiny":
+        return (
+            "warning",
+            "**tiny profile**: random-weight test models. Answers, zoom windows and masks "
+            "exercise the pipeline and mean nothing about the scene. Use "
+            "`GEOMAG_MODEL_PROFILE=full` with your weights for real answers.",
+        )
+    if settings.model_profile == "nano":
+        return (
+            "info",
+            "**nano profile** (the default): the project's own compact model. If its weights "
+            f"are not available, a question says so. {SWITCH_TO_TINY}",
+        )
+    return None
+
+
+def settings_rows(settings: Settings) -> list[dict[str, str]]:
+    """Every setting with its environment variable and effective value."""
+    described = settings.describe()
+    described["database_url"] = redacted(settings.effective_database_url)
+    return [
+        {"setting": name, "variable": f"GEOMAG_{name.upper()}", "value": value}
+        for name, value in described.items()
+    ]
+
+
+def vlm_server_status(settings: Settings, timeout_s: float = 2.0) -> str:
+    """Whether the OpenAI-compatible VLM server answers ``GET /models``, in one line."""
+    import httpx
+
+    url = settings.vllm_url.rstrip("/") + "/models"
+    try:
+        response = httpx.get(url, timeout=timeout_s)
+        response.raise_for_status()
+    except httpx.HTTPError as exc:
+        return (
+            f"❌ {url} is not answering ({type(exc).__name__}). Start a server with "
+            "`geomag serve-vlm --model PATH` or point GEOMAG_VLLM_URL at one."
+        )
+    names = [m.get("id") for m in response.json().get("data", [])]
+    return f"✅ {url} serves {', '.join(map(str, names)) or 'no models'}."

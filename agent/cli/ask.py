@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from pathlib import Path
@@ -13,6 +14,7 @@ from rich.console import Console
 
 from agent.checkpointer import open_checkpointer
 from agent.context import AgentContext
+from agent.events import describe
 from agent.graph import build_agent
 from geomag_core.config import Settings
 from tools.workbench import Workbench
@@ -20,31 +22,9 @@ from tools.workbench import Workbench
 __all__ = ["register"]
 
 
-def _describe(event: dict[str, Any]) -> str:
-    kind = str(event["event"])
-    if kind == "scene":
-        return f"scene {event['width']}×{event['height']} ({event['crs'] or 'no CRS'})"
-    if kind == "classified":
-        probs = ", ".join(f"{k} {v:.2f}" for k, v in event["probabilities"].items())
-        return f"granularity [bold]{event['granularity']}[/bold] ({probs})"
-    if kind == "zoom":
-        return (
-            f"zoom {event['depth']}: {event['looked_at']} → {event['window']} "
-            f"(score {event['score']:.2f}, {event['pixels']:,} px, {event['tokens']} tokens)"
-        )
-    if kind == "views":
-        budget = event["budget"]
-        return (
-            f"views: {len(event['views'])} image(s), {budget['views']['pixels']:,} px = "
-            f"{budget['ratio_to_native']['pixels']:.1%} of native"
-        )
-    if kind == "answer":
-        return "the VLM answered" + ("" if event["meaningful"] else " (tiny: meaningless)")
-    if kind == "segmenting":
-        return f"segmenting {event['box']}"
-    if kind == "stored":
-        return f"stored query #{event['query_id']} with {event['results']} result(s)"
-    return kind
+def _rich(markdown: str) -> str:
+    """The step line's markdown bold as rich markup."""
+    return re.sub(r"\*\*(.+?)\*\*", r"[bold]\1[/bold]", markdown)
 
 
 def ask(
@@ -88,7 +68,7 @@ def ask(
             )
             for kind, chunk in stream:
                 if kind == "custom" and chunk["event"] != "done":
-                    console.print(f"  [dim]•[/dim] {_describe(chunk)}")
+                    console.print(f"  [dim]•[/dim] {_rich(describe(chunk))}")
                 elif kind == "values":
                     final = chunk
             record = _record(mode, thread_id, final)

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from agent.events import describe
 from geomag_core.config import Settings
 from geomag_core.errors import ConfigError, DatabaseError, SceneReadError
 from geomag_core.scene import Scene
 from ui.services.errors import readable_error
 from ui.services.history import HistoryForm, parse_bbox
 from ui.services.overlays import draw_evidence, draw_zoom_step
-from ui.services.steps import describe_step
 from ui.services.uploads import UploadStore, safe_stem
 
 
@@ -86,12 +86,12 @@ def test_history_form_to_filter() -> None:
 
 
 def test_step_lines() -> None:
-    line = describe_step(
+    line = describe(
         {"event": "classified", "granularity": "pixel", "probabilities": {"pixel": 0.9}}
     )
     assert line == "Granularity **pixel** (pixel 90%)"
     zoom = {"event": "zoom", "depth": 1, "looked_at": [0, 0, 8, 8], "window": [0, 0, 4, 4]}
-    line = describe_step({**zoom, "score": 1.5, "pixels": 1234, "tokens": 12})
+    line = describe({**zoom, "score": 1.5, "pixels": 1234, "tokens": 12})
     assert "1,234 px" in line and "12 tokens" in line
 
 

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 from shapely import wkt
 
+from agent.events import spent
 from geomag_core.boxes import PixelBox
 from geomag_core.scene import Scene
 from tools.storing import box_footprint
@@ -14,7 +15,6 @@ from ui.components.step_trail import zoom_drawer
 from ui.services.asking import Outcome
 from ui.services.maps import MapLayer, evidence_map
 from ui.services.overlays import ZOOM_COLOURS, draw_evidence
-from ui.services.steps import spent
 
 __all__ = ["show_evidence"]
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import streamlit as st
 
+from agent.events import describe
 from geomag_core.scene import Scene
 from ui.services.overlays import draw_zoom_step
-from ui.services.steps import describe_step
 
 __all__ = ["StepTrail", "zoom_drawer"]
 
@@ -27,7 +27,7 @@ class StepTrail:
         if event["event"] == "done":
             return
         with self.status:
-            st.markdown(f"- {describe_step(event)}")
+            st.markdown(f"- {describe(event)}")
             if event["event"] == "zoom" and self.scene is not None:
                 st.image(draw_zoom_step(self.scene, event), width=180)
 

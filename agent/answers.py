@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agent.state import QuestionState
 
-__all__ = ["TINY_WARNING", "compose_answer"]
+__all__ = ["NANO_LIMITS", "TINY_WARNING", "compose_answer", "compose_nano_answer"]
 
 TINY_WARNING = (
     "[tiny profile] These results come from a random-weight test model: the text, windows and "
@@ -12,8 +12,63 @@ TINY_WARNING = (
 )
 
 
-def compose_answer(state: QuestionState, *, meaningful: bool) -> str:
+NANO_LIMITS = (
+    "GeoMag-nano has no language model: it finds and segments objects (it was trained on "
+    "aircraft only) and reports counts, places, areas and confidence. Captions, scene "
+    "descriptions and other free-form questions need a full VLM (GEOMAG_MODEL_PROFILE=full)."
+)
+#: At most this many instances are listed by place in a nano answer.
+_LISTED = 10
+
+
+def compose_nano_answer(state: QuestionState) -> str:
+    """Nano's answer, written only from grounded results: count, where, areas, confidence."""
+    masks = [r for r in state.results if r.get("kind") == "mask"]
+    if state.granularity == "image":
+        lines = [f"Answer (image): this question needs a full VLM. {NANO_LIMITS}"]
+    else:
+        label = masks[0]["label"] if masks else "object"
+        if masks:
+            conf = [float(r["confidence"]) for r in masks]
+            metric = all(r.get("area_m2") is not None for r in masks)
+            area = sum(float(r["area_m2"] if metric else r["area_px"]) for r in masks)
+            lines = [
+                f"Answer ({state.granularity}): found {len(masks)} {label} instance(s) "
+                f"(mask confidence {min(conf):.2f}–{max(conf):.2f}, mean "
+                f"{sum(conf) / len(conf):.2f}); total area {area:,.0f} {'m²' if metric else 'px²'}."
+            ]
+            places = "; ".join(
+                f"[{', '.join(str(v) for v in r['pixel_box'])}]" for r in masks[:_LISTED]
+            )
+            more = f" and {len(masks) - _LISTED} more" if len(masks) > _LISTED else ""
+            lines.append(f"Where (XYXY scene pixels, largest first): {places}{more}.")
+        else:
+            lines = [f"Answer ({state.granularity}): nothing found for this question."]
+        searched = state.budget.get("searched_fraction") if state.budget else None
+        if searched is not None and searched < 1:
+            lines.append(
+                f"Searched the {len(state.zoom_steps)} window(s) where the prompt's heat map "
+                f"pointed, covering {searched:.0%} of the scene: objects elsewhere are not counted."
+            )
+        lines.append(NANO_LIMITS)
+    if state.budget:
+        pixels = state.budget["views"]["pixels"] + sum(z["pixels"] for z in state.zoom_steps)
+        tokens = state.budget["views"]["tokens"] + sum(z["tokens"] for z in state.zoom_steps)
+        ratio = pixels / state.budget["native"]["pixels"]
+        lines.append(
+            f"Looked at {pixels:,} pixels, {ratio:.1%} of the scene's, heat map included "
+            f"({tokens:,} vision tokens)."
+        )
+    if state.query_id is not None:
+        ids = ", ".join(f"#{i}" for i in state.result_ids) or "none"
+        lines.append(f"Stored as query #{state.query_id}; results {ids}.")
+    return "\n".join(lines)
+
+
+def compose_answer(state: QuestionState, *, meaningful: bool, profile: str = "") -> str:
     """The analyst-facing answer: the model's words, what was stored, and what it cost."""
+    if profile == "nano":
+        return compose_nano_answer(state)
     lines = [] if meaningful else [TINY_WARNING]
     masks = [r for r in state.results if r.get("kind") == "mask"]
     boxes = [r for r in state.results if r.get("kind") == "box"]

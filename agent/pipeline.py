@@ -23,7 +23,7 @@ from agent.state import QuestionState
 from geomag_core.config import Settings
 from geomag_core.errors import DatabaseError, EmptyQueryError
 from tools.looking import ask_vlm, classify_question, tmra_views, zoom_into
-from tools.segmenting import SEG_ANSWER, segment_crop
+from tools.segmenting import SEG_ANSWER, find_objects, segment_crop
 from tools.storing import store_question
 from tools.workbench import Workbench
 
@@ -93,6 +93,8 @@ def look_region(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
     """Zoom to where the question points, then ask about C1 ⊕ D(I)."""
     t = time.perf_counter()
     wb = _workbench(runtime)
+    if wb.profile == "nano":
+        return _look_nano(state, runtime, t)
     trail = zoom_into(wb, state.scene, state.question, max_depth=_max_depth(runtime))
     steps = _emit_zoom(trail.steps)
     s = wb.scene(state.scene)
@@ -105,6 +107,8 @@ def look_pixel(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
     """Zoom twice (bbox1, then bbox2 inside it), ask about C2 ⊕ D(C1) ⊕ D(D(I)), segment C2."""
     t = time.perf_counter()
     wb = _workbench(runtime)
+    if wb.profile == "nano":
+        return _look_nano(state, runtime, t)
     trail = zoom_into(wb, state.scene, state.question, max_depth=max(2, _max_depth(runtime)))
     steps = _emit_zoom(trail.steps)
     s = wb.scene(state.scene)
@@ -138,7 +142,8 @@ def store(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
 
 def respond(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
     """Write the analyst's answer from the evidence, and remember the question in the thread."""
-    answer = compose_answer(state, meaningful=_workbench(runtime).meaningful)
+    wb = _workbench(runtime)
+    answer = compose_answer(state, meaningful=wb.meaningful, profile=wb.profile)
     emit("done", answer=answer, query_id=state.query_id, result_ids=state.result_ids)
     entry = {
         "question": state.question,
@@ -161,7 +166,10 @@ def _answer_from_views(
     wb = _workbench(runtime)
     report = views.report()
     emit("views", views=report["views"], budget=report["budget"])
-    reply = ask_vlm(wb, state.question, views)
+    if wb.profile == "nano":  # no language model: the answer is composed from results
+        reply = {"text": "", "meaningful": True}
+    else:
+        reply = ask_vlm(wb, state.question, views)
     emit("answer", text=reply["text"], meaningful=reply["meaningful"])
     return {
         "zoom_steps": steps,
@@ -169,6 +177,23 @@ def _answer_from_views(
         "budget": report["budget"],
         "vlm_text": reply["text"],
         "results": [{"kind": "answer", "text": reply["text"], "label": None}],
+        "timings_ms": _timed("look", state, started),
+    }
+
+
+def _look_nano(state: QuestionState, runtime: Runtime[AgentContext], started: float) -> Update:
+    """Nano: PSC windows (adaptive coverage) segmented at native resolution, as instances."""
+    wb = _workbench(runtime)
+    found = find_objects(wb, state.scene, state.question)
+    for record in found["steps"]:
+        emit("zoom", **record)
+    emit("segmenting", box=[0, 0, *wb.scene(state.scene).size])
+    return {
+        "zoom_steps": found["steps"],
+        "boxes": [s["window"] for s in found["steps"]],
+        "budget": found["budget"],
+        "vlm_text": "",
+        "results": found["results"],
         "timings_ms": _timed("look", state, started),
     }
 

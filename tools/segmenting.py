@@ -1,22 +1,34 @@
-"""Segment: [SEG] states from the VLM → pixel decoder on the fine crop → grounded polygons."""
+"""Segment: [SEG] states from the VLM → pixel decoder on the fine crop → grounded polygons.
+
+With ``nano``, :func:`find_objects` segments the PSC windows at native resolution instead.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from geomag_core.boxes import PixelBox
+from geomag_core.budget import Budget, VisionTokenGeometry, native_baseline, tiling_baseline
 from geomag_core.polygons.grounded import ground_mask
-from geomag_core.polygons.paste import paste_crop_mask
+from geomag_core.polygons.paste import SceneMask, paste_crop_mask
+from geomag_core.psc.windows import adaptive_windows
+from geomag_core.psc.zoom import ZoomStep
 from geomag_core.tmra import ViewSet
 from geomag_core.vlm.messages import ChatMessage
 from geomag_core.vlm.tiny import SEG_TOKEN
 from tools.labels import label_from_question
 from tools.workbench import Workbench
 
-__all__ = ["MAX_INSTANCES", "SEG_ANSWER", "segment_crop"]
+__all__ = ["MAX_INSTANCES", "NANO_WINDOW_CELLS", "SEG_ANSWER", "find_objects", "segment_crop"]
 
 SEG_ANSWER = SEG_TOKEN
 #: At most this many connected components per mask become results (largest first).
 MAX_INSTANCES = 20
+#: Nano's PSC window size and stride in heat cells (one cell = 16 view pixels; on a 2560-px
+#: scene seen at 1024 px a cell is 40 scene pixels, so a window is 640 scene pixels).
+NANO_WINDOW_CELLS = (16, 4)
 
 
 def segment_crop(
@@ -74,3 +86,112 @@ def segment_crop(
                 }
             )
     return results
+
+
+def find_objects(
+    wb: Workbench,
+    scene: str,
+    question: str,
+    *,
+    coverage: float = 0.6,
+    max_windows: int = 8,
+    min_pixels: int = 40,
+) -> dict[str, Any]:
+    """Nano: adaptive PSC windows over the scene, segmented at native resolution, as instances.
+
+    The windows' masks are stitched into one scene mask; each connected component is a result.
+
+    Args:
+        wb: the workbench (``nano`` profile).
+        scene: the scene path.
+        question: the question; it is the model's prompt and labels the results.
+        coverage: windows are added until they hold this share of the heat (at most
+            ``max_windows``); a scene that fits one window is segmented whole.
+        max_windows: the cap on windows.
+        min_pixels: smaller components are dropped (scene pixels).
+
+    Returns:
+        ``{"results", "steps", "budget", "searched_fraction"}``: mask results as
+        :func:`segment_crop` returns them (each with its own mean probability as confidence),
+        the windows as zoom-step records (depth 1, ``rank`` 0 = best; the first carries the heat
+        map view's pixels and tokens), and the native windows' budget next to the baselines.
+
+    """
+    s = wb.scene(scene)
+    whole = PixelBox(0, 0, s.width, s.height)
+    geometry = VisionTokenGeometry()
+    steps: list[dict[str, Any]] = []
+    pixels, tokens = 0, 0  # of the native windows; the heat map's view is the first step's cost
+    if max(s.width, s.height) <= wb.vlm_input_size:
+        windows = [whole]
+    else:
+        heat = wb.heat_source(s, whole, question)
+        size, stride = NANO_WINDOW_CELLS
+        chosen = adaptive_windows(
+            heat.values, coverage=coverage, size=size, stride=stride, max_windows=max_windows
+        )
+        windows = [heat.scene_box(w.cells) for w in chosen]
+        mean = max(float(heat.values.mean()), 1e-12)
+        for w, box in zip(chosen, windows, strict=True):
+            steps.append(
+                ZoomStep(
+                    depth=1,
+                    looked_at=whole,
+                    window=box,
+                    score=w.score / mean,
+                    heat_coverage=w.coverage,
+                    pixels=heat.view_pixels if not steps else 0,
+                    tokens=geometry.tokens(*heat.view_shape) if not steps else 0,
+                    source=heat.source,
+                ).as_dict()
+                | {"rank": len(steps)}
+            )
+    x0, y0 = min(b.x0 for b in windows), min(b.y0 for b in windows)
+    union = PixelBox(x0, y0, max(b.x1 for b in windows), max(b.y1 for b in windows))
+    probs = np.zeros((union.height, union.width), dtype=np.float32)
+    for box in windows:
+        crop_probs, _ = wb.nano.segment(s.read(box), question)
+        region = probs[box.y0 - y0 : box.y1 - y0, box.x0 - x0 : box.x1 - x0]
+        np.maximum(region, crop_probs, out=region)
+        pixels += box.area
+        tokens += geometry.tokens(box.height, box.width)
+    label = label_from_question(question)
+    mask = SceneMask(mask=probs > 0.5, box=union)
+    results: list[dict[str, Any]] = []
+    for polygon in ground_mask(s, mask, label=label, confidence=0.0, min_pixels=min_pixels):
+        b = polygon.pixel_box
+        inside = probs[b.y0 - y0 : b.y1 - y0, b.x0 - x0 : b.x1 - x0]
+        confidence = float(inside[inside > 0.5].mean()) if (inside > 0.5).any() else 0.0
+        scene_shape = polygon.crs_geometry or polygon.pixel_geometry
+        results.append(
+            {
+                "kind": "mask",
+                "label": label,
+                "confidence": round(confidence, 4),
+                "wkt": polygon.wgs84_geometry.wkt if polygon.wgs84_geometry else None,
+                "wkt_scene": scene_shape.wkt,
+                "pixel_box": list(b.as_tuple()),
+                "area_m2": polygon.area_m2,
+                "area_px": polygon.pixel_count,
+            }
+        )
+    native = native_baseline(s.width, s.height, geometry)
+    tiling = tiling_baseline(s.width, s.height, geometry)
+    ours = Budget(pixels=pixels, tokens=tokens)
+    searched = np.zeros((s.height, s.width), dtype=bool)
+    for box in windows:
+        searched[box.y0 : box.y1, box.x0 : box.x1] = True
+    budget = {
+        "views": {"pixels": pixels, "tokens": tokens},
+        "native": {"pixels": native.pixels, "tokens": native.tokens},
+        "tiling": {"pixels": tiling.pixels, "tokens": tiling.tokens},
+        "ratio_to_native": ours.ratio_to(native),
+        "ratio_to_tiling": ours.ratio_to(tiling),
+        "searched_fraction": float(searched.mean()),
+    }
+    return {
+        "results": results,
+        "steps": steps,
+        "budget": budget,
+        "searched_fraction": float(searched.mean()),
+    }

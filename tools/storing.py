@@ -77,6 +77,7 @@ def store_question(wb: Workbench, state: _Answered, thread_id: str | None = None
                 window=PixelBox(*step["window"]),
                 footprint=box_footprint(scene, PixelBox(*step["window"])),
                 score=float(step["score"]),
+                rank=int(step.get("rank", 0)),
             )
             for step in state.zoom_steps
         ],

@@ -20,11 +20,13 @@ from geomag_core.classifier.predictor import GranularityClassifier
 from geomag_core.config import Settings
 from geomag_core.decoder.predictor import MaskPredictor, build_mask_predictor
 from geomag_core.errors import ConfigError
+from geomag_core.nano.heat import NanoHeatMapSource
+from geomag_core.nano.predictor import NanoModel
 from geomag_core.psc.heatmap import HeatMapSource, VLMHeatMapSource
 from geomag_core.scene import Scene
 from geomag_core.vlm.backend import VLMBackend
 from geomag_core.vlm.profiles import generation_vlm, in_process_vlm
-from geomag_core.vlm.transformers_backend import TransformersVLM
+from geomag_core.vlm.transformers_backend import TransformersVLM, resolve_device
 
 __all__ = ["Workbench"]
 
@@ -79,10 +81,17 @@ class Workbench:
         """The in-process VLM (heat maps, [SEG] states): ``tiny`` or ``full`` profiles."""
         if self.profile == "nano":
             raise ConfigError(
-                "the nano profile has no VLM, and its own model is not built yet; use "
-                "GEOMAG_MODEL_PROFILE=tiny (plumbing only) or full (with GEOMAG_VLM_PATH)"
+                "the nano profile has no VLM: its answers are built from grounded results. "
+                "Use GEOMAG_MODEL_PROFILE=full (with GEOMAG_VLM_PATH) for a language model"
             )
         return in_process_vlm(self.settings)
+
+    @cached_property
+    def nano(self) -> NanoModel:
+        """GeoMag-nano (shipped weights unless ``GEOMAG_NANO_WEIGHTS``): heat maps and masks."""
+        return NanoModel.load(
+            self.settings.nano_weights, device=resolve_device(self.settings.device)
+        )
 
     @cached_property
     def answerer(self) -> VLMBackend:
@@ -99,13 +108,15 @@ class Workbench:
 
     @cached_property
     def heat_source(self) -> HeatMapSource:
-        """Where PSC's heat maps come from for this profile."""
+        """Where PSC's heat maps come from for this profile (nano: its own attention)."""
+        if self.profile == "nano":
+            return NanoHeatMapSource(self.nano, input_size=1024)
         return VLMHeatMapSource(self.vlm, input_size=self.vlm_input_size)
 
     @property
     def vlm_input_size(self) -> int:
-        """Longest side, in pixels, of the images the VLM looks at."""
-        return 448 if self.profile == "tiny" else 1344
+        """Longest side, in pixels, of the images the VLM (nano: each native window) looks at."""
+        return {"tiny": 448, "nano": 640}.get(self.profile, 1344)
 
     def model_versions(self) -> dict[str, Any]:
         """Component → version, for provenance."""
@@ -114,4 +125,6 @@ class Workbench:
             versions["classifier"] = str(self.settings.classifier_head)
         if self.profile != "nano":
             versions["vlm"] = str(self.settings.vlm_path or "tiny")
+        else:
+            versions["nano"] = str(self.settings.nano_weights or "shipped")
         return versions

@@ -11,7 +11,7 @@ import sys
 import typer
 
 from agent.cli import app as app_command
-from agent.cli import ask, classifier, database, decoder, scenes, serving, settings
+from agent.cli import ask, classifier, database, decoder, nano, scenes, serving, settings
 from geomag_core.errors import GeoMagError
 
 __all__ = ["app", "eval_app", "main", "train_app"]
@@ -36,6 +36,7 @@ app_command.register(app)
 database.register(app)
 classifier.register(app, train_app=train_app, eval_app=eval_app)
 decoder.register(train_app)
+nano.register(train_app, eval_app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -148,8 +148,9 @@ def test_bad_scene_is_a_readable_error(workbench: Workbench, tmp_path: Path) -> 
 
 
 @pytest.fixture()
-def no_vlm_settings(settings: Settings) -> Iterator[Settings]:
-    yield settings.model_copy(update={"model_profile": "nano"})
+def no_vlm_settings(settings: Settings, tmp_path: Path) -> Iterator[Settings]:
+    missing = tmp_path / "no-such-nano.safetensors"
+    yield settings.model_copy(update={"model_profile": "nano", "nano_weights": missing})
 
 
 def test_nano_without_its_model_says_what_to_do(

@@ -11,7 +11,7 @@ __all__ = ["profile_banner"]
 
 
 def profile_banner(settings: Settings) -> None:
-    """Show what the active profile means (tiny: meaningless outputs; nano: not built yet)."""
+    """Show what the active profile means (tiny: meaningless outputs; nano: its limits)."""
     notice = profile_notice(settings)
     if notice is None:
         return

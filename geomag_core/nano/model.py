@@ -1,0 +1,143 @@
+"""GeoMag-nano: EfficientNet-Lite0 pyramid + MiniLM tokens + [SEG] fusion + the pixel decoder.
+
+Frames: every image tensor is crop pixels, row-major, origin at the crop's top-left; level ``l``
+of the pyramid has stride ``s_l`` (4, 8, 16). Image tokens are the stride-16 level, flattened
+row-major: token ``i`` covers crop pixels ``[16 r, 16 (r+1)) × [16 c, 16 (c+1))`` with
+``(r, c) = divmod(i, grid_w)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from geomag_core.decoder.pixel_decoder import DecoderOutput, PixelDecoder
+from geomag_core.decoder.projection import SegProjection
+from geomag_core.nano.backbone import BACKBONE_CHANNELS
+from geomag_core.nano.fusion import FusionLayer
+from geomag_core.nano.text import TEXT_DIM, TextTokens
+
+__all__ = ["IMAGENET_MEAN", "IMAGENET_STD", "NanoHead", "NanoNeck", "NanoOutput", "normalise"]
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def normalise(images: torch.Tensor) -> torch.Tensor:
+    """``(B, 3, H, W)`` RGB in ``[0, 1]`` → ImageNet-normalised."""
+    mean = images.new_tensor(IMAGENET_MEAN)[None, :, None, None]
+    std = images.new_tensor(IMAGENET_STD)[None, :, None, None]
+    return (images - mean) / std
+
+
+class NanoNeck(nn.Module):
+    """A small FPN: 1×1 laterals to ``channels`` and a top-down sum, 3×3 smoothing.
+
+    Input: the backbone's 4 levels (strides 4/8/16/32). Output: 3 levels ``(B, channels, H/s, W/s)``
+    for ``s`` in ``(4, 8, 16)``.
+    """
+
+    def __init__(self, *, channels: int, in_channels: tuple[int, ...] = BACKBONE_CHANNELS) -> None:
+        super().__init__()
+        self.lateral = nn.ModuleList(nn.Conv2d(c, channels, 1) for c in in_channels)
+        self.smooth = nn.ModuleList(
+            nn.Conv2d(channels, channels, 3, padding=1) for _ in in_channels[:-1]
+        )
+
+    def forward(self, levels: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Pyramid of ``len(levels) - 1`` maps, finest first."""
+        x = self.lateral[-1](levels[-1])
+        outs: list[torch.Tensor] = []
+        for i in range(len(levels) - 2, -1, -1):
+            up = F.interpolate(x, size=levels[i].shape[-2:], mode="nearest")
+            x = self.lateral[i](levels[i]) + up
+            outs.append(F.relu(self.smooth[i](x)))
+        return outs[::-1]
+
+
+@dataclass(frozen=True)
+class NanoOutput:
+    """One forward pass.
+
+    Attributes:
+        decoded: the pixel decoder's masks ``(B, 1, H, W)`` in crop pixels and confidences.
+        attentions: per fusion layer, ``(B, heads, Q, N)`` [SEG]+text → image attention.
+        grid: ``(rows, cols)`` of the image-token grid (stride 16).
+        query_valid: ``(B, Q)`` which query rows are real ([SEG] and text tokens).
+
+    """
+
+    decoded: DecoderOutput
+    attentions: list[torch.Tensor]
+    grid: tuple[int, int]
+    query_valid: torch.Tensor
+
+
+class NanoHead(nn.Module):
+    """Everything trained by ``geomag train nano``: neck, fusion, [SEG] projection, decoder.
+
+    Args:
+        channels: pyramid width and decoder prompt width.
+        dim: fusion token width.
+        heads: attention heads.
+        layers: fusion layers.
+        decoder_hidden: width inside each decoder scale head.
+
+    """
+
+    def __init__(
+        self,
+        *,
+        channels: int = 32,
+        dim: int = 128,
+        heads: int = 4,
+        layers: int = 2,
+        decoder_hidden: int = 16,
+    ) -> None:
+        super().__init__()
+        self.config = {
+            "channels": channels,
+            "dim": dim,
+            "heads": heads,
+            "layers": layers,
+            "decoder_hidden": decoder_hidden,
+        }
+        self.neck = NanoNeck(channels=channels)
+        self.image_proj = nn.Linear(channels, dim)
+        self.text_proj = nn.Linear(TEXT_DIM, dim)
+        self.seg_query = nn.Parameter(torch.randn(dim) * 0.02)
+        self.fusion = nn.ModuleList(FusionLayer(dim=dim, heads=heads) for _ in range(layers))
+        self.seg_norm = nn.LayerNorm(dim)
+        self.projection = SegProjection(hidden_size=dim, dim=channels)
+        self.decoder = PixelDecoder(
+            channels=channels, strides=(4, 8, 16), hidden_channels=decoder_hidden, max_seg_tokens=1
+        )
+
+    def forward(
+        self, levels: list[torch.Tensor], text: TextTokens, out_size: tuple[int, int]
+    ) -> NanoOutput:
+        """Masks for each crop and its text.
+
+        Args:
+            levels: backbone levels (strides 4/8/16/32) of ``(B, 3, Hp, Wp)`` padded crops.
+            text: ``B`` texts' MiniLM token states.
+            out_size: ``(H, W)`` of the unpadded crops.
+
+        """
+        pyramid = self.neck(levels)
+        tokens_map = pyramid[-1]
+        b, _, rows, cols = tokens_map.shape
+        image = self.image_proj(tokens_map.flatten(2).transpose(1, 2))
+        seg = self.seg_query.expand(b, 1, -1)
+        queries = torch.cat([seg, self.text_proj(text.hidden)], dim=1)
+        valid = torch.cat([text.valid.new_ones(b, 1), text.valid], dim=1)
+        attentions = []
+        for layer in self.fusion:
+            queries, attn = layer(queries, ~valid, image)
+            attentions.append(attn)
+        prompt = self.projection(self.seg_norm(queries[:, :1]))
+        decoded = self.decoder(pyramid, prompt, out_size)
+        return NanoOutput(decoded, attentions, (rows, cols), valid)

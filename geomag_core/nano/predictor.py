@@ -1,0 +1,172 @@
+"""The numpy-facing nano model: crops + a query in, mask probabilities, instances and heat out.
+
+Frames: an image is ``(H, W, 3)`` uint8 RGB in its own pixels (a crop or a resized view); every
+output is in those pixels: probabilities ``(H, W)``, instance boxes XYXY, heat on the stride-16
+token grid (cell ``(r, c)`` covers pixels ``[16 r, 16 r + 16) × [16 c, 16 c + 16)``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from geomag_core.decoder.features import padded_size
+from geomag_core.nano.backbone import build_backbone
+from geomag_core.nano.checkpoint import load_head
+from geomag_core.nano.model import NanoHead, NanoNeck, NanoOutput, normalise
+from geomag_core.nano.text import TextTokens, text_tokens
+from geomag_core.vlm.attention_heat import gradient_weighted_attention
+
+__all__ = ["TOKEN_STRIDE", "Instance", "NanoFeatureEncoder", "NanoModel", "instances_from_probs"]
+
+#: Pixels per side of one image token (the fusion reads the stride-16 level).
+TOKEN_STRIDE = 16
+_MULTIPLE = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    """One connected component of a thresholded mask.
+
+    Attributes:
+        box: XYXY in the image's pixels (exclusive upper bounds).
+        pixels: pixels in the component.
+        score: mean probability over the component.
+
+    """
+
+    box: tuple[int, int, int, int]
+    pixels: int
+    score: float
+
+
+def instances_from_probs(
+    probs: NDArray[np.float32], threshold: float = 0.5, min_pixels: int = 6
+) -> list[Instance]:
+    """Connected components (8-connectivity) of ``probs > threshold``, largest first."""
+    labels, _ = ndimage.label(probs > threshold, structure=np.ones((3, 3), dtype=bool))
+    out = []
+    for i, sl in enumerate(ndimage.find_objects(labels), start=1):
+        if sl is None:
+            continue
+        component = labels[sl] == i
+        count = int(component.sum())
+        if count < min_pixels:
+            continue
+        score = float(probs[sl][component].mean())
+        out.append(Instance((sl[1].start, sl[0].start, sl[1].stop, sl[0].stop), count, score))
+    return sorted(out, key=lambda x: -x.pixels)
+
+
+class NanoFeatureEncoder:
+    """The backbone + neck as an :class:`~geomag_core.decoder.features.ImageFeatureEncoder`.
+
+    ``encode`` returns ``channels``-wide maps at strides ``(4, 8, 16)``.
+    """
+
+    strides = (4, 8, 16)
+    size_multiple = _MULTIPLE
+
+    def __init__(self, backbone: torch.nn.Module, neck: NanoNeck, channels: int) -> None:
+        self.backbone = backbone
+        self.neck = neck
+        self.channels = channels
+
+    def levels(self, images: torch.Tensor) -> list[torch.Tensor]:
+        """Backbone levels (strides 4/8/16/32) of ``(B, 3, H, W)`` images in ``[0, 1]`` (padded)."""
+        h, w = images.shape[-2:]
+        ph, pw = padded_size(int(h), int(w), _MULTIPLE)
+        padded = F.pad(normalise(images), (0, pw - int(w), 0, ph - int(h)))
+        out: list[torch.Tensor] = self.backbone(padded)
+        return out
+
+    def encode(self, images: torch.Tensor) -> list[torch.Tensor]:
+        """``(B, channels, Hp / s, Wp / s)`` for ``s`` in 4, 8, 16."""
+        out: list[torch.Tensor] = self.neck(self.levels(images))
+        return out
+
+
+class NanoModel:
+    """Frozen backbone + trained head on one device.
+
+    Args:
+        head: the trained :class:`NanoHead`.
+        backbone: EfficientNet-Lite0 levels (default: the packaged ImageNet weights).
+        device: torch device name.
+
+    """
+
+    def __init__(
+        self,
+        head: NanoHead,
+        backbone: torch.nn.Module | None = None,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        self.device = torch.device(device)
+        self.head = head.to(self.device).eval()
+        self.backbone = (backbone or build_backbone(pretrained=True)).to(self.device).eval()
+        self.encoder = NanoFeatureEncoder(self.backbone, self.head.neck, self.head.decoder.channels)
+        self._texts: dict[str, TextTokens] = {}
+
+    @classmethod
+    def load(cls, weights: Path | None = None, device: str | torch.device = "cpu") -> NanoModel:
+        """The shipped (or given) weights on ``device``."""
+        head, _ = load_head(weights)
+        return cls(head, device=device)
+
+    def text(self, query: str) -> TextTokens:
+        """MiniLM token states of ``query`` (cached)."""
+        if query not in self._texts:
+            self._texts[query] = text_tokens([query])
+        return self._texts[query]
+
+    def _forward(self, image: NDArray[np.uint8], query: str) -> NanoOutput:
+        tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None]
+        tensor = tensor.to(self.device, torch.float32) / 255.0
+        with torch.no_grad():
+            levels = self.encoder.levels(tensor)
+        text = self.text(query)
+        text = TextTokens(text.hidden.to(self.device), text.valid.to(self.device))
+        out: NanoOutput = self.head(levels, text, (image.shape[0], image.shape[1]))
+        return out
+
+    def segment(self, image: NDArray[np.uint8], query: str) -> tuple[NDArray[np.float32], float]:
+        """``(H, W)`` mask probabilities for ``query`` and the mask's confidence."""
+        with torch.no_grad():
+            out = self._forward(image, query)
+        probs = out.decoded.masks[0, 0].float().cpu().numpy()
+        return probs, float(out.decoded.confidence[0, 0])
+
+    def heat(self, image: NDArray[np.uint8], query: str) -> tuple[NDArray[np.float64], bool]:
+        """Gradient-weighted text→image attention of ``query`` on ``image``'s token grid.
+
+        L = log of the mean mask probability (how much of the image the [SEG] claims); the heat is
+        mean over fusion layers, heads and the [SEG]+text rows of ReLU(∂L/∂A) ⊙ A (the VLM's code
+        path, :func:`gradient_weighted_attention`).
+
+        Returns:
+            ``(ceil(H / 16), ceil(W / 16))`` heat ≥ 0, and whether it is gradient-weighted.
+
+        """
+        with torch.enable_grad():
+            out = self._forward(image, query)
+            loss = torch.log(out.decoded.masks[0, 0].mean() + 1e-8)
+            grads = torch.autograd.grad(loss, out.attentions, allow_unused=True)
+        rows = torch.nonzero(out.query_valid[0]).flatten()
+        n = out.grid[0] * out.grid[1]
+        heat, weighted = gradient_weighted_attention(
+            [a[0] for a in out.attentions],
+            [None if g is None else g[0] for g in grads],
+            rows,
+            torch.arange(n, device=rows.device),
+        )
+        grid = heat.reshape(out.grid).double().cpu().numpy()
+        h = -(-image.shape[0] // TOKEN_STRIDE)
+        w = -(-image.shape[1] // TOKEN_STRIDE)
+        return np.ascontiguousarray(grid[:h, :w]), weighted

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from geomag_core.errors import CheckpointError
+from geomag_core.nano.checkpoint import SHIPPED_WEIGHTS, load_head, save_head
+from geomag_core.nano.model import NanoHead
+from geomag_core.weights import read_weights, write_weights
+
+
+def test_shipped_weights_load_strictly_and_are_small() -> None:
+    assert SHIPPED_WEIGHTS.is_file(), "geomag train nano writes the shipped weights"
+    head, meta = load_head()
+    assert meta["seed"] == "0"
+    assert "box-derived" in meta["targets"]
+    assert SHIPPED_WEIGHTS.stat().st_size < 8_000_000
+    assert sum(p.numel() for p in head.parameters()) > 100_000
+
+
+def test_round_trip_and_loud_failure(tmp_path: Path) -> None:
+    torch.manual_seed(3)
+    head = NanoHead()
+    path = save_head(head, tmp_path / "nano.safetensors", {"seed": "3"})
+    loaded, meta = load_head(path)
+    assert meta["seed"] == "3"
+    for (k, v), (k2, v2) in zip(
+        head.state_dict().items(), loaded.state_dict().items(), strict=True
+    ):
+        assert k == k2 and torch.equal(v, v2)
+    tensors, meta = read_weights(path, "nano")
+    tensors["extra.weight"] = torch.zeros(1)
+    write_weights(tensors, tmp_path / "bad.safetensors", meta)
+    with pytest.raises(CheckpointError, match="unexpected keys"):
+        load_head(tmp_path / "bad.safetensors")
+    with pytest.raises(CheckpointError, match="geomag train nano"):
+        load_head(tmp_path / "missing.safetensors")

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import torch
+
+from geomag_core.nano.model import NanoHead
+from geomag_core.nano.text import TextTokens
+from geomag_core.nano.training import train_step
+
+
+def _levels(batch: int, size: int) -> list[torch.Tensor]:
+    g = torch.Generator().manual_seed(1)
+    return [
+        torch.randn(batch, c, size // s, size // s, generator=g)
+        for c, s in [(24, 4), (40, 8), (112, 16), (320, 32)]
+    ]
+
+
+def _text(batch: int) -> TextTokens:
+    g = torch.Generator().manual_seed(2)
+    valid = torch.ones(batch, 5, dtype=torch.bool)
+    valid[0, 3:] = False
+    return TextTokens(torch.randn(batch, 5, 384, generator=g), valid)
+
+
+def test_forward_shapes() -> None:
+    head = NanoHead()
+    out = head(_levels(2, 64), _text(2), (60, 64))
+    assert out.decoded.masks.shape == (2, 1, 60, 64)
+    assert out.decoded.confidence.shape == (2, 1)
+    assert out.grid == (4, 4)
+    assert len(out.attentions) == 2
+    assert out.attentions[0].shape == (2, 4, 6, 16)  # [SEG] + 5 text rows over 4×4 tokens
+    assert torch.allclose(out.attentions[0].sum(-1), torch.ones(2, 4, 6))
+
+
+def test_training_steps_reduce_the_loss_on_a_fixed_batch() -> None:
+    torch.manual_seed(0)
+    head = NanoHead()
+    optimiser = torch.optim.AdamW(head.parameters(), lr=5e-3)
+    levels, text = _levels(2, 64), _text(2)
+    targets = torch.zeros(2, 64, 64, dtype=torch.bool)
+    targets[0, 10:30, 20:40] = True
+    losses = [train_step(head, optimiser, levels, text, targets) for _ in range(10)]
+    assert losses[-1] < 0.8 * losses[0]

@@ -11,7 +11,7 @@ import numpy as np
 
 from geomag_core.boxes import PixelBox
 from geomag_core.budget import Budget, VisionTokenGeometry, native_baseline, tiling_baseline
-from geomag_core.polygons.grounded import ground_mask
+from geomag_core.polygons.grounded import GroundedPolygon, ground_mask
 from geomag_core.polygons.paste import SceneMask, paste_crop_mask
 from geomag_core.psc.windows import adaptive_windows
 from geomag_core.psc.zoom import ZoomStep
@@ -71,21 +71,38 @@ def segment_crop(
         polygons = ground_mask(
             s, scene_mask, label=label, confidence=float(confidence), min_pixels=4
         )
-        for polygon in polygons[:MAX_INSTANCES]:
-            scene_shape = polygon.crs_geometry or polygon.pixel_geometry
-            results.append(
-                {
-                    "kind": "mask",
-                    "label": label,
-                    "confidence": round(float(confidence), 4),
-                    "wkt": polygon.wgs84_geometry.wkt if polygon.wgs84_geometry else None,
-                    "wkt_scene": scene_shape.wkt,
-                    "pixel_box": list(polygon.pixel_box.as_tuple()),
-                    "area_m2": polygon.area_m2,
-                    "area_px": polygon.pixel_count,
-                }
-            )
+        results += [_mask_result(p, float(confidence)) for p in polygons[:MAX_INSTANCES]]
     return results
+
+
+def _mask_result(polygon: GroundedPolygon, confidence: float) -> dict[str, Any]:
+    """A grounded polygon as a JSON-ready mask result (WKT geometries)."""
+    scene_shape = polygon.crs_geometry or polygon.pixel_geometry
+    return {
+        "kind": "mask",
+        "label": polygon.label,
+        "confidence": round(confidence, 4),
+        "wkt": polygon.wgs84_geometry.wkt if polygon.wgs84_geometry else None,
+        "wkt_scene": scene_shape.wkt,
+        "pixel_box": list(polygon.pixel_box.as_tuple()),
+        "area_m2": polygon.area_m2,
+        "area_px": polygon.pixel_count,
+    }
+
+
+def _clusters(boxes: list[PixelBox]) -> list[list[PixelBox]]:
+    """Group boxes that overlap or touch (directly or via others); each group is stitched alone."""
+    groups: list[list[PixelBox]] = []
+    for box in boxes:
+        touching = [g for g in groups if any(_overlap(box, b) for b in g)]
+        merged = [box] + [b for g in touching for b in g]
+        groups = [g for g in groups if g not in touching] + [merged]
+    return groups
+
+
+def _overlap(a: PixelBox, b: PixelBox) -> bool:
+    # Touching counts: a component on the shared edge must be stitched whole.
+    return a.x0 <= b.x1 and b.x0 <= a.x1 and a.y0 <= b.y1 and b.y0 <= a.y1
 
 
 def find_objects(
@@ -146,52 +163,46 @@ def find_objects(
                 ).as_dict()
                 | {"rank": len(steps)}
             )
-    x0, y0 = min(b.x0 for b in windows), min(b.y0 for b in windows)
-    union = PixelBox(x0, y0, max(b.x1 for b in windows), max(b.y1 for b in windows))
-    probs = np.zeros((union.height, union.width), dtype=np.float32)
-    for box in windows:
-        crop_probs, _ = wb.nano.segment(s.read(box), question)
-        region = probs[box.y0 - y0 : box.y1 - y0, box.x0 - x0 : box.x1 - x0]
-        np.maximum(region, crop_probs, out=region)
-        pixels += box.area
-        tokens += geometry.tokens(box.height, box.width)
+    # Stitch each cluster of overlapping windows on its own bounding box: memory stays bounded
+    # by the windows, never by the scene (windows can be far apart on a huge scene).
     label = label_from_question(question)
-    mask = SceneMask(mask=probs > 0.5, box=union)
     results: list[dict[str, Any]] = []
-    for polygon in ground_mask(s, mask, label=label, confidence=0.0, min_pixels=min_pixels):
-        b = polygon.pixel_box
-        inside = probs[b.y0 - y0 : b.y1 - y0, b.x0 - x0 : b.x1 - x0]
-        confidence = float(inside[inside > 0.5].mean()) if (inside > 0.5).any() else 0.0
-        scene_shape = polygon.crs_geometry or polygon.pixel_geometry
-        results.append(
-            {
-                "kind": "mask",
-                "label": label,
-                "confidence": round(confidence, 4),
-                "wkt": polygon.wgs84_geometry.wkt if polygon.wgs84_geometry else None,
-                "wkt_scene": scene_shape.wkt,
-                "pixel_box": list(b.as_tuple()),
-                "area_m2": polygon.area_m2,
-                "area_px": polygon.pixel_count,
-            }
-        )
+    searched_px = 0
+    for group in _clusters(windows):
+        x0, y0 = min(b.x0 for b in group), min(b.y0 for b in group)
+        union = PixelBox(x0, y0, max(b.x1 for b in group), max(b.y1 for b in group))
+        probs = np.zeros((union.height, union.width), dtype=np.float32)
+        covered = np.zeros(probs.shape, dtype=bool)
+        for box in group:
+            crop_probs, _ = wb.nano.segment(s.read(box), question)
+            region = (slice(box.y0 - y0, box.y1 - y0), slice(box.x0 - x0, box.x1 - x0))
+            np.maximum(probs[region], crop_probs, out=probs[region])
+            covered[region] = True
+            pixels += box.area
+            tokens += geometry.tokens(box.height, box.width)
+        searched_px += int(covered.sum())
+        mask = SceneMask(mask=probs > 0.5, box=union)
+        for polygon in ground_mask(s, mask, label=label, confidence=0.0, min_pixels=min_pixels):
+            b = polygon.pixel_box
+            inside = probs[b.y0 - y0 : b.y1 - y0, b.x0 - x0 : b.x1 - x0]
+            hot = inside[inside > 0.5]
+            results.append(_mask_result(polygon, float(hot.mean()) if hot.size else 0.0))
+    results.sort(key=lambda r: -int(r["area_px"]))
+    searched_fraction = searched_px / (s.width * s.height)
     native = native_baseline(s.width, s.height, geometry)
     tiling = tiling_baseline(s.width, s.height, geometry)
     ours = Budget(pixels=pixels, tokens=tokens)
-    searched = np.zeros((s.height, s.width), dtype=bool)
-    for box in windows:
-        searched[box.y0 : box.y1, box.x0 : box.x1] = True
     budget = {
         "views": {"pixels": pixels, "tokens": tokens},
         "native": {"pixels": native.pixels, "tokens": native.tokens},
         "tiling": {"pixels": tiling.pixels, "tokens": tiling.tokens},
         "ratio_to_native": ours.ratio_to(native),
         "ratio_to_tiling": ours.ratio_to(tiling),
-        "searched_fraction": float(searched.mean()),
+        "searched_fraction": searched_fraction,
     }
     return {
         "results": results,
         "steps": steps,
         "budget": budget,
-        "searched_fraction": float(searched.mean()),
+        "searched_fraction": searched_fraction,
     }

@@ -85,3 +85,12 @@ class PixelBox:
         x0 = self.x0 + (self.width - width) // 2
         y0 = self.y0 + (self.height - height) // 2
         return PixelBox(x0, y0, x0 + width, y0 + height)
+
+    def padded(self, margin: int, within: PixelBox) -> PixelBox:
+        """The box grown by ``margin`` pixels on every side, clipped to ``within``."""
+        return PixelBox(
+            max(within.x0, self.x0 - margin),
+            max(within.y0, self.y0 - margin),
+            min(within.x1, self.x1 + margin),
+            min(within.y1, self.y1 + margin),
+        )

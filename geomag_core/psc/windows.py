@@ -14,7 +14,14 @@ from numpy.typing import NDArray
 
 from geomag_core.psc.heatmap import CellBox
 
-__all__ = ["ScoredWindow", "adaptive_windows", "best_subwindow", "sliding_windows", "top_k_windows"]
+__all__ = [
+    "ScoredWindow",
+    "adaptive_windows",
+    "best_subwindow",
+    "block_windows",
+    "sliding_windows",
+    "top_k_windows",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +148,81 @@ def adaptive_windows(
         if total <= 0 or values[covered].sum() >= coverage * total or len(kept) == max_windows:
             break
     return kept
+
+
+def block_windows(
+    values: NDArray[np.float64],
+    block: int = 8,
+    coverage: float = 0.9,
+    max_fraction: float = 0.25,
+    margin: float = 0.0,
+) -> list[ScoredWindow]:
+    """Adaptive coverage by blocks: the hottest ``block``-cell squares until they hold the heat.
+
+    The grid is cut into ``block`` × ``block`` squares (edge squares clipped). Squares are taken
+    hottest first (by heat mass) until they hold ``coverage`` of the heat or the next one would
+    push the cost past ``max_fraction`` of the grid; squares without heat are never taken.
+    Kept squares side by side in a row are merged into one window, so objects on their shared
+    edge are seen whole. The cost counts each window grown by ``margin`` cells on every side
+    (clipped to the grid), the context a caller reads around it. Unlike fixed-size windows this
+    follows heat spread over several far-apart places (aircraft on several aprons).
+
+    Returns:
+        Row-merged windows (without the margin), hottest first; ``score`` is mean heat,
+        ``coverage`` the share of the map's heat inside.
+
+    """
+    if not 0 < coverage <= 1 or not 0 < max_fraction <= 1 or block < 1 or margin < 0:
+        raise ValueError(
+            "coverage and max_fraction are fractions in (0, 1]; block ≥ 1 cell; margin ≥ 0"
+        )
+    rows, cols = int(values.shape[0]), int(values.shape[1])
+    integral = _integral(values)
+    total = _sum(integral, CellBox(0, 0, cols, rows))
+    if total <= 0:
+        return []
+    squares = [
+        CellBox(c, r, min(c + block, cols), min(r + block, rows))
+        for r in range(0, rows, block)
+        for c in range(0, cols, block)
+    ]
+    mass = {s: _sum(integral, s) for s in squares}
+
+    def cost(windows: list[CellBox]) -> float:
+        return sum(
+            (min(cols, w.col1 + margin) - max(0, w.col0 - margin))
+            * (min(rows, w.row1 + margin) - max(0, w.row0 - margin))
+            for w in windows
+        )
+
+    kept: list[CellBox] = []
+    held = 0.0
+    for square in sorted(squares, key=lambda s: (-mass[s], s.row0, s.col0)):
+        if mass[square] <= 0:
+            break
+        if kept and cost(_merge_rows([*kept, square])) > max_fraction * rows * cols:
+            break
+        kept.append(square)
+        held += mass[square]
+        if held >= coverage * total:
+            break
+    out = []
+    for c in _merge_rows(kept):
+        m = _sum(integral, c)
+        out.append(ScoredWindow(c, m / ((c.col1 - c.col0) * (c.row1 - c.row0)), m / total))
+    return sorted(out, key=lambda w: (-w.coverage, w.cells.row0, w.cells.col0))
+
+
+def _merge_rows(squares: list[CellBox]) -> list[CellBox]:
+    """Squares of one block row that touch side by side, merged into one box."""
+    merged: list[CellBox] = []
+    for square in sorted(squares, key=lambda s: (s.row0, s.col0)):
+        last = merged[-1] if merged else None
+        if last and last.row0 == square.row0 and last.col1 == square.col0:
+            merged[-1] = CellBox(last.col0, last.row0, square.col1, last.row1)
+        else:
+            merged.append(square)
+    return merged
 
 
 def best_subwindow(

@@ -7,6 +7,7 @@ from geomag_core.psc.heatmap import CellBox
 from geomag_core.psc.windows import (
     adaptive_windows,
     best_subwindow,
+    block_windows,
     sliding_windows,
     top_k_windows,
 )
@@ -84,3 +85,30 @@ def test_bbox2_lies_inside_bbox1_and_is_its_hottest_part() -> None:
     c = inner.cells
     assert bbox1.col0 <= c.col0 and c.col1 <= bbox1.col1 and c.row1 <= bbox1.row1
     assert c.row0 <= 20 < c.row1 and c.col0 <= 20 < c.col1
+
+
+def test_blocks_follow_heat_spread_over_far_apart_places() -> None:
+    # Three small hot spots in three corners: fixed windows would need the whole map; blocks
+    # take the three squares that hold them and nothing else.
+    heat = blobs((64, 64), (4, 4), (59, 59), (4, 59), radius=1)
+    kept = block_windows(heat, block=8, coverage=0.99, max_fraction=0.5)
+    assert {(w.cells.row0, w.cells.col0) for w in kept} == {(0, 0), (56, 56), (0, 56)}
+    assert sum(w.coverage for w in kept) == pytest.approx(1.0)
+
+
+def test_blocks_stop_at_the_coverage_or_the_pixel_cap_and_merge_neighbours() -> None:
+    heat = blobs((32, 32), (4, 4), (4, 12), (28, 28), radius=1)
+    heat[28, 28] = 5.0  # the hottest square
+    first = block_windows(heat, block=8, coverage=0.3, max_fraction=1.0)
+    assert [(w.cells.row0, w.cells.col0) for w in first] == [(24, 24)]
+    capped = block_windows(heat, block=8, coverage=1.0, max_fraction=2 / 16)
+    assert sum((w.cells.col1 - w.cells.col0) * (w.cells.row1 - w.cells.row0) for w in capped) == 128
+    every = block_windows(heat, block=8, coverage=1.0, max_fraction=1.0)
+    # The two squares side by side in the top row become one 16x8 window.
+    assert sorted((w.cells.col0, w.cells.row0, w.cells.col1, w.cells.row1) for w in every) == [
+        (0, 0, 16, 8),
+        (24, 24, 32, 32),
+    ]
+    assert block_windows(np.zeros((16, 16)), block=8) == []
+    with pytest.raises(ValueError, match="fraction"):
+        block_windows(heat, max_fraction=0)

@@ -46,9 +46,12 @@ def compose_nano_answer(state: QuestionState) -> str:
             lines = [f"Answer ({state.granularity}): nothing found for this question."]
         searched = state.budget.get("searched_fraction") if state.budget else None
         if searched is not None and searched < 1:
+            coarse = sum(1 for r in masks if r.get("resolution") == "coarse")
             lines.append(
                 f"Searched the {len(state.zoom_steps)} window(s) where the prompt's heat map "
-                f"pointed, covering {searched:.0%} of the scene: objects elsewhere are not counted."
+                f"pointed at native resolution, covering {searched:.0%} of the scene; elsewhere "
+                f"only the heat map's whole-scene view was seen ({coarse} of the instances come "
+                "from it, with coarser outlines), so small objects there can be missed."
             )
         lines.append(NANO_LIMITS)
     if state.budget:

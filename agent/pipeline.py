@@ -182,7 +182,7 @@ def _answer_from_views(
 
 
 def _look_nano(state: QuestionState, runtime: Runtime[AgentContext], started: float) -> Update:
-    """Nano: PSC windows (adaptive coverage) segmented at native resolution, as instances."""
+    """Nano: the heat map's hottest blocks segmented at native resolution, as instances."""
     wb = _workbench(runtime)
     found = find_objects(wb, state.scene, state.question)
     for record in found["steps"]:

@@ -11,9 +11,11 @@ import numpy as np
 
 from geomag_core.boxes import PixelBox
 from geomag_core.budget import Budget, VisionTokenGeometry, native_baseline, tiling_baseline
+from geomag_core.errors import ConfigError
+from geomag_core.nano.heat import CoarseMasks, NanoHeatMapSource
+from geomag_core.nano.search import MIN_INSTANCE_PIXELS, BlockSearch, coarse_instances
 from geomag_core.polygons.grounded import GroundedPolygon, ground_mask
 from geomag_core.polygons.paste import SceneMask, paste_crop_mask
-from geomag_core.psc.windows import adaptive_windows
 from geomag_core.psc.zoom import ZoomStep
 from geomag_core.tmra import ViewSet
 from geomag_core.vlm.messages import ChatMessage
@@ -21,13 +23,19 @@ from geomag_core.vlm.tiny import SEG_TOKEN
 from tools.labels import label_from_question
 from tools.workbench import Workbench
 
-__all__ = ["MAX_INSTANCES", "NANO_WINDOW_CELLS", "SEG_ANSWER", "find_objects", "segment_crop"]
+__all__ = [
+    "MAX_INSTANCES",
+    "NANO_WINDOW_CELLS",
+    "SEG_ANSWER",
+    "find_objects",
+    "segment_crop",
+]
 
 SEG_ANSWER = SEG_TOKEN
 #: At most this many connected components per mask become results (largest first).
 MAX_INSTANCES = 20
-#: Nano's PSC window size and stride in heat cells (one cell = 16 view pixels; on a 2560-px
-#: scene seen at 1024 px a cell is 40 scene pixels, so a window is 640 scene pixels).
+#: Nano's top-K PSC window size and stride in heat cells (640 and 160 scene pixels on a
+#: 2560-px scene seen at 1024 px), for ``propose_windows`` and ``zoom_into``.
 NANO_WINDOW_CELLS = (16, 4)
 
 
@@ -110,21 +118,24 @@ def find_objects(
     scene: str,
     question: str,
     *,
-    coverage: float = 0.6,
-    max_windows: int = 8,
-    min_pixels: int = 40,
+    search: BlockSearch | None = None,
+    min_pixels: int = MIN_INSTANCE_PIXELS,
 ) -> dict[str, Any]:
-    """Nano: adaptive PSC windows over the scene, segmented at native resolution, as instances.
+    """Nano: the heat map's hottest blocks, segmented at native resolution, as instances.
 
+    The heat map (nano's gradient-weighted attention on the whole scene at the model's input
+    size) is cut into blocks; the hottest are searched until they hold most of the heat or reach
+    a pixel budget (:class:`~geomag_core.nano.search.BlockSearch`, benchmarked as strategy (d)).
     The windows' masks are stitched into one scene mask; each connected component is a result.
+    Outside the windows, the instances the heat map's view itself found are results too, marked
+    ``"resolution": "coarse"`` (their outlines are only as fine as that view).
 
     Args:
         wb: the workbench (``nano`` profile).
         scene: the scene path.
         question: the question; it is the model's prompt and labels the results.
-        coverage: windows are added until they hold this share of the heat (at most
-            ``max_windows``); a scene that fits one window is segmented whole.
-        max_windows: the cap on windows.
+        search: block sizes, heat coverage and pixel budget (default :class:`BlockSearch`); a
+            scene that fits the model's input is segmented whole.
         min_pixels: smaller components are dropped (scene pixels).
 
     Returns:
@@ -139,15 +150,16 @@ def find_objects(
     geometry = VisionTokenGeometry()
     steps: list[dict[str, Any]] = []
     pixels, tokens = 0, 0  # of the native windows; the heat map's view is the first step's cost
+    coarse: CoarseMasks | None = None
     if max(s.width, s.height) <= wb.vlm_input_size:
         windows = [whole]
     else:
-        heat = wb.heat_source(s, whole, question)
-        size, stride = NANO_WINDOW_CELLS
-        chosen = adaptive_windows(
-            heat.values, coverage=coverage, size=size, stride=stride, max_windows=max_windows
-        )
-        windows = [heat.scene_box(w.cells) for w in chosen]
+        source = wb.heat_source
+        if not isinstance(source, NanoHeatMapSource):
+            raise ConfigError(f"find_objects needs the nano profile, not {wb.profile!r}")
+        heat, coarse = source.look(s, whole, question)
+        found = (search or BlockSearch()).windows(heat)
+        chosen, windows = [w for w, _ in found], [box for _, box in found]
         mean = max(float(heat.values.mean()), 1e-12)
         for w, box in zip(chosen, windows, strict=True):
             steps.append(
@@ -187,6 +199,13 @@ def find_objects(
             inside = probs[b.y0 - y0 : b.y1 - y0, b.x0 - x0 : b.x1 - x0]
             hot = inside[inside > 0.5]
             results.append(_mask_result(polygon, float(hot.mean()) if hot.size else 0.0))
+    if coarse is not None:
+        # Outside the windows, keep what the heat map's whole-scene view itself found.
+        for inst in coarse_instances(coarse, windows, min_pixels):
+            mask = paste_crop_mask(inst.probs, inst.to_scene, s.size)
+            polygons = ground_mask(s, mask, label=label, confidence=0.0, min_pixels=min_pixels)
+            if polygons:  # the largest: the sub-crop may clip a neighbour's edge
+                results.append(_mask_result(polygons[0], inst.score) | {"resolution": "coarse"})
     results.sort(key=lambda r: -int(r["area_px"]))
     searched_fraction = searched_px / (s.width * s.height)
     native = native_baseline(s.width, s.height, geometry)

@@ -19,6 +19,9 @@ from agent.graph import build_agent
 from geomag_core.config import Settings
 from tools.workbench import Workbench
 
+#: Zoom windows printed one per line; the rest are counted (``--json`` has every one).
+_SHOWN_ZOOMS = 4
+
 __all__ = ["register"]
 
 
@@ -66,7 +69,16 @@ def ask(
             stream: Any = graph.stream(
                 payload, config, context=context, stream_mode=["custom", "values"]
             )
+            zooms = 0
             for kind, chunk in stream:
+                if kind == "custom" and chunk["event"] == "zoom":
+                    zooms += 1
+                    if zooms > _SHOWN_ZOOMS:  # nano searches many small blocks
+                        continue
+                elif kind == "custom" and zooms > _SHOWN_ZOOMS:
+                    more = zooms - _SHOWN_ZOOMS
+                    console.print(f"  [dim]•[/dim] … and {more} more windows (--json lists all)")
+                    zooms = _SHOWN_ZOOMS
                 if kind == "custom" and chunk["event"] != "done":
                     console.print(f"  [dim]•[/dim] {_rich(describe(chunk))}")
                 elif kind == "values":

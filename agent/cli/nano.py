@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -19,12 +20,14 @@ from geomag_core.nano.airbus import load_split, read_annotations
 from geomag_core.nano.benchmark import STRATEGIES, BenchmarkConfig, StrategyTotals, run_scene
 from geomag_core.nano.checkpoint import SHIPPED_WEIGHTS, save_head
 from geomag_core.nano.predictor import NanoModel
+from geomag_core.nano.search import BlockSearch
 from geomag_core.nano.training import NanoTrainConfig, train_nano
 from geomag_core.scene import Scene
 
 __all__ = ["register"]
 
 _D = NanoTrainConfig()
+_S = BlockSearch()
 
 
 def train_nano_cmd(
@@ -38,12 +41,25 @@ def train_nano_cmd(
     steps: Annotated[int, typer.Option(min=1, help="Optimiser steps.")] = _D.steps,
     batch_size: Annotated[int, typer.Option(min=1)] = _D.batch_size,
     lr: Annotated[float, typer.Option(min=0.0)] = _D.lr,
+    coarse_fraction: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of crops seen at coarse scales.")
+    ] = _D.coarse_fraction,
+    attention_weight: Annotated[
+        float, typer.Option(min=0.0, help="Weight of the attention-to-target loss.")
+    ] = _D.attention_weight,
     seed: Annotated[int, typer.Option(help="Seed of crops, prompts and init.")] = _D.seed,
 ) -> None:
     """Train GeoMag-nano's head on the Airbus training split (frozen ImageNet backbone)."""
     folder = data or Settings().shared_data_dir / "airbus-aircraft"
     config = NanoTrainConfig(
-        crops=crops, crop=crop, steps=steps, batch_size=batch_size, lr=lr, seed=seed
+        crops=crops,
+        crop=crop,
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        coarse_fraction=coarse_fraction,
+        attention_weight=attention_weight,
+        seed=seed,
     )
     console = Console()
     with Progress(console=console) as progress:
@@ -93,11 +109,13 @@ def small_objects_cmd(
         int, typer.Option(help="PSC window side (scene px).")
     ] = BenchmarkConfig.window,
     top_k: Annotated[int, typer.Option(help="(c): windows kept.")] = BenchmarkConfig.top_k,
-    coverage: Annotated[float, typer.Option(help="(d): heat share to cover.")] = (
-        BenchmarkConfig.coverage
-    ),
-    max_windows: Annotated[int, typer.Option(help="(d): window cap.")] = (
-        BenchmarkConfig.max_windows
+    coverage: Annotated[float, typer.Option(help="(d): heat share to cover.")] = _S.coverage,
+    block: Annotated[int, typer.Option(help="(d): block side (scene px).")] = _S.block,
+    max_fraction: Annotated[
+        float, typer.Option(help="(d): most of the scene read at native resolution.")
+    ] = _S.max_fraction,
+    margin: Annotated[int, typer.Option(help="(d): context around each window (px).")] = (
+        _S.margin
     ),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
@@ -117,8 +135,9 @@ def small_objects_cmd(
         window=window,
         window_stride=max(1, window // 4),
         top_k=top_k,
-        coverage=coverage,
-        max_windows=max_windows,
+        search=BlockSearch(
+            block=block, margin=margin, coverage=coverage, max_fraction=max_fraction
+        ),
     )
     warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
     model = NanoModel.load(weights or Settings().nano_weights)
@@ -138,7 +157,7 @@ def small_objects_cmd(
             )
     rows = {k: totals[k].as_dict() for k in STRATEGIES}
     if as_json:
-        record = {"scenes": names, "config": cfg.__dict__, "strategies": rows}
+        record = {"scenes": names, "config": asdict(cfg), "strategies": rows}
         typer.echo(json.dumps(record, indent=2))
         return
     tiling = rows["b-tiling"]["pixels_per_scene"]

@@ -7,7 +7,14 @@ Strategies, all with the same nano model and query, per scene (XYXY boxes in sce
 * ``b-tiling``: exhaustive native-resolution tiles (``tile`` px), every scene pixel once;
 * ``c-geomag-topk``: PSC heat map on the ``overview`` view, top-K windows (NMS), each window
   segmented at native resolution;
-* ``d-geomag-adaptive``: the same with adaptive coverage (windows until ``coverage`` of the heat).
+* ``d-geomag-adaptive``: the same heat map cut into blocks; the hottest are taken until they
+  hold most of the heat or would cost more than a set share of the scene's pixels
+  (:class:`~geomag_core.nano.search.BlockSearch`, what ``geomag ask`` does), each segmented at
+  native resolution.
+
+In (c) and (d), instances the heat map's view found outside every window (the same forward pass,
+no extra pixels) are kept beside the windows' native ones
+(:func:`~geomag_core.nano.search.coarse_instances`), as ``geomag ask`` keeps them.
 
 Instances are connected components of the thresholded mask probabilities (stitched on one canvas
 per scene, so aircraft cut by tile edges are whole again); they match the annotated boxes one to
@@ -30,7 +37,8 @@ from geomag_core.boxes import PixelBox
 from geomag_core.nano.heat import NanoHeatMapSource
 from geomag_core.nano.matching import Box, DetectionCounts, match_boxes
 from geomag_core.nano.predictor import NanoModel, instances_from_probs
-from geomag_core.psc.windows import adaptive_windows, top_k_windows
+from geomag_core.nano.search import MIN_INSTANCE_PIXELS, BlockSearch, coarse_instances
+from geomag_core.psc.windows import top_k_windows
 from geomag_core.scene import Scene
 
 __all__ = ["STRATEGIES", "BenchmarkConfig", "StrategyTotals", "run_scene", "tokens_for"]
@@ -48,9 +56,8 @@ class BenchmarkConfig:
     window: int = 640
     window_stride: int = 160
     top_k: int = 3
-    coverage: float = 0.6
-    max_windows: int = 8
-    min_native_pixels: int = 40
+    search: BlockSearch = field(default_factory=BlockSearch)
+    min_native_pixels: int = MIN_INSTANCE_PIXELS
     iou: float = 0.5
 
 
@@ -102,6 +109,7 @@ class _Canvas:
         self.probs = np.zeros(self.shape, dtype=np.float32)
         self.pixels = 0
         self.tokens = 0
+        self.extra: list[Box] = []  # instances found elsewhere (the heat map view's own)
 
     def paint(self, model: NanoModel, image: NDArray[np.uint8], x0: int, y0: int, q: str) -> None:
         """Segment ``image`` (canvas pixels, top-left at ``(x0, y0)``) and keep the max."""
@@ -119,7 +127,7 @@ class _Canvas:
         return [
             (i.box[0] / s, i.box[1] / s, i.box[2] / s, i.box[3] / s)
             for i in instances_from_probs(self.probs, min_pixels=min_px)
-        ]
+        ] + self.extra
 
 
 def _whole(model: NanoModel, scene: Scene, scale: float, cfg: BenchmarkConfig) -> _Canvas:
@@ -141,28 +149,23 @@ def _tiled(model: NanoModel, scene: Scene, cfg: BenchmarkConfig) -> _Canvas:
 
 
 def _windows(model: NanoModel, scene: Scene, cfg: BenchmarkConfig, adaptive: bool) -> _Canvas:
-    heat = NanoHeatMapSource(model, input_size=cfg.overview)(
+    heat, coarse = NanoHeatMapSource(model, input_size=cfg.overview).look(
         scene, PixelBox(0, 0, scene.width, scene.height), cfg.query
     )
-    cell = abs(heat.to_scene.a)  # scene pixels per heat cell
-    size = max(1, round(cfg.window / cell))
-    stride = max(1, round(cfg.window_stride / cell))
     if adaptive:
-        chosen = adaptive_windows(
-            heat.values,
-            coverage=cfg.coverage,
-            size=size,
-            stride=stride,
-            max_windows=cfg.max_windows,
-        )
+        boxes = [box for _, box in cfg.search.windows(heat)]
     else:
+        cell = abs(heat.to_scene.a)  # scene pixels per heat cell
+        size = max(1, round(cfg.window / cell))
+        stride = max(1, round(cfg.window_stride / cell))
         chosen = top_k_windows(heat.values, k=cfg.top_k, size=size, stride=stride)
+        boxes = [heat.scene_box(w.cells) for w in chosen]
     canvas = _Canvas(scene, 1.0)
     canvas.pixels += heat.view_pixels
     canvas.tokens += tokens_for(*heat.view_shape)
-    for w in chosen:
-        box = heat.scene_box(w.cells)
+    for box in boxes:
         canvas.paint(model, scene.read(box), box.x0, box.y0, cfg.query)
+    canvas.extra = [c.box for c in coarse_instances(coarse, boxes, cfg.min_native_pixels)]
     return canvas
 
 

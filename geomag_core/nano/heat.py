@@ -1,9 +1,17 @@
-"""Nano as a PSC heat-map source: its gradient-weighted text→image attention on a fitted view."""
+"""Nano as a PSC heat-map source: its gradient-weighted text→image attention on a fitted view.
+
+The same forward pass also segments the view: :meth:`NanoHeatMapSource.look` keeps those coarse
+masks, so what the whole-scene view already shows is not thrown away (GeoMag answers from the
+global view as well as from its native windows).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from affine import Affine
+from numpy.typing import NDArray
 
 from geomag_core.boxes import PixelBox
 from geomag_core.nano.predictor import TOKEN_STRIDE, NanoModel
@@ -11,7 +19,21 @@ from geomag_core.psc.heatmap import HeatMap
 from geomag_core.scene import Scene
 from geomag_core.tmra import fitted_view
 
-__all__ = ["NanoHeatMapSource"]
+__all__ = ["CoarseMasks", "NanoHeatMapSource"]
+
+
+@dataclass(frozen=True)
+class CoarseMasks:
+    """Mask probabilities on the heat map's view.
+
+    Attributes:
+        probs: ``(H, W)`` probabilities in view pixels.
+        to_scene: affine map from view pixels ``(col, row)`` to scene pixels.
+
+    """
+
+    probs: NDArray[np.float32]
+    to_scene: Affine
 
 
 class NanoHeatMapSource:
@@ -29,13 +51,19 @@ class NanoHeatMapSource:
 
     def __call__(self, scene: Scene, box: PixelBox, query: str) -> HeatMap:
         """Heat over ``box`` (scene pixels) for ``query``; cell = 16 view pixels."""
+        return self.look(scene, box, query)[0]
+
+    def look(self, scene: Scene, box: PixelBox, query: str) -> tuple[HeatMap, CoarseMasks]:
+        """The heat map and, from the same pass, the view's mask probabilities."""
         view = fitted_view(scene, box, self.input_size)
-        values, weighted = self.model.heat(view.image, query)
-        return HeatMap(
-            values=np.asarray(values, dtype=np.float64),
+        look = self.model.look(view.image, query)
+        weighted = look.weighted
+        heat = HeatMap(
+            values=np.asarray(look.heat, dtype=np.float64),
             to_scene=view.to_scene @ Affine.scale(TOKEN_STRIDE),
             bounds=box,
             source="nano-attention" if weighted else "nano-attention-fallback",
             view_pixels=view.pixels,
             view_shape=(view.height, view.width),
         )
+        return heat, CoarseMasks(look.probs, view.to_scene)

@@ -23,7 +23,14 @@ from geomag_core.nano.model import NanoHead, NanoNeck, NanoOutput, normalise
 from geomag_core.nano.text import TextTokens, text_tokens
 from geomag_core.vlm.attention_heat import gradient_weighted_attention
 
-__all__ = ["TOKEN_STRIDE", "Instance", "NanoFeatureEncoder", "NanoModel", "instances_from_probs"]
+__all__ = [
+    "TOKEN_STRIDE",
+    "Instance",
+    "NanoFeatureEncoder",
+    "NanoLook",
+    "NanoModel",
+    "instances_from_probs",
+]
 
 #: Pixels per side of one image token (the fusion reads the stride-16 level).
 TOKEN_STRIDE = 16
@@ -62,6 +69,22 @@ def instances_from_probs(
         score = float(probs[sl][component].mean())
         out.append(Instance((sl[1].start, sl[0].start, sl[1].stop, sl[0].stop), count, score))
     return sorted(out, key=lambda x: -x.pixels)
+
+
+@dataclass(frozen=True)
+class NanoLook:
+    """What one look at an image gives: heat on the token grid and mask probabilities.
+
+    Attributes:
+        heat: ``(ceil(H / 16), ceil(W / 16))`` gradient-weighted attention, ≥ 0.
+        weighted: whether the heat is gradient-weighted (else plain attention).
+        probs: ``(H, W)`` mask probabilities in the image's pixels.
+
+    """
+
+    heat: NDArray[np.float64]
+    weighted: bool
+    probs: NDArray[np.float32]
 
 
 class NanoFeatureEncoder:
@@ -154,6 +177,11 @@ class NanoModel:
             ``(ceil(H / 16), ceil(W / 16))`` heat ≥ 0, and whether it is gradient-weighted.
 
         """
+        look = self.look(image, query)
+        return look.heat, look.weighted
+
+    def look(self, image: NDArray[np.uint8], query: str) -> NanoLook:
+        """One forward pass: the heat map (see :meth:`heat`) and the mask probabilities."""
         with torch.enable_grad():
             out = self._forward(image, query)
             loss = torch.log(out.decoded.masks[0, 0].mean() + 1e-8)
@@ -169,4 +197,5 @@ class NanoModel:
         grid = heat.reshape(out.grid).double().cpu().numpy()
         h = -(-image.shape[0] // TOKEN_STRIDE)
         w = -(-image.shape[1] // TOKEN_STRIDE)
-        return np.ascontiguousarray(grid[:h, :w]), weighted
+        probs = out.decoded.masks[0, 0].detach().float().cpu().numpy()
+        return NanoLook(np.ascontiguousarray(grid[:h, :w]), weighted, probs)

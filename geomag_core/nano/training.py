@@ -1,10 +1,14 @@
 """Training nano on the Airbus aircraft scenes (frozen backbone, cached features).
 
-Recipe (seeded): native-resolution ``crop``-px crops from the training scenes (70 % centred near
-an aircraft with jitter, 30 % anywhere; random flips and quarter turns), ImageNet backbone run
-once per crop and cached; then the head (neck, fusion, [SEG] projection, decoder) is trained with
-BCE + Dice against box-derived ellipse masks, plus a cross-entropy that pulls the last fusion
-layer's text→image attention towards the target (so the PSC heat map points at objects).
+Recipe (seeded): ``crop``-px crops from the training scenes (70 % centred near an aircraft with
+jitter, 30 % anywhere; random flips and quarter turns), ImageNet backbone run once per crop and
+cached. Most crops are native resolution (what PSC windows are segmented at); ``coarse_fraction``
+of them are area-averaged from a larger region to one of ``coarse_scales`` (what the heat map's
+whole-scene view looks like: a 2560-px scene seen at 1024 px is scale 0.4), so the attention
+learns to point at aircraft in the overview too. The head (neck, fusion, [SEG] projection,
+decoder) is trained with BCE + Dice against box-derived ellipse masks, plus a cross-entropy that
+pulls the last fusion layer's text→image attention towards the target (so the PSC heat map points
+at objects).
 A quarter of the samples ask for a class absent from airports (empty target); crops without
 aircraft asked about aircraft also have empty targets.
 """
@@ -45,13 +49,15 @@ __all__ = [
 class NanoTrainConfig:
     """Hyper-parameters of ``geomag train nano``."""
 
-    crops: int = 1000
+    crops: int = 3000
     crop: int = 256
-    steps: int = 1000
+    steps: int = 3000
     batch_size: int = 8
     lr: float = 1e-3
     negative_fraction: float = 0.25
-    attention_weight: float = 0.5
+    attention_weight: float = 1.0
+    coarse_fraction: float = 0.6
+    coarse_scales: tuple[float, ...] = (0.4, 0.3)
     seed: int = 0
 
 
@@ -86,6 +92,21 @@ def _sample_crop(
     return min(max(0, x0), size - crop), min(max(0, y0), size - crop)
 
 
+def _scaled_crop(
+    rng: random.Random, image: Image.Image, boxes: list[AirbusBox], crop: int, scale: float
+) -> tuple[NDArray[np.uint8], NDArray[np.bool_]]:
+    """A ``crop``-px crop of a ``crop / scale``-px scene region (area-averaged) and its target."""
+    side = min(image.width, round(crop / scale))
+    x0, y0 = _sample_crop(rng, boxes, image.width, side)
+    region = image.crop((x0, y0, x0 + side, y0 + side))
+    if side != crop:
+        region = region.resize((crop, crop), Image.Resampling.BOX)
+    s = crop / side
+    scaled = [AirbusBox(b.x0 * s, b.y0 * s, b.x1 * s, b.y1 * s, b.truncated) for b in boxes]
+    mask = ellipse_mask(scaled, (x0 * s, y0 * s), (crop, crop))
+    return np.asarray(region, dtype=np.uint8), mask
+
+
 def build_cache(
     images_dir: Path,
     annotations: dict[str, list[AirbusBox]],
@@ -102,12 +123,13 @@ def build_cache(
     crops: list[NDArray[np.uint8]] = []
     targets: list[NDArray[np.bool_]] = []
     for image_id, n in zip(image_ids, per_scene, strict=True):
-        image = np.asarray(Image.open(images_dir / image_id).convert("RGB"))
+        image = Image.open(images_dir / image_id).convert("RGB")
         boxes = annotations.get(image_id, [])
         for _ in range(n):
-            x0, y0 = _sample_crop(rng, boxes, image.shape[0], config.crop)
-            pixels = image[y0 : y0 + config.crop, x0 : x0 + config.crop]
-            mask = ellipse_mask(boxes, (x0, y0), (config.crop, config.crop))
+            scale = 1.0
+            if rng.random() < config.coarse_fraction:
+                scale = rng.choice(config.coarse_scales)
+            pixels, mask = _scaled_crop(rng, image, boxes, config.crop, scale)
             k, flip = rng.randrange(4), rng.random() < 0.5
             pixels, mask = np.rot90(pixels, k), np.rot90(mask, k)
             if flip:

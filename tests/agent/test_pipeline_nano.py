@@ -48,7 +48,11 @@ def test_segment_question_runs_windows_and_stores_instances(
     assert final["granularity"] == "pixel"
     zooms = [e for e in events if e["event"] == "zoom"]
     assert zooms and all(z["source"] == "nano-attention" for z in zooms)
-    assert all(max(w - x, h - y) <= 640 for x, y, w, h in (z["window"] for z in zooms))
+    # Row-merged 128-px blocks (8 cells of 16 px on this 934-px scene) with 16 px of context,
+    # at most 18 % of the scene's pixels in all.
+    windows = [z["window"] for z in zooms]
+    assert all(y1 - y0 <= 128 + 2 * 16 for _, y0, _, y1 in windows)
+    assert sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in windows) <= 0.18 * 934 * 723 * 1.01
     masks = [r for r in final["results"] if r["kind"] == "mask"]
     assert len(final["result_ids"]) == len(final["results"])
     assert all(r["label"] == "aircraft" and 0 <= r["confidence"] <= 1 for r in masks)

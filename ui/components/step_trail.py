@@ -10,7 +10,10 @@ from agent.events import describe
 from geomag_core.scene import Scene
 from ui.services.overlays import draw_zoom_step
 
-__all__ = ["StepTrail", "zoom_drawer"]
+__all__ = ["SHOWN_ZOOMS", "StepTrail", "zoom_drawer"]
+
+#: Zoom windows shown with a thumbnail in the live trail (and per row in the drawer).
+SHOWN_ZOOMS = 4
 
 
 class StepTrail:
@@ -26,7 +29,12 @@ class StepTrail:
         self.events.append(event)
         if event["event"] == "done":
             return
+        zooms = sum(1 for e in self.events if e["event"] == "zoom")
         with self.status:
+            if event["event"] == "zoom" and zooms > SHOWN_ZOOMS:
+                if zooms == SHOWN_ZOOMS + 1:  # nano searches many small blocks: say so once
+                    st.markdown("- … more windows: all are drawn on the answer's scene image")
+                return
             st.markdown(f"- {describe(event)}")
             if event["event"] == "zoom" and self.scene is not None:
                 st.image(draw_zoom_step(self.scene, event), width=180)
@@ -45,10 +53,18 @@ def zoom_drawer(scene: Scene, zoom_steps: list[dict[str, Any]]) -> None:
     if not zoom_steps:
         st.caption("No zoom: the question was answered from the whole scene.")
         return
-    for column, step in zip(st.columns(len(zoom_steps)), zoom_steps, strict=True):
-        with column:
-            st.image(draw_zoom_step(scene, step), width="stretch")
-            st.caption(
-                f"depth {step['depth']} · {step['window']} · score {step['score']:.2f} · "
-                f"{step['pixels']:,} px · {step['tokens']:,} tokens"
-            )
+    shown = zoom_steps[: 2 * SHOWN_ZOOMS]
+    for start in range(0, len(shown), SHOWN_ZOOMS):
+        row = shown[start : start + SHOWN_ZOOMS]
+        for column, step in zip(st.columns(SHOWN_ZOOMS), row, strict=False):
+            with column:
+                st.image(draw_zoom_step(scene, step), width="stretch")
+                st.caption(
+                    f"depth {step['depth']} · {step['window']} · score {step['score']:.2f} · "
+                    f"{step['pixels']:,} px · {step['tokens']:,} tokens"
+                )
+    if len(zoom_steps) > len(shown):
+        st.caption(
+            f"{len(zoom_steps) - len(shown)} more windows, not shown here: every window is "
+            "drawn on the scene overlay."
+        )

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
-import torch
+import random
 
+import numpy as np
+import torch
+from PIL import Image
+
+from geomag_core.nano.airbus import AirbusBox
 from geomag_core.nano.model import NanoHead
 from geomag_core.nano.text import TextTokens
-from geomag_core.nano.training import train_step
+from geomag_core.nano.training import _scaled_crop, train_step
 
 
 def _levels(batch: int, size: int) -> list[torch.Tensor]:
@@ -42,3 +47,18 @@ def test_training_steps_reduce_the_loss_on_a_fixed_batch() -> None:
     targets[0, 10:30, 20:40] = True
     losses = [train_step(head, optimiser, levels, text, targets) for _ in range(10)]
     assert losses[-1] < 0.8 * losses[0]
+
+
+def test_coarse_training_crops_shrink_the_scene_and_its_targets_together() -> None:
+    pixels = np.zeros((1000, 1000, 3), dtype=np.uint8)
+    pixels[400:500, 300:400] = 255  # a bright 100-px "aircraft" under its box
+    box = AirbusBox(300.0, 400.0, 400.0, 500.0, truncated=False)
+    image = Image.fromarray(pixels)
+    for scale in (1.0, 0.4):
+        # Seed 1 draws a crop centred near the aircraft (70 % of draws), jittered by a third.
+        crop, target = _scaled_crop(random.Random(1), image, [box], 128, scale)
+        assert crop.shape == (128, 128, 3) and target.shape == (128, 128)
+        # The target sits on the bright pixels and has shrunk with the scene (ellipse ≈ π/4).
+        side = 100 * scale
+        assert 0 < target.sum() <= 1.15 * np.pi / 4 * side * side
+        assert crop[target].mean() > 200

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from affine import Affine
+
+from geomag_core.boxes import PixelBox
+from geomag_core.nano.heat import CoarseMasks
+from geomag_core.nano.search import BlockSearch, coarse_instances
+from geomag_core.psc.heatmap import HeatMap
+
+
+def test_block_search_reads_the_hot_blocks_with_context_inside_the_scene() -> None:
+    values = np.zeros((16, 16))
+    values[0:2, 0:2] = 1.0  # top-left corner block
+    values[9:11, 9:11] = 2.0  # a block in the middle, hotter
+    heat = HeatMap(
+        values=values,
+        to_scene=Affine.scale(40.0),  # one cell = 40 scene px: a 640-px region
+        bounds=PixelBox(0, 0, 640, 640),
+        source="test",
+        view_pixels=256 * 256,
+        view_shape=(256, 256),
+    )
+    search = BlockSearch(block=120, margin=16, coverage=1.0, max_fraction=0.2)
+    found = search.windows(heat)
+    boxes = [box.as_tuple() for _, box in found]
+    # 3 cells = 120 px blocks, hottest first; the corner block's context is clipped to the scene.
+    assert boxes == [(344, 344, 496, 496), (0, 0, 136, 136)]
+    assert sum(w.coverage for w, _ in found) == pytest.approx(1.0)
+
+
+def test_coarse_instances_outside_the_windows_come_back_in_scene_pixels() -> None:
+    probs = np.zeros((50, 60), dtype=np.float32)
+    probs[10:20, 10:30] = 0.9  # view box (10, 10, 30, 20) → scene (20, 20, 60, 40)
+    probs[30:40, 40:50] = 0.8  # its centre falls in the searched window below
+    coarse = CoarseMasks(probs, Affine.scale(2.0))
+    searched = [PixelBox(70, 50, 110, 90)]
+    (inst,) = coarse_instances(coarse, searched, min_native_pixels=40)
+    assert inst.box == pytest.approx((20.0, 20.0, 60.0, 40.0))
+    assert inst.score == pytest.approx(0.9)
+    assert inst.probs.shape == (10, 20)
+    # Nothing is searched: both; tiny components (under 40 scene px = 10 view px) are dropped.
+    probs[45:47, 5:7] = 0.9
+    assert len(coarse_instances(coarse, [], min_native_pixels=40)) == 2

@@ -13,7 +13,12 @@ from geomag_core.boxes import PixelBox
 from geomag_core.budget import Budget, VisionTokenGeometry, native_baseline, tiling_baseline
 from geomag_core.errors import ConfigError
 from geomag_core.nano.heat import CoarseMasks, NanoHeatMapSource
-from geomag_core.nano.search import MIN_INSTANCE_PIXELS, BlockSearch, coarse_instances
+from geomag_core.nano.search import (
+    MIN_INSTANCE_PIXELS,
+    MIN_INSTANCE_SCORE,
+    BlockSearch,
+    coarse_instances,
+)
 from geomag_core.polygons.grounded import GroundedPolygon, ground_mask
 from geomag_core.polygons.paste import SceneMask, paste_crop_mask
 from geomag_core.psc.zoom import ZoomStep
@@ -136,7 +141,8 @@ def find_objects(
         question: the question; it is the model's prompt and labels the results.
         search: block sizes, heat coverage and pixel budget (default :class:`BlockSearch`); a
             scene that fits the model's input is segmented whole.
-        min_pixels: smaller components are dropped (scene pixels).
+        min_pixels: smaller components are dropped (scene pixels); so are components whose
+            mean probability is under :data:`~geomag_core.nano.search.MIN_INSTANCE_SCORE`.
 
     Returns:
         ``{"results", "steps", "budget", "searched_fraction"}``: mask results as
@@ -198,7 +204,9 @@ def find_objects(
             b = polygon.pixel_box
             inside = probs[b.y0 - y0 : b.y1 - y0, b.x0 - x0 : b.x1 - x0]
             hot = inside[inside > 0.5]
-            results.append(_mask_result(polygon, float(hot.mean()) if hot.size else 0.0))
+            score = float(hot.mean()) if hot.size else 0.0
+            if score >= MIN_INSTANCE_SCORE:
+                results.append(_mask_result(polygon, score))
     if coarse is not None:
         # Outside the windows, keep what the heat map's whole-scene view itself found.
         for inst in coarse_instances(coarse, windows, min_pixels):

@@ -17,7 +17,8 @@ no extra pixels) are kept beside the windows' native ones
 (:func:`~geomag_core.nano.search.coarse_instances`), as ``geomag ask`` keeps them.
 
 Instances are connected components of the thresholded mask probabilities (stitched on one canvas
-per scene, so aircraft cut by tile edges are whole again); they match the annotated boxes one to
+per scene, so aircraft cut by tile edges are whole again) of at least ``MIN_INSTANCE_PIXELS`` and
+mean probability ``MIN_INSTANCE_SCORE``; they match the annotated boxes one to
 one at IoU ≥ 0.5. Pixels count every image the model looked at (the heat map's view included);
 tokens are the model's stride-16 image tokens.
 """
@@ -37,7 +38,12 @@ from geomag_core.boxes import PixelBox
 from geomag_core.nano.heat import NanoHeatMapSource
 from geomag_core.nano.matching import Box, DetectionCounts, match_boxes
 from geomag_core.nano.predictor import NanoModel, instances_from_probs
-from geomag_core.nano.search import MIN_INSTANCE_PIXELS, BlockSearch, coarse_instances
+from geomag_core.nano.search import (
+    MIN_INSTANCE_PIXELS,
+    MIN_INSTANCE_SCORE,
+    BlockSearch,
+    coarse_instances,
+)
 from geomag_core.psc.windows import top_k_windows
 from geomag_core.scene import Scene
 
@@ -127,6 +133,7 @@ class _Canvas:
         return [
             (i.box[0] / s, i.box[1] / s, i.box[2] / s, i.box[3] / s)
             for i in instances_from_probs(self.probs, min_pixels=min_px)
+            if i.score >= MIN_INSTANCE_SCORE
         ] + self.extra
 
 

@@ -21,12 +21,22 @@ from geomag_core.nano.predictor import instances_from_probs
 from geomag_core.psc.heatmap import HeatMap
 from geomag_core.psc.windows import ScoredWindow, block_windows
 
-__all__ = ["MIN_INSTANCE_PIXELS", "BlockSearch", "CoarseInstance", "coarse_instances"]
+__all__ = [
+    "MIN_INSTANCE_PIXELS",
+    "MIN_INSTANCE_SCORE",
+    "BlockSearch",
+    "CoarseInstance",
+    "coarse_instances",
+]
 
 #: Smaller mask components are dropped (scene pixels at 50 cm): about half the smallest
 #: un-truncated aircraft of the training split (its inscribed ellipse is 660 px; the 1st
 #: percentile 1,222 px). Nano is trained on aircraft only, so smaller blobs are fragments.
 MIN_INSTANCE_PIXELS = 300
+#: Components whose mean probability is lower are dropped. Chosen on 16 training scenes (every
+#: 5th of the training split) with strategy (d): 0.75 kept recall (0.578) and raised precision
+#: from 0.616 to 0.714; 0.8 cost a point of recall.
+MIN_INSTANCE_SCORE = 0.75
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,8 @@ def coarse_instances(
     min_px = max(3, round(min_native_pixels / scale**2))
     out = []
     for inst in instances_from_probs(coarse.probs, min_pixels=min_px):
+        if inst.score < MIN_INSTANCE_SCORE:
+            continue
         c0, r0, c1, r1 = inst.box
         to_scene = coarse.to_scene @ Affine.translation(c0, r0)
         x0, y0 = to_scene @ (0, 0)

@@ -1,0 +1,34 @@
+"""The live step trail keeps a nano search's many windows readable."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+
+def _trail_with_ten_windows() -> None:
+    from ui.components.step_trail import StepTrail
+
+    trail = StepTrail(None)
+    for i in range(10):
+        trail(
+            {
+                "event": "zoom",
+                "depth": 1,
+                "looked_at": [0, 0, 1000, 1000],
+                "window": [100 * i, 0, 100 * i + 120, 120],
+                "score": 2.0,
+                "pixels": 0,
+                "tokens": 0,
+                "rank": i,
+            }
+        )
+    trail({"event": "segmenting", "box": [0, 0, 1000, 1000]})
+
+
+def test_the_trail_lists_four_windows_and_says_there_are_more() -> None:
+    at = AppTest.from_function(_trail_with_ten_windows).run()
+    assert not at.exception
+    texts = [m.value for m in at.markdown]
+    assert sum("Zoom 1" in t for t in texts) == 4
+    assert sum("more windows" in t for t in texts) == 1
+    assert any("Segmenting" in t for t in texts)

@@ -109,14 +109,17 @@ def small_objects_cmd(
         int, typer.Option(help="PSC window side (scene px).")
     ] = BenchmarkConfig.window,
     top_k: Annotated[int, typer.Option(help="(c): windows kept.")] = BenchmarkConfig.top_k,
-    coverage: Annotated[float, typer.Option(help="(d): heat share to cover.")] = _S.coverage,
-    block: Annotated[int, typer.Option(help="(d): block side (scene px).")] = _S.block,
+    coverage: Annotated[
+        float, typer.Option(min=0.01, max=1.0, help="(d): heat share to cover.")
+    ] = _S.coverage,
+    block: Annotated[int, typer.Option(min=1, help="(d): block side (scene px).")] = _S.block,
     max_fraction: Annotated[
-        float, typer.Option(help="(d): most of the scene read at native resolution.")
+        float,
+        typer.Option(min=0.01, max=1.0, help="(d): most of the scene read at native resolution."),
     ] = _S.max_fraction,
-    margin: Annotated[int, typer.Option(help="(d): context around each window (px).")] = (
-        _S.margin
-    ),
+    margin: Annotated[
+        int, typer.Option(min=0, help="(d): context around each window (px).")
+    ] = _S.margin,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Recall/precision at box IoU ≥ 0.5, pixels, tokens and time of five ways of looking."""

@@ -196,12 +196,18 @@ def block_windows(
         )
 
     kept: list[CellBox] = []
-    held = 0.0
+    by_row: dict[int, list[CellBox]] = {}  # merging only joins squares of one row: cost per row
+    row_cost: dict[int, float] = {}
+    held, spent = 0.0, 0.0
     for square in sorted(squares, key=lambda s: (-mass[s], s.row0, s.col0)):
         if mass[square] <= 0:
             break
-        if kept and cost(_merge_rows([*kept, square])) > max_fraction * rows * cols:
+        row = [*by_row.get(square.row0, []), square]
+        new_cost = cost(_merge_rows(row))
+        if kept and spent - row_cost.get(square.row0, 0.0) + new_cost > max_fraction * rows * cols:
             break
+        spent += new_cost - row_cost.get(square.row0, 0.0)
+        by_row[square.row0], row_cost[square.row0] = row, new_cost
         kept.append(square)
         held += mass[square]
         if held >= coverage * total:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from agent.state import QuestionState
+from geomag_core.nano.classes import class_named, known_list
 
 __all__ = ["NANO_LIMITS", "TINY_WARNING", "compose_answer", "compose_nano_answer"]
 
@@ -13,47 +16,95 @@ TINY_WARNING = (
 
 
 NANO_LIMITS = (
-    "GeoMag-nano has no language model: it finds and segments objects (it was trained on "
-    "aircraft only) and reports counts, places, areas and confidence. Captions, scene "
+    f"GeoMag-nano has no language model: it finds and segments {known_list()} (the classes it "
+    "was trained on) and reports counts, places, areas and confidence. Captions, scene "
     "descriptions and other free-form questions need a full VLM (GEOMAG_MODEL_PROFILE=full)."
 )
 #: At most this many instances are listed by place in a nano answer.
 _LISTED = 10
 
 
-def compose_nano_answer(state: QuestionState) -> str:
-    """Nano's answer, written only from grounded results: count, where, areas, confidence."""
-    masks = [r for r in state.results if r.get("kind") == "mask"]
-    if state.granularity == "image":
-        lines = [f"Answer (image): this question needs a full VLM. {NANO_LIMITS}"]
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _class_lines(search: dict[str, Any], masks: list[dict[str, Any]], steps: int) -> list[str]:
+    """What the search for one class found, said plainly (never "nothing" for an unseen area)."""
+    target = class_named(search["label"])
+    plural, gsd = target.plural, float(search["gsd_m"])
+    if search["too_coarse"]:
+        return [
+            f"At this scene's {gsd:.2g} m per pixel, {plural} are at most "
+            f"{target.length_m[1] / gsd:.0f} px across: too small for GeoMag-nano to see (it "
+            f"looks for {plural} at {target.max_gsd_m:g} m per pixel or finer; trained at "
+            f"{target.gsd_m:g} m). Nothing is reported for {plural}."
+        ]
+    searched = float(search["searched_fraction"])
+    lines = []
+    if masks:
+        conf = [float(r["confidence"]) for r in masks]
+        metric = all(r.get("area_m2") is not None for r in masks)
+        area = sum(float(r["area_m2"] if metric else r["area_px"]) for r in masks)
+        lines.append(
+            f"Found {len(masks)} {target.name if len(masks) == 1 else plural} "
+            f"(mask confidence {min(conf):.2f}–{max(conf):.2f}, mean "
+            f"{sum(conf) / len(conf):.2f}); total area {area:,.0f} {'m²' if metric else 'px²'}."
+        )
+        places = "; ".join(
+            f"[{', '.join(str(v) for v in r['pixel_box'])}]" for r in masks[:_LISTED]
+        )
+        more = f" and {len(masks) - _LISTED} more" if len(masks) > _LISTED else ""
+        lines.append(f"Where (XYXY scene pixels, largest first): {places}{more}.")
     else:
-        label = masks[0]["label"] if masks else "object"
-        if masks:
-            conf = [float(r["confidence"]) for r in masks]
-            metric = all(r.get("area_m2") is not None for r in masks)
-            area = sum(float(r["area_m2"] if metric else r["area_px"]) for r in masks)
-            lines = [
-                f"Answer ({state.granularity}): found {len(masks)} {label} instance(s) "
-                f"(mask confidence {min(conf):.2f}–{max(conf):.2f}, mean "
-                f"{sum(conf) / len(conf):.2f}); total area {area:,.0f} {'m²' if metric else 'px²'}."
-            ]
-            places = "; ".join(
-                f"[{', '.join(str(v) for v in r['pixel_box'])}]" for r in masks[:_LISTED]
-            )
-            more = f" and {len(masks) - _LISTED} more" if len(masks) > _LISTED else ""
-            lines.append(f"Where (XYXY scene pixels, largest first): {places}{more}.")
+        lines.append(
+            f"Found no {plural}: {searched:.0%} of the scene was searched at native resolution"
+            + ("." if searched >= 1 else ", the rest only in the whole-scene view.")
+        )
+    if searched < 1:
+        coarse = sum(1 for r in masks if r.get("resolution") == "coarse")
+        lines.append(
+            f"Searched {steps} window(s) where the {target.name} heat map pointed, covering "
+            f"{searched:.0%} of the scene at native resolution; elsewhere only the heat map's "
+            f"whole-scene view was seen ({coarse} of the instances come from it, with coarser "
+            f"outlines), so small {plural} there can be missed."
+        )
+    if search["implausible"]:
+        lo, hi = target.length_m
+        lines.append(
+            f"{search['implausible']} more candidate(s) were not reported: their size is "
+            f"impossible for {plural} ({lo:g}–{hi:g} m) at {gsd:.2g} m per pixel "
+            f"({search['gsd_source']})."
+        )
+    return lines
+
+
+def compose_nano_answer(state: QuestionState) -> str:
+    """Nano's answer, written only from grounded results: what it can and cannot see first."""
+    findings = state.findings or {"known": [], "unknown": [], "caveats": [], "searches": []}
+    unknown: list[str] = findings["unknown"]
+    lines: list[str] = []
+    if unknown:
+        lines.append(
+            f"GeoMag-nano cannot detect {_join(unknown)}; it knows {known_list()}."
+            + ("" if findings["known"] else " Nothing was searched or stored for this question.")
+        )
+    lines += [f"{c}." for c in findings["caveats"]]
+    if not findings["known"] and not unknown:
+        if state.granularity == "image":
+            lines.append("Answer (image): this question needs a full VLM.")
         else:
-            lines = [f"Answer ({state.granularity}): nothing found for this question."]
-        searched = state.budget.get("searched_fraction") if state.budget else None
-        if searched is not None and searched < 1:
-            coarse = sum(1 for r in masks if r.get("resolution") == "coarse")
             lines.append(
-                f"Searched the {len(state.zoom_steps)} window(s) where the prompt's heat map "
-                f"pointed at native resolution, covering {searched:.0%} of the scene; elsewhere "
-                f"only the heat map's whole-scene view was seen ({coarse} of the instances come "
-                "from it, with coarser outlines), so small objects there can be missed."
+                f"GeoMag-nano answers questions about {known_list()}: name one of them (e.g. "
+                "“how many aircraft are there?”). Nothing was searched."
             )
-        lines.append(NANO_LIMITS)
+    masks = [r for r in state.results if r.get("kind") == "mask"]
+    for search in findings["searches"]:
+        mine = [r for r in masks if r.get("label") == search["label"]]
+        steps = sum(
+            1 for z in state.zoom_steps if z.get("label", search["label"]) == search["label"]
+        )
+        lines += _class_lines(search, mine, steps)
+    lines.append(NANO_LIMITS)
     if state.budget:
         pixels = state.budget["views"]["pixels"] + sum(z["pixels"] for z in state.zoom_steps)
         tokens = state.budget["views"]["tokens"] + sum(z["tokens"] for z in state.zoom_steps)

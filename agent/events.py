@@ -1,7 +1,8 @@
 """Step events the graphs stream (LangGraph ``custom`` stream mode) for the CLI and the UI.
 
-Every event is a dict with ``event`` (``scene``, ``classified``, ``zoom``, ``views``, ``answer``,
-``segmenting``, ``stored``, ``done``) and event-specific fields, all JSON-ready.
+Every event is a dict with ``event`` (``scene``, ``classified``, ``vocabulary``, ``zoom``,
+``views``, ``answer``, ``segmenting``, ``stored``, ``done``) and event-specific fields, all
+JSON-ready.
 """
 
 from __future__ import annotations
@@ -39,6 +40,13 @@ def describe(event: dict[str, Any]) -> str:
     if kind == "classified":
         probs = " · ".join(f"{k} {v:.0%}" for k, v in event["probabilities"].items())
         return f"Granularity **{event['granularity']}** ({probs})"
+    if kind == "vocabulary":
+        parts = []
+        if event["known"]:
+            parts.append("looking for " + ", ".join(event["known"]))
+        if event["unknown"]:
+            parts.append("cannot detect " + ", ".join(event["unknown"]))
+        return "GeoMag-nano: " + ("; ".join(parts) or "no object class it knows is named")
     if kind == "zoom":
         return (
             f"Zoom {event['depth']}: {event['looked_at']} → window {event['window']} "

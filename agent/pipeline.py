@@ -22,6 +22,7 @@ from agent.events import emit
 from agent.state import QuestionState
 from geomag_core.config import Settings
 from geomag_core.errors import DatabaseError, EmptyQueryError
+from geomag_core.nano.vocabulary import read_question
 from tools.looking import ask_vlm, classify_question, tmra_views, zoom_into
 from tools.segmenting import SEG_ANSWER, find_objects, segment_crop
 from tools.storing import store_question
@@ -85,6 +86,8 @@ def look_image(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
     """A small square of the whole scene is enough: ask the VLM about it."""
     t = time.perf_counter()
     wb = _workbench(runtime)
+    if wb.profile == "nano":
+        return _look_nano(state, runtime, t)
     views = tmra_views(wb, state.scene, "image")
     return _answer_from_views(state, runtime, views, [], [], t)
 
@@ -182,19 +185,62 @@ def _answer_from_views(
 
 
 def _look_nano(state: QuestionState, runtime: Runtime[AgentContext], started: float) -> Update:
-    """Nano: the heat map's hottest blocks segmented at native resolution, as instances."""
+    """Nano: search the scene for each of its classes the question names; refuse the rest.
+
+    Whatever the granularity, a question that names a class nano knows is answered by searching
+    for it; things nano was not trained on are named in the answer and never searched.
+    """
     wb = _workbench(runtime)
-    found = find_objects(wb, state.scene, state.question)
-    for record in found["steps"]:
-        emit("zoom", **record)
-    emit("segmenting", box=[0, 0, *wb.scene(state.scene).size])
+    asked = read_question(state.question)
+    emit(
+        "vocabulary",
+        known=[c.name for c in asked.known],
+        unknown=asked.unknown,
+        caveats=asked.caveats,
+    )
+    results: list[dict[str, Any]] = []
+    steps: list[dict[str, Any]] = []
+    searches: list[dict[str, Any]] = []
+    budget: dict[str, Any] = {}
+    for target in asked.known:
+        emit("segmenting", box=[0, 0, *wb.scene(state.scene).size], label=target.name)
+        found = find_objects(wb, state.scene, target)
+        for record in found["steps"]:
+            emit("zoom", **record)
+        results += found["results"]
+        steps += found["steps"]
+        budget = _add_budgets(budget, found["budget"])
+        searches.append(
+            {k: found[k] for k in ("label", "gsd_m", "gsd_source", "implausible", "too_coarse")}
+            | {"count": len(found["results"]), "searched_fraction": found["searched_fraction"]}
+        )
+    findings = {
+        "known": [c.name for c in asked.known],
+        "unknown": asked.unknown,
+        "caveats": asked.caveats,
+        "searches": searches,
+    }
     return {
-        "zoom_steps": found["steps"],
-        "boxes": [s["window"] for s in found["steps"]],
-        "budget": found["budget"],
+        "zoom_steps": steps,
+        "boxes": [s["window"] for s in steps],
+        "budget": budget,
+        "findings": findings,
         "vlm_text": "",
-        "results": found["results"],
+        "results": results,
         "timings_ms": _timed("look", state, started),
+    }
+
+
+def _add_budgets(total: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
+    """Two searches' budgets as one (pixels and tokens add up; the searched share is the max)."""
+    if not total:
+        return more
+    views = {k: total["views"][k] + more["views"][k] for k in ("pixels", "tokens")}
+    return total | {
+        "views": views,
+        "ratio_to_native": {k: views[k] / total["native"][k] for k in ("pixels", "tokens")},
+        "ratio_to_tiling": {k: views[k] / total["tiling"][k] for k in ("pixels", "tokens")},
+        "searched_fraction": max(total["searched_fraction"], more["searched_fraction"]),
     }
 
 

@@ -33,6 +33,11 @@ class QuestionState:
     """The crops the VLM looked at (XYXY scene pixels): [bbox1] or [bbox1, bbox2]."""
     budget: dict[str, Any] = field(default_factory=dict)
     """Pixels and tokens of the views, next to the native and tiling baselines."""
+    findings: dict[str, Any] = field(default_factory=dict)
+    """Nano: the classes the question asks for (``known``), what it asks for that nano cannot
+    detect (``unknown``), ``caveats``, and per class searched its ``searches`` record (count, GSD
+    and its source, instances refused for their size, whether the scene was too coarse, share
+    searched at native resolution)."""
     vlm_text: str = ""
     """The VLM's raw answer."""
     results: list[dict[str, Any]] = field(default_factory=list)

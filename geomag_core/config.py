@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     nano_weights: Path | None = Field(
         default=None, description="GeoMag-nano weights; unset = the shipped weights."
     )
+    gsd: float | None = Field(
+        default=None,
+        gt=0,
+        description="Metres per pixel of scenes without a CRS (unset: each nano class's training "
+        "GSD); overrides a scene's CRS too.",
+    )
     agent_mode: Literal["pipeline", "investigator"] = Field(
         default="pipeline",
         description="pipeline (classifier routes) or investigator (tool-calling VLM plans).",

@@ -1,26 +1,18 @@
 """Segment: [SEG] states from the VLM → pixel decoder on the fine crop → grounded polygons.
 
-With ``nano``, :func:`find_objects` segments the PSC windows at native resolution instead.
+With ``nano``, :func:`find_objects` searches the scene for one of its trained classes instead.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from geomag_core.boxes import PixelBox
 from geomag_core.budget import Budget, VisionTokenGeometry, native_baseline, tiling_baseline
-from geomag_core.errors import ConfigError
-from geomag_core.nano.heat import CoarseMasks, NanoHeatMapSource
-from geomag_core.nano.search import (
-    MIN_INSTANCE_PIXELS,
-    MIN_INSTANCE_SCORE,
-    BlockSearch,
-    coarse_instances,
-)
+from geomag_core.nano.classes import ObjectClass, scene_gsd
+from geomag_core.nano.search import BlockSearch, search_scene
 from geomag_core.polygons.grounded import GroundedPolygon, ground_mask
-from geomag_core.polygons.paste import SceneMask, paste_crop_mask
+from geomag_core.polygons.paste import paste_crop_mask
 from geomag_core.psc.zoom import ZoomStep
 from geomag_core.tmra import ViewSet
 from geomag_core.vlm.messages import ChatMessage
@@ -103,133 +95,97 @@ def _mask_result(polygon: GroundedPolygon, confidence: float) -> dict[str, Any]:
     }
 
 
-def _clusters(boxes: list[PixelBox]) -> list[list[PixelBox]]:
-    """Group boxes that overlap or touch (directly or via others); each group is stitched alone."""
-    groups: list[list[PixelBox]] = []
-    for box in boxes:
-        touching = [g for g in groups if any(_overlap(box, b) for b in g)]
-        merged = [box] + [b for g in touching for b in g]
-        groups = [g for g in groups if g not in touching] + [merged]
-    return groups
-
-
-def _overlap(a: PixelBox, b: PixelBox) -> bool:
-    # Touching counts: a component on the shared edge must be stitched whole.
-    return a.x0 <= b.x1 and b.x0 <= a.x1 and a.y0 <= b.y1 and b.y0 <= a.y1
-
-
 def find_objects(
     wb: Workbench,
     scene: str,
-    question: str,
+    target: ObjectClass,
     *,
     search: BlockSearch | None = None,
-    min_pixels: int = MIN_INSTANCE_PIXELS,
 ) -> dict[str, Any]:
-    """Nano: the heat map's hottest blocks, segmented at native resolution, as instances.
+    """Nano: search ``scene`` for ``target`` (:func:`~geomag_core.nano.search.search_scene`).
 
-    The heat map (nano's gradient-weighted attention on the whole scene at the model's input
-    size) is cut into blocks; the hottest are searched until they hold most of the heat or reach
-    a pixel budget (:class:`~geomag_core.nano.search.BlockSearch`, benchmarked as strategy (d)).
-    The windows' masks are stitched into one scene mask; each connected component is a result.
-    Outside the windows, the instances the heat map's view itself found are results too, marked
-    ``"resolution": "coarse"`` (their outlines are only as fine as that view).
+    The heat map's hottest blocks are segmented at native resolution; outside them the overview's
+    own instances are kept, marked ``"resolution": "coarse"``. Instances of an impossible size
+    for the class at the scene's GSD (the class's training GSD without a CRS, unless
+    ``GEOMAG_GSD`` is set) are not reported, only counted. A scene too coarse for the class is not
+    searched at all.
 
     Args:
-        wb: the workbench (``nano`` profile).
+        wb: the workbench (nano model, settings).
         scene: the scene path.
-        question: the question; it is the model's prompt and labels the results.
-        search: block sizes, heat coverage and pixel budget (default :class:`BlockSearch`); a
-            scene that fits the model's input is segmented whole.
-        min_pixels: smaller components are dropped (scene pixels); so are components whose
-            mean probability is under :data:`~geomag_core.nano.search.MIN_INSTANCE_SCORE`.
+        target: the nano class asked for; it labels the results and its prompt is the model's.
+        search: block sizes and pixel budget (default :class:`BlockSearch`).
 
     Returns:
-        ``{"results", "steps", "budget", "searched_fraction"}``: mask results as
-        :func:`segment_crop` returns them (each with its own mean probability as confidence),
-        the windows as zoom-step records (depth 1, ``rank`` 0 = best; the first carries the heat
-        map view's pixels and tokens), and the native windows' budget next to the baselines.
+        ``{"results", "steps", "budget", "searched_fraction", "gsd_m", "gsd_source",
+        "implausible", "too_coarse"}``: mask results as :func:`segment_crop` returns them (each
+        with its own mean probability as confidence), the windows as zoom-step records (depth 1,
+        ``rank`` 0 = best; the first carries the heat map view's pixels and tokens), and the
+        native windows' budget next to the baselines.
 
     """
     s = wb.scene(scene)
-    whole = PixelBox(0, 0, s.width, s.height)
     geometry = VisionTokenGeometry()
-    steps: list[dict[str, Any]] = []
-    pixels, tokens = 0, 0  # of the native windows; the heat map's view is the first step's cost
-    coarse: CoarseMasks | None = None
-    if max(s.width, s.height) <= wb.vlm_input_size:
-        windows = [whole]
+    gsd, source = scene_gsd(s), "scene CRS"
+    if wb.settings.gsd is not None:
+        gsd, source = wb.settings.gsd, "GEOMAG_GSD / --gsd"
+    elif gsd is None:
+        gsd, source = target.gsd_m, f"assumed: {target.name} training GSD (no CRS)"
+    native = native_baseline(s.width, s.height, geometry)
+    tiling = tiling_baseline(s.width, s.height, geometry)
+    out: dict[str, Any] = {
+        "results": [],
+        "steps": [],
+        "gsd_m": gsd,
+        "gsd_source": source,
+        "implausible": 0,
+        "too_coarse": gsd > target.max_gsd_m,
+        "label": target.name,
+    }
+    if out["too_coarse"]:
+        ours = Budget(pixels=0, tokens=0)
+        out["searched_fraction"] = 0.0
     else:
-        source = wb.heat_source
-        if not isinstance(source, NanoHeatMapSource):
-            raise ConfigError(f"find_objects needs the nano profile, not {wb.profile!r}")
-        heat, coarse = source.look(s, whole, question)
-        found = (search or BlockSearch()).windows(heat)
-        chosen, windows = [w for w, _ in found], [box for _, box in found]
-        mean = max(float(heat.values.mean()), 1e-12)
-        for w, box in zip(chosen, windows, strict=True):
+        found = search_scene(wb.nano, s, target, gsd_m=gsd, search=search)
+        steps: list[dict[str, Any]] = []
+        heat = found.heat
+        mean = max(float(heat.values.mean()), 1e-12) if heat is not None else 1.0
+        whole = PixelBox(0, 0, s.width, s.height)
+        for w, box in found.windows:
+            first = not steps and heat is not None
             steps.append(
                 ZoomStep(
                     depth=1,
                     looked_at=whole,
                     window=box,
-                    score=w.score / mean,
-                    heat_coverage=w.coverage,
-                    pixels=heat.view_pixels if not steps else 0,
-                    tokens=geometry.tokens(*heat.view_shape) if not steps else 0,
-                    source=heat.source,
+                    score=(w.score / mean) if w is not None else 1.0,
+                    heat_coverage=w.coverage if w is not None else 1.0,
+                    pixels=heat.view_pixels if first and heat is not None else 0,
+                    tokens=geometry.tokens(*heat.view_shape) if first and heat is not None else 0,
+                    source=heat.source if heat is not None else "whole-scene",
                 ).as_dict()
-                | {"rank": len(steps)}
+                | {"rank": len(steps), "label": target.name}
             )
-    # Stitch each cluster of overlapping windows on its own bounding box: memory stays bounded
-    # by the windows, never by the scene (windows can be far apart on a huge scene).
-    label = label_from_question(question)
-    results: list[dict[str, Any]] = []
-    searched_px = 0
-    for group in _clusters(windows):
-        x0, y0 = min(b.x0 for b in group), min(b.y0 for b in group)
-        union = PixelBox(x0, y0, max(b.x1 for b in group), max(b.y1 for b in group))
-        probs = np.zeros((union.height, union.width), dtype=np.float32)
-        covered = np.zeros(probs.shape, dtype=bool)
-        for box in group:
-            crop_probs, _ = wb.nano.segment(s.read(box), question)
-            region = (slice(box.y0 - y0, box.y1 - y0), slice(box.x0 - x0, box.x1 - x0))
-            np.maximum(probs[region], crop_probs, out=probs[region])
-            covered[region] = True
-            pixels += box.area
-            tokens += geometry.tokens(box.height, box.width)
-        searched_px += int(covered.sum())
-        mask = SceneMask(mask=probs > 0.5, box=union)
-        for polygon in ground_mask(s, mask, label=label, confidence=0.0, min_pixels=min_pixels):
-            b = polygon.pixel_box
-            inside = probs[b.y0 - y0 : b.y1 - y0, b.x0 - x0 : b.x1 - x0]
-            hot = inside[inside > 0.5]
-            score = float(hot.mean()) if hot.size else 0.0
-            if score >= MIN_INSTANCE_SCORE:
-                results.append(_mask_result(polygon, score))
-    if coarse is not None:
-        # Outside the windows, keep what the heat map's whole-scene view itself found.
-        for inst in coarse_instances(coarse, windows, min_pixels):
-            mask = paste_crop_mask(inst.probs, inst.to_scene, s.size)
-            polygons = ground_mask(s, mask, label=label, confidence=0.0, min_pixels=min_pixels)
-            if polygons:  # the largest: the sub-crop may clip a neighbour's edge
-                results.append(_mask_result(polygons[0], inst.score) | {"resolution": "coarse"})
-    results.sort(key=lambda r: -int(r["area_px"]))
-    searched_fraction = searched_px / (s.width * s.height)
-    native = native_baseline(s.width, s.height, geometry)
-    tiling = tiling_baseline(s.width, s.height, geometry)
-    ours = Budget(pixels=pixels, tokens=tokens)
-    budget = {
-        "views": {"pixels": pixels, "tokens": tokens},
+        if heat is None:
+            steps = []  # segmented whole: no zoom
+        out["steps"] = steps
+        for inst in found.instances:
+            polygons = ground_mask(s, inst.mask, label=target.name, confidence=inst.score)
+            if polygons:
+                result = _mask_result(polygons[0], inst.score)
+                if inst.resolution == "coarse":
+                    result["resolution"] = "coarse"
+                out["results"].append(result)
+        out["implausible"] = len(found.implausible)
+        out["searched_fraction"] = found.searched_fraction
+        tokens = sum(geometry.tokens(b.height, b.width) for _, b in found.windows)
+        ours = Budget(pixels=found.native_pixels, tokens=tokens)
+    out["budget"] = {
+        "views": {"pixels": ours.pixels, "tokens": ours.tokens},
         "native": {"pixels": native.pixels, "tokens": native.tokens},
         "tiling": {"pixels": tiling.pixels, "tokens": tiling.tokens},
         "ratio_to_native": ours.ratio_to(native),
         "ratio_to_tiling": ours.ratio_to(tiling),
-        "searched_fraction": searched_fraction,
+        "searched_fraction": out["searched_fraction"],
     }
-    return {
-        "results": results,
-        "steps": steps,
-        "budget": budget,
-        "searched_fraction": searched_fraction,
-    }
+    return out

@@ -39,10 +39,20 @@ def ask(
     profile: Annotated[
         str | None, typer.Option(help="Model profile: tiny | nano | full (default: config).")
     ] = None,
+    gsd: Annotated[
+        float | None,
+        typer.Option(
+            min=0.001,
+            help="Metres per pixel for nano's size rule (default: the scene's CRS, else each "
+            "class's training GSD).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON record.")] = False,
 ) -> None:
     """Ask a question about a scene; prints the zoom trail while it runs, then the answer."""
     overrides: dict[str, Any] = {"model_profile": profile} if profile else {}
+    if gsd is not None:
+        overrides["gsd"] = gsd
     settings = Settings(**overrides)
     workbench = Workbench(settings)
     thread_id = thread or uuid.uuid4().hex[:12]
@@ -103,6 +113,7 @@ def _record(mode: str, thread_id: str, state: dict[str, Any]) -> dict[str, Any]:
         "zoom_steps": state["zoom_steps"],
         "boxes": state["boxes"],
         "budget": state["budget"],
+        "findings": state.get("findings", {}),
         "query_id": state["query_id"],
         "result_ids": state["result_ids"],
         "results": state["results"],

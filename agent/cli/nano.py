@@ -16,12 +16,14 @@ from rich.table import Table
 
 from geomag_core.config import Settings
 from geomag_core.errors import DatasetError
-from geomag_core.nano.airbus import load_split, read_annotations
 from geomag_core.nano.benchmark import STRATEGIES, BenchmarkConfig, StrategyTotals, run_scene
 from geomag_core.nano.checkpoint import SHIPPED_WEIGHTS, save_head
+from geomag_core.nano.classes import NANO_CLASSES
+from geomag_core.nano.datasets import load_split, read_annotations
+from geomag_core.nano.evaluation import SIZE_BINS, evaluate
 from geomag_core.nano.predictor import NanoModel
 from geomag_core.nano.search import BlockSearch
-from geomag_core.nano.training import NanoTrainConfig, train_nano
+from geomag_core.nano.training import DatasetMix, NanoTrainConfig, train_nano
 from geomag_core.scene import Scene
 
 __all__ = ["register"]
@@ -33,37 +35,36 @@ _S = BlockSearch()
 def train_nano_cmd(
     data: Annotated[
         Path | None,
-        typer.Option(help="airbus-aircraft/ folder (default <shared_data_dir>/airbus-aircraft)."),
+        typer.Option(help="Shared data folder holding the data sets (default <shared_data_dir>)."),
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Weights to write.")] = SHIPPED_WEIGHTS,
-    crops: Annotated[int, typer.Option(min=16, help="Cached training crops.")] = _D.crops,
-    crop: Annotated[int, typer.Option(min=64, help="Crop side (native pixels).")] = _D.crop,
     steps: Annotated[int, typer.Option(min=1, help="Optimiser steps.")] = _D.steps,
     batch_size: Annotated[int, typer.Option(min=1)] = _D.batch_size,
     lr: Annotated[float, typer.Option(min=0.0)] = _D.lr,
-    coarse_fraction: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="Share of crops seen at coarse scales.")
-    ] = _D.coarse_fraction,
+    crops_scale: Annotated[
+        float, typer.Option(min=0.01, help="Multiply every data set's crop count (quick runs).")
+    ] = 1.0,
     attention_weight: Annotated[
         float, typer.Option(min=0.0, help="Weight of the attention-to-target loss.")
     ] = _D.attention_weight,
     seed: Annotated[int, typer.Option(help="Seed of crops, prompts and init.")] = _D.seed,
 ) -> None:
-    """Train GeoMag-nano's head on the Airbus training split (frozen ImageNet backbone)."""
-    folder = data or Settings().shared_data_dir / "airbus-aircraft"
+    """Train GeoMag-nano's head on aircraft, oil-storage tanks and cars (frozen backbone)."""
+    folder = data or Settings().shared_data_dir
+    mix = tuple(
+        DatasetMix(m.dataset, max(1, round(m.crops * crops_scale)), m.scales) for m in _D.mix
+    )
     config = NanoTrainConfig(
-        crops=crops,
-        crop=crop,
+        mix=mix,
         steps=steps,
         batch_size=batch_size,
         lr=lr,
-        coarse_fraction=coarse_fraction,
         attention_weight=attention_weight,
         seed=seed,
     )
     console = Console()
     with Progress(console=console) as progress:
-        cache_task = progress.add_task("backbone features", total=crops)
+        cache_task = progress.add_task("backbone features", total=config.crops)
         step_task = progress.add_task("training", total=steps)
 
         def on_cache(done: int, total: int) -> None:
@@ -75,15 +76,19 @@ def train_nano_cmd(
         head, report = train_nano(folder, config, on_cache=on_cache, on_step=on_step)
     meta = {
         "seed": str(seed),
-        "train_config": json.dumps(config.__dict__),
-        "data": "airbus-aircraft train split (geomag_core/nano/data/airbus_split.json)",
+        "train_config": json.dumps(asdict(config)),
+        "classes": json.dumps([c.name for c in NANO_CLASSES]),
+        "data": "train splits of "
+        + ", ".join(m.dataset for m in mix)
+        + " (geomag_core/nano/data/*_split.json)",
         "targets": "ellipses inscribed in the annotated boxes (box-derived)",
     }
     save_head(head, out, meta)
     first = sum(report.losses[:50]) / min(50, len(report.losses))
     last = sum(report.losses[-50:]) / min(50, len(report.losses))
+    scenes = ", ".join(f"{n} {k}" for k, n in report.scenes.items())
     console.print(
-        f"{report.crops} crops from {report.scenes} scenes; cache {report.seconds['cache']:.0f} s, "
+        f"{report.crops} crops from {scenes} scenes; cache {report.seconds['cache']:.0f} s, "
         f"train {report.seconds['train']:.0f} s; loss {first:.3f} → {last:.3f} (mean of 50)"
     )
     console.print(f"wrote {out}")
@@ -190,7 +195,111 @@ def small_objects_cmd(
     Console().print(table)
 
 
+def eval_nano_cmd(
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Shared data folder holding the data sets (default <shared_data_dir>)."),
+    ] = None,
+    weights: Annotated[Path | None, typer.Option(help="Nano weights (default shipped).")] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="At most this many scenes per data set.")
+    ] = None,
+    only: Annotated[
+        list[str] | None, typer.Option("--class", help="Score only this class (repeatable).")
+    ] = None,
+    cross: Annotated[
+        bool, typer.Option(help="Also count instances reported on scenes without the class.")
+    ] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Per class: recall/precision/F1 at box IoU ≥ 0.5 and 0.3, recall by size, cross-class FPs."""
+    folder = data or Settings().shared_data_dir
+    classes = tuple(c for c in NANO_CLASSES if not only or c.name in only)
+    if not classes:
+        raise DatasetError(
+            f"no class among {only}; nano knows " + ", ".join(c.name for c in NANO_CLASSES)
+        )
+    warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
+    model = NanoModel.load(weights or Settings().nano_weights)
+    console = Console(stderr=True, quiet=as_json)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("searching", total=None)
+        record = evaluate(
+            model,
+            folder,
+            classes=classes,
+            limit=limit,
+            cross=cross,
+            on_scene=lambda what: progress.update(task, advance=1, description=what),
+        )
+    record["weights"] = str(weights or Settings().nano_weights or SHIPPED_WEIGHTS)
+    if as_json:
+        typer.echo(json.dumps(record, indent=2))
+        return
+    out = Console()
+    table = Table(title="GeoMag-nano on the validation splits (searched as `geomag ask` does)")
+    for col in (
+        "class",
+        "scenes",
+        "objects",
+        "R@.5",
+        "P@.5",
+        "F1@.5",
+        "R@.3",
+        "P@.3",
+        "F1@.3",
+        "refused (size)",
+        "s/scene",
+    ):
+        table.add_column(col, justify="left" if col == "class" else "right")
+    for name, r in record["classes"].items():
+        a, b = r["iou50"], r["iou30"]
+        table.add_row(
+            f"{name} ({r['dataset']})",
+            str(r["scenes"]),
+            str(a["truth"]),
+            f"{a['recall']:.3f}",
+            f"{a['precision']:.3f}",
+            f"{a['f1']:.3f}",
+            f"{b['recall']:.3f}",
+            f"{b['precision']:.3f}",
+            f"{b['f1']:.3f}",
+            str(r["implausible_refused"]),
+            f"{r['seconds_per_scene']:.1f}",
+        )
+    out.print(table)
+    sizes = Table(title="recall by the object's longer side (px), IoU ≥ 0.5 | ≥ 0.3")
+    sizes.add_column("class")
+    for key, _, _ in SIZE_BINS:
+        sizes.add_column(key, justify="right")
+    for name, r in record["classes"].items():
+        cells = []
+        for key, _, _ in SIZE_BINS:
+            a, b = r["recall_by_size_iou50"][key], r["recall_by_size_iou30"][key]
+            cells.append(
+                "–" if not a["truth"] else f"{a['recall']:.2f} | {b['recall']:.2f} (n={a['truth']})"
+            )
+        sizes.add_row(name, *cells)
+    out.print(sizes)
+    if record["cross_class"]:
+        fp = Table(title="cross-class false positives: instances reported where none exist")
+        for col in ("asked for", "on", "scenes", "reported", "per scene"):
+            fp.add_column(col, justify="left" if col in ("asked for", "on") else "right")
+        for name, r in record["cross_class"].items():
+            for ds, d in r["per_dataset"].items():
+                fp.add_row(
+                    name,
+                    ds,
+                    str(d["scenes"]),
+                    str(d["reported"]),
+                    f"{d['reported'] / max(1, d['scenes']):.2f}",
+                )
+            fp.add_row(name, "all", str(r["scenes"]), str(r["reported"]), f"{r['per_scene']:.2f}")
+        out.print(fp)
+
+
 def register(train_app: typer.Typer, eval_app: typer.Typer) -> None:
-    """Add ``nano`` to ``train`` and ``small-objects`` to ``eval``."""
+    """Add ``nano`` to ``train``, and ``nano`` and ``small-objects`` to ``eval``."""
     train_app.command("nano")(train_nano_cmd)
+    eval_app.command("nano")(eval_nano_cmd)
     eval_app.command("small-objects")(small_objects_cmd)

@@ -11,8 +11,14 @@ _EPS = 1e-6
 
 
 def bce_loss(probs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Mean pixel BCE of ``(..., H, W)`` probabilities against a same-shape {0, 1} target."""
-    return F.binary_cross_entropy(probs.clamp(_EPS, 1 - _EPS), target.to(probs.dtype))
+    """Mean pixel BCE of ``(..., H, W)`` probabilities against a same-shape {0, 1} target.
+
+    Probabilities are clamped to ``[ε, 1 − ε]`` in value only: the gradient passes the clamp,
+    so a mask that saturated at 0 (or 1) early in training still learns (a plain clamp gives
+    those pixels no gradient, and a model can collapse to an all-empty mask for good).
+    """
+    clamped = probs + (probs.clamp(_EPS, 1 - _EPS) - probs).detach()
+    return F.binary_cross_entropy(clamped, target.to(probs.dtype))
 
 
 def dice_loss(probs: torch.Tensor, target: torch.Tensor, smooth: float = 1.0) -> torch.Tensor:

@@ -35,14 +35,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from geomag_core.boxes import PixelBox
+from geomag_core.nano.classes import class_named
 from geomag_core.nano.heat import NanoHeatMapSource
 from geomag_core.nano.matching import Box, DetectionCounts, match_boxes
 from geomag_core.nano.predictor import NanoModel, instances_from_probs
 from geomag_core.nano.search import (
-    MIN_INSTANCE_PIXELS,
     MIN_INSTANCE_SCORE,
     BlockSearch,
     coarse_instances,
+    min_fragment_pixels,
+    search_scene,
 )
 from geomag_core.psc.windows import top_k_windows
 from geomag_core.scene import Scene
@@ -58,12 +60,13 @@ class BenchmarkConfig:
 
     query: str = "segment the aircraft"
     overview: int = 1024
+    input_size: int = 640
     tile: int = 512
     window: int = 640
     window_stride: int = 160
     top_k: int = 3
     search: BlockSearch = field(default_factory=BlockSearch)
-    min_native_pixels: int = MIN_INSTANCE_PIXELS
+    min_native_pixels: int = min_fragment_pixels(class_named("aircraft"), 0.5)
     iou: float = 0.5
 
 
@@ -116,6 +119,7 @@ class _Canvas:
         self.pixels = 0
         self.tokens = 0
         self.extra: list[Box] = []  # instances found elsewhere (the heat map view's own)
+        self.min_score = MIN_INSTANCE_SCORE
 
     def paint(self, model: NanoModel, image: NDArray[np.uint8], x0: int, y0: int, q: str) -> None:
         """Segment ``image`` (canvas pixels, top-left at ``(x0, y0)``) and keep the max."""
@@ -133,7 +137,7 @@ class _Canvas:
         return [
             (i.box[0] / s, i.box[1] / s, i.box[2] / s, i.box[3] / s)
             for i in instances_from_probs(self.probs, min_pixels=min_px)
-            if i.score >= MIN_INSTANCE_SCORE
+            if i.score >= self.min_score
         ] + self.extra
 
 
@@ -155,24 +159,46 @@ def _tiled(model: NanoModel, scene: Scene, cfg: BenchmarkConfig) -> _Canvas:
     return canvas
 
 
-def _windows(model: NanoModel, scene: Scene, cfg: BenchmarkConfig, adaptive: bool) -> _Canvas:
+def _windows(model: NanoModel, scene: Scene, cfg: BenchmarkConfig) -> _Canvas:
     heat, coarse = NanoHeatMapSource(model, input_size=cfg.overview).look(
         scene, PixelBox(0, 0, scene.width, scene.height), cfg.query
     )
-    if adaptive:
-        boxes = [box for _, box in cfg.search.windows(heat)]
-    else:
-        cell = abs(heat.to_scene.a)  # scene pixels per heat cell
-        size = max(1, round(cfg.window / cell))
-        stride = max(1, round(cfg.window_stride / cell))
-        chosen = top_k_windows(heat.values, k=cfg.top_k, size=size, stride=stride)
-        boxes = [heat.scene_box(w.cells) for w in chosen]
+    cell = abs(heat.to_scene.a)  # scene pixels per heat cell
+    size = max(1, round(cfg.window / cell))
+    stride = max(1, round(cfg.window_stride / cell))
+    chosen = top_k_windows(heat.values, k=cfg.top_k, size=size, stride=stride)
+    boxes = [heat.scene_box(w.cells) for w in chosen]
     canvas = _Canvas(scene, 1.0)
     canvas.pixels += heat.view_pixels
     canvas.tokens += tokens_for(*heat.view_shape)
     for box in boxes:
         canvas.paint(model, scene.read(box), box.x0, box.y0, cfg.query)
-    canvas.extra = [c.box for c in coarse_instances(coarse, boxes, cfg.min_native_pixels)]
+    for probs, to_scene, _ in coarse_instances(coarse, boxes, cfg.min_native_pixels):
+        x0, y0 = to_scene @ (0, 0)
+        x1, y1 = to_scene @ (probs.shape[1], probs.shape[0])
+        canvas.extra.append((x0, y0, x1, y1))
+    return canvas
+
+
+def _product_search(model: NanoModel, scene: Scene, cfg: BenchmarkConfig) -> _Canvas:
+    """(d): exactly what ``geomag ask`` does for aircraft (:func:`search_scene`)."""
+    aircraft = class_named("aircraft")
+    found = search_scene(
+        model,
+        scene,
+        aircraft,
+        gsd_m=aircraft.gsd_m,
+        search=cfg.search,
+        input_size=cfg.input_size,
+        overview=cfg.overview,
+    )
+    canvas = _Canvas(scene, 1.0)
+    canvas.pixels = found.view_pixels + found.native_pixels
+    canvas.tokens = (tokens_for(*found.heat.view_shape) if found.heat else 0) + sum(
+        tokens_for(b.height, b.width) for _, b in found.windows
+    )
+    canvas.extra = [f.box for f in found.instances]
+    canvas.min_score = 2.0  # the instances are final: nothing more from the canvas
     return canvas
 
 
@@ -201,7 +227,7 @@ def run_scene(
 
     record("a-downsampled", lambda: _whole(model, scene, min(1.0, cfg.overview / long_side), cfg))
     record("b-tiling", lambda: _tiled(model, scene, cfg))
-    geomag_pixels = record("c-geomag-topk", lambda: _windows(model, scene, cfg, False)).pixels
-    record("d-geomag-adaptive", lambda: _windows(model, scene, cfg, True))
+    geomag_pixels = record("c-geomag-topk", lambda: _windows(model, scene, cfg)).pixels
+    record("d-geomag-adaptive", lambda: _product_search(model, scene, cfg))
     equal = min(1.0, math.sqrt(geomag_pixels / (scene.width * scene.height)))
     record("a'-equal-pixels", lambda: _whole(model, scene, equal, cfg))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["DetectionCounts", "box_iou", "match_boxes"]
+__all__ = ["DetectionCounts", "box_iou", "match_boxes", "match_pairs"]
 
 Box = tuple[float, float, float, float]
 
@@ -56,6 +56,15 @@ def match_boxes(
     predicted: Sequence[Box], truth: Sequence[Box], iou_threshold: float = 0.5
 ) -> DetectionCounts:
     """Greedy one-to-one matching, highest IoU first; a pair counts when IoU ≥ the threshold."""
+    return DetectionCounts(
+        len(match_pairs(predicted, truth, iou_threshold)), len(predicted), len(truth)
+    )
+
+
+def match_pairs(
+    predicted: Sequence[Box], truth: Sequence[Box], iou_threshold: float = 0.5
+) -> list[tuple[int, int]]:
+    """The matched ``(predicted index, truth index)`` pairs of :func:`match_boxes`."""
     pairs = sorted(
         (
             (box_iou(p, t), i, j)
@@ -67,8 +76,10 @@ def match_boxes(
     )
     used_p: set[int] = set()
     used_t: set[int] = set()
+    out = []
     for _, i, j in pairs:
         if i not in used_p and j not in used_t:
             used_p.add(i)
             used_t.add(j)
-    return DetectionCounts(len(used_p), len(predicted), len(truth))
+            out.append((i, j))
+    return out

@@ -7,6 +7,7 @@ token grid (cell ``(r, c)`` covers pixels ``[16 r, 16 r + 16) × [16 c, 16 c + 1
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,12 +52,20 @@ class Instance:
     box: tuple[int, int, int, int]
     pixels: int
     score: float
+    mask: NDArray[np.bool_] | None = None
 
 
 def instances_from_probs(
-    probs: NDArray[np.float32], threshold: float = 0.5, min_pixels: int = 6
+    probs: NDArray[np.float32],
+    threshold: float = 0.5,
+    min_pixels: int = 6,
+    *,
+    with_masks: bool = False,
 ) -> list[Instance]:
-    """Connected components (8-connectivity) of ``probs > threshold``, largest first."""
+    """Connected components (8-connectivity) of ``probs > threshold``, largest first.
+
+    With ``with_masks`` each instance carries its component as a bool mask over its box.
+    """
     labels, _ = ndimage.label(probs > threshold, structure=np.ones((3, 3), dtype=bool))
     out = []
     for i, sl in enumerate(ndimage.find_objects(labels), start=1):
@@ -67,7 +76,8 @@ def instances_from_probs(
         if count < min_pixels:
             continue
         score = float(probs[sl][component].mean())
-        out.append(Instance((sl[1].start, sl[0].start, sl[1].stop, sl[0].stop), count, score))
+        box = (sl[1].start, sl[0].start, sl[1].stop, sl[0].stop)
+        out.append(Instance(box, count, score, component if with_masks else None))
     return sorted(out, key=lambda x: -x.pixels)
 
 
@@ -122,6 +132,10 @@ class NanoModel:
         head: the trained :class:`NanoHead`.
         backbone: EfficientNet-Lite0 levels (default: the packaged ImageNet weights).
         device: torch device name.
+        target_shrink: the weights were trained on object cores (ellipses shrunk by this
+            factor); instances grow back by its inverse.
+        magnifies: the weights were trained on magnified views of classes with a ``zoom``
+            (:class:`~geomag_core.nano.classes.ObjectClass`), so the search magnifies them too.
 
     """
 
@@ -130,7 +144,11 @@ class NanoModel:
         head: NanoHead,
         backbone: torch.nn.Module | None = None,
         device: str | torch.device = "cpu",
+        target_shrink: float = 1.0,
+        magnifies: bool = True,
     ) -> None:
+        self.target_shrink = target_shrink
+        self.magnifies = magnifies
         self.device = torch.device(device)
         self.head = head.to(self.device).eval()
         self.backbone = (backbone or build_backbone(pretrained=True)).to(self.device).eval()
@@ -140,8 +158,16 @@ class NanoModel:
     @classmethod
     def load(cls, weights: Path | None = None, device: str | torch.device = "cpu") -> NanoModel:
         """The shipped (or given) weights on ``device``."""
-        head, _ = load_head(weights)
-        return cls(head, device=device)
+        head, meta = load_head(weights)
+        config = json.loads(meta.get("train_config", "{}"))
+        # Weights from before cores and magnification (no ``target_shrink``) saw neither.
+        cores = "target_shrink" in config
+        return cls(
+            head,
+            device=device,
+            target_shrink=float(config.get("target_shrink", 1.0)),
+            magnifies=cores,
+        )
 
     def text(self, query: str) -> TextTokens:
         """MiniLM token states of ``query`` (cached)."""

@@ -1,8 +1,14 @@
-"""Training prompts for nano: the aircraft asked for many ways, and classes absent from airports."""
+"""Training prompts for nano: each trained class asked for many ways, and classes it never learns.
+
+A prompt's class decides the target: the scene's own class → its instances; another nano class or
+an absent class → an empty mask. So the text, not the scene, decides what is segmented.
+"""
 
 from __future__ import annotations
 
-__all__ = ["NEGATIVE_PROMPTS", "POSITIVE_PROMPTS"]
+from geomag_core.nano.classes import NANO_CLASSES
+
+__all__ = ["NEGATIVE_PROMPTS", "POSITIVE_PROMPTS", "class_prompts"]
 
 _TEMPLATES = (
     "{n}",
@@ -18,16 +24,27 @@ _TEMPLATES = (
     "mask all {n}",
     "give the footprint of each of the {n}",
 )
-_AIRCRAFT = (
-    "aircraft",
-    "airplanes",
-    "planes",
-    "jets",
-    "airliners",
-    "aeroplanes",
-    "parked aircraft",
-)
-#: Classes that do not occur in the Airbus airport scenes; their target is an empty mask.
+#: Words per class used in training prompts (plural forms; the rest generalise through MiniLM).
+_NOUNS: dict[str, tuple[str, ...]] = {
+    "aircraft": ("aircraft", "airplanes", "planes", "jets", "airliners", "aeroplanes"),
+    "oil-storage tank": (
+        "oil storage tanks",
+        "storage tanks",
+        "oil tanks",
+        "tanks",
+        "fuel tanks",
+        "round tanks",
+    ),
+    "car": (
+        "cars",
+        "parked cars",
+        "automobiles",
+        "passenger cars",
+        "motor cars",
+        "cars on the road",
+    ),
+}
+#: Classes nano never learns; their target is always an empty mask.
 _ABSENT = (
     "ships",
     "boats",
@@ -35,11 +52,19 @@ _ABSENT = (
     "tennis courts",
     "wind turbines",
     "soccer fields",
-    "baseball diamonds",
+    "buildings",
+    "roads",
+    "trees",
     "harbors",
-    "oil rigs",
     "greenhouses",
+    "bridges",
 )
 
-POSITIVE_PROMPTS: tuple[str, ...] = tuple(t.format(n=n) for n in _AIRCRAFT for t in _TEMPLATES)
+
+def class_prompts(name: str) -> tuple[str, ...]:
+    """Every training prompt for the nano class ``name``."""
+    return tuple(t.format(n=n) for n in _NOUNS[name] for t in _TEMPLATES)
+
+
+POSITIVE_PROMPTS: dict[str, tuple[str, ...]] = {c.name: class_prompts(c.name) for c in NANO_CLASSES}
 NEGATIVE_PROMPTS: tuple[str, ...] = tuple(t.format(n=n) for n in _ABSENT for t in _TEMPLATES)

@@ -1,42 +1,57 @@
-"""Where nano looks: the heat map's hottest blocks, as native-resolution windows to segment.
+"""How nano searches a scene for one class: where it looks, what it keeps, and what it refuses.
 
-Outside those windows, the instances the heat map's own view found (same forward pass, no extra
-pixels) are kept, as TMRA keeps the downsampled whole scene beside its crops.
+1. Small scenes (up to the model's input size) are segmented whole at native resolution.
+2. Larger ones are seen whole at ``overview`` px: that pass gives the PSC heat map (nano's
+   gradient-weighted attention) *and* masks. The heat map is cut into blocks; the hottest are
+   segmented at native resolution (:class:`BlockSearch`) and stitched per cluster of windows.
+   Outside those windows the overview's own instances are kept (``resolution="coarse"``), as TMRA
+   keeps the downsampled whole scene beside its crops.
+3. Every connected component of the thresholded probabilities is an instance; those smaller than
+   a fragment, with a mean probability under :data:`MIN_INSTANCE_SCORE`, or of a physically
+   impossible size for the class at the scene's GSD (:meth:`ObjectClass.plausible`) are not
+   reported (the implausible ones are kept aside, so answers can say how many were refused).
 
-One definition for ``geomag ask`` (``tools.segmenting.find_objects``) and the benchmark's
-strategy (d), so the benchmark measures what the product does.
+One definition for ``geomag ask`` (``tools.segmenting.find_objects``), ``geomag eval nano`` and
+the small-object benchmark's strategy (d), so the numbers measure what the product does.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from affine import Affine
 from numpy.typing import NDArray
+from PIL import Image
 
 from geomag_core.boxes import PixelBox
-from geomag_core.nano.heat import CoarseMasks
-from geomag_core.nano.predictor import instances_from_probs
+from geomag_core.nano.classes import ObjectClass
+from geomag_core.nano.heat import CoarseMasks, NanoHeatMapSource
+from geomag_core.nano.predictor import NanoModel, instances_from_probs
+from geomag_core.polygons.paste import SceneMask, paste_crop_mask
 from geomag_core.psc.heatmap import HeatMap
 from geomag_core.psc.windows import ScoredWindow, block_windows
+from geomag_core.scene import Scene
 
 __all__ = [
-    "MIN_INSTANCE_PIXELS",
     "MIN_INSTANCE_SCORE",
     "BlockSearch",
-    "CoarseInstance",
+    "FoundInstance",
+    "SceneSearch",
     "coarse_instances",
+    "min_fragment_pixels",
+    "search_scene",
 ]
 
-#: Smaller mask components are dropped (scene pixels at 50 cm): about half the smallest
-#: un-truncated aircraft of the training split (its inscribed ellipse is 660 px; the 1st
-#: percentile 1,222 px). Nano is trained on aircraft only, so smaller blobs are fragments.
-MIN_INSTANCE_PIXELS = 300
-#: Components whose mean probability is lower are dropped. Chosen on 16 training scenes (every
-#: 5th of the training split) with strategy (d): 0.75 kept recall (0.578) and raised precision
-#: from 0.616 to 0.714; 0.8 cost a point of recall.
+#: Components whose mean probability is lower are dropped. Chosen for the aircraft-only model on
+#: 16 training scenes (0.75 kept recall and raised precision from 0.62 to 0.71).
 MIN_INSTANCE_SCORE = 0.75
+
+
+def min_fragment_pixels(target: ObjectClass, gsd_m: float) -> int:
+    """Smaller components are fragments: 30 % of the smallest plausible instance's square."""
+    smallest = target.length_px(gsd_m)[0]
+    return max(3, round(0.3 * smallest * smallest))
 
 
 @dataclass(frozen=True)
@@ -73,36 +88,76 @@ class BlockSearch:
 
 
 @dataclass(frozen=True)
-class CoarseInstance:
-    """An instance the heat map's view found outside every searched window.
+class FoundInstance:
+    """One instance found in a scene.
 
     Attributes:
-        probs: the view's probabilities over the instance's bounding box (view pixels).
-        to_scene: those pixels → scene pixels.
-        box: the instance's box in scene pixels (XYXY, float).
+        mask: the component, in scene pixels over its own box.
         score: mean probability over the component.
+        resolution: ``native`` (a searched window) or ``coarse`` (the overview only).
 
     """
 
-    probs: NDArray[np.float32]
-    to_scene: Affine
-    box: tuple[float, float, float, float]
+    mask: SceneMask
     score: float
+    resolution: str
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        """XYXY in scene pixels."""
+        return tuple(float(v) for v in self.mask.box.as_tuple())  # type: ignore[return-value]
+
+
+@dataclass
+class SceneSearch:
+    """What one search of a scene for one class did and found.
+
+    Attributes:
+        instances: reported instances, largest first.
+        implausible: instances refused for their size at ``gsd_m``.
+        windows: the native-resolution windows (scene pixels), with their heat scores.
+        heat: the overview's heat map (``None`` when the scene was segmented whole).
+        gsd_m: metres per pixel used for the size rule.
+        native_pixels: pixels read at native resolution (windows, overlaps counted).
+        searched_pixels: distinct scene pixels seen at native resolution.
+        scene_pixels: the scene's pixels.
+
+    """
+
+    instances: list[FoundInstance]
+    implausible: list[FoundInstance]
+    windows: list[tuple[ScoredWindow | None, PixelBox]]
+    heat: HeatMap | None
+    gsd_m: float
+    native_pixels: int = 0
+    searched_pixels: int = 0
+    scene_pixels: int = 1
+    view_pixels: int = field(default=0)
+
+    @property
+    def searched_fraction(self) -> float:
+        """Share of the scene seen at native resolution."""
+        return self.searched_pixels / self.scene_pixels
 
 
 def coarse_instances(
     coarse: CoarseMasks, searched: list[PixelBox], min_native_pixels: int
-) -> list[CoarseInstance]:
-    """The view's own instances whose centre lies outside every searched window.
+) -> list[tuple[NDArray[np.float32], Affine, float]]:
+    """The overview's own instances whose centre lies outside every searched window.
 
     Inside the windows the native-resolution masks are better and are used instead; outside
     them these are all GeoMag has (the global view of TMRA).
+
+    Returns:
+        per instance: its component's probabilities over its box in view pixels (zero outside
+        the component), that box's view → scene affine, and its mean probability.
+
     """
     scale = abs(coarse.to_scene.a)  # scene pixels per view pixel
     min_px = max(3, round(min_native_pixels / scale**2))
     out = []
-    for inst in instances_from_probs(coarse.probs, min_pixels=min_px):
-        if inst.score < MIN_INSTANCE_SCORE:
+    for inst in instances_from_probs(coarse.probs, min_pixels=min_px, with_masks=True):
+        if inst.score < MIN_INSTANCE_SCORE or inst.mask is None:
             continue
         c0, r0, c1, r1 = inst.box
         to_scene = coarse.to_scene @ Affine.translation(c0, r0)
@@ -111,6 +166,147 @@ def coarse_instances(
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         if any(b.x0 <= cx < b.x1 and b.y0 <= cy < b.y1 for b in searched):
             continue
-        probs = coarse.probs[r0:r1, c0:c1]
-        out.append(CoarseInstance(probs, to_scene, (x0, y0, x1, y1), inst.score))
+        probs = np.where(inst.mask, coarse.probs[r0:r1, c0:c1], 0.0).astype(np.float32)
+        out.append((probs, to_scene, inst.score))
     return out
+
+
+def _clusters(boxes: list[PixelBox]) -> list[list[PixelBox]]:
+    """Group boxes that overlap or touch (directly or via others); each group is stitched alone."""
+    groups: list[list[PixelBox]] = []
+    for box in boxes:
+        touching = [g for g in groups if any(_touch(box, b) for b in g)]
+        merged = [box] + [b for g in touching for b in g]
+        groups = [g for g in groups if g not in touching] + [merged]
+    return groups
+
+
+def _touch(a: PixelBox, b: PixelBox) -> bool:
+    # Touching counts: a component on the shared edge must be stitched whole.
+    return a.x0 <= b.x1 and b.x0 <= a.x1 and a.y0 <= b.y1 and b.y0 <= a.y1
+
+
+def search_scene(
+    model: NanoModel,
+    scene: Scene,
+    target: ObjectClass,
+    *,
+    gsd_m: float,
+    search: BlockSearch | None = None,
+    input_size: int = 640,
+    overview: int = 1024,
+) -> SceneSearch:
+    """Search ``scene`` for ``target`` (see the module docstring).
+
+    Args:
+        model: the nano model.
+        scene: the scene.
+        target: the class asked for; its ``prompt`` is the model's text.
+        gsd_m: metres per pixel for the size rule (the scene's, or the class's training GSD).
+        search: block sizes and pixel budget (default :class:`BlockSearch`).
+        input_size: scenes whose longer side fits are segmented whole.
+        overview: longer side of the heat map's whole-scene view.
+
+    """
+    whole = PixelBox(0, 0, scene.width, scene.height)
+    # Fragments are judged on the model's cores (shrunk targets), before they grow back.
+    min_px = max(3, round(min_fragment_pixels(target, gsd_m) * model.target_shrink**2))
+    heat: HeatMap | None = None
+    coarse: CoarseMasks | None = None
+    windows: list[tuple[ScoredWindow | None, PixelBox]]
+    if max(scene.width, scene.height) <= input_size:
+        windows = [(None, whole)]
+    else:
+        heat, coarse = NanoHeatMapSource(model, input_size=overview).look(
+            scene, whole, target.prompt
+        )
+        windows = list((search or BlockSearch()).windows(heat))
+    boxes = [b for _, b in windows]
+    found: list[FoundInstance] = []
+    native_px, searched_px = 0, 0
+    # Stitch each cluster of overlapping windows on its own bounding box: memory stays bounded
+    # by the windows, never by the scene (windows can be far apart on a huge scene).
+    for group in _clusters(boxes):
+        x0, y0 = min(b.x0 for b in group), min(b.y0 for b in group)
+        union = PixelBox(x0, y0, max(b.x1 for b in group), max(b.y1 for b in group))
+        probs = np.zeros((union.height, union.width), dtype=np.float32)
+        covered = np.zeros(probs.shape, dtype=bool)
+        for box in group:
+            zoom = target.zoom if model.magnifies else 1.0
+            crop_probs = _segment(model, scene.read(box), target.prompt, zoom)
+            region = (slice(box.y0 - y0, box.y1 - y0), slice(box.x0 - x0, box.x1 - x0))
+            np.maximum(probs[region], crop_probs, out=probs[region])
+            covered[region] = True
+            native_px += box.area
+        searched_px += int(covered.sum())
+        for inst in instances_from_probs(probs, min_pixels=min_px, with_masks=True):
+            if inst.score < MIN_INSTANCE_SCORE or inst.mask is None:
+                continue
+            c0, r0, c1, r1 = inst.box
+            mask = SceneMask(inst.mask, PixelBox(x0 + c0, y0 + r0, x0 + c1, y0 + r1))
+            found.append(FoundInstance(mask, inst.score, "native"))
+    if coarse is not None:
+        for probs_c, to_scene, score in coarse_instances(coarse, boxes, min_px):
+            mask = paste_crop_mask(probs_c, to_scene, scene.size)
+            tight = _tight(mask)
+            if tight is not None:
+                found.append(FoundInstance(tight, score, "coarse"))
+    if model.target_shrink != 1.0:  # the model outlines cores: grow them to the objects
+        grow = 1.0 / model.target_shrink
+        found = [
+            FoundInstance(_grow(f.mask, grow, scene.size), f.score, f.resolution) for f in found
+        ]
+    found.sort(key=lambda f: -f.mask.pixel_count)
+    kept = [f for f in found if target.plausible(f.box, gsd_m)]
+    return SceneSearch(
+        instances=kept,
+        implausible=[f for f in found if not target.plausible(f.box, gsd_m)],
+        windows=windows,
+        heat=heat,
+        gsd_m=gsd_m,
+        native_pixels=native_px,
+        searched_pixels=searched_px,
+        scene_pixels=scene.width * scene.height,
+        view_pixels=heat.view_pixels if heat is not None else 0,
+    )
+
+
+def _segment(
+    model: NanoModel, image: NDArray[np.uint8], prompt: str, zoom: float
+) -> NDArray[np.float32]:
+    """Mask probabilities of ``image`` in its own pixels, looked at magnified ``zoom`` times."""
+    if zoom == 1.0:
+        return model.segment(image, prompt)[0]
+    h, w = image.shape[:2]
+    big = Image.fromarray(image).resize(
+        (max(1, round(w * zoom)), max(1, round(h * zoom))), Image.Resampling.BILINEAR
+    )
+    probs, _ = model.segment(np.array(big), prompt)
+    back = Image.fromarray(probs.astype(np.float32), mode="F").resize((w, h), Image.Resampling.BOX)
+    return np.asarray(back, dtype=np.float32)
+
+
+def _grow(mask: SceneMask, factor: float, size: tuple[int, int]) -> SceneMask:
+    """``mask`` scaled by ``factor`` about its box centre (nearest), clipped to ``size``."""
+    b = mask.box
+    new_w, new_h = max(1, round(b.width * factor)), max(1, round(b.height * factor))
+    x0 = round((b.x0 + b.x1) / 2 - new_w / 2)
+    y0 = round((b.y0 + b.y1) / 2 - new_h / 2)
+    grown = np.asarray(
+        Image.fromarray(mask.mask).resize((new_w, new_h), Image.Resampling.NEAREST), dtype=bool
+    )
+    cx0, cy0 = max(0, -x0), max(0, -y0)
+    cx1, cy1 = min(new_w, size[0] - x0), min(new_h, size[1] - y0)
+    box = PixelBox(x0 + cx0, y0 + cy0, x0 + cx1, y0 + cy1)
+    return SceneMask(np.ascontiguousarray(grown[cy0:cy1, cx0:cx1]), box)
+
+
+def _tight(mask: SceneMask) -> SceneMask | None:
+    """``mask`` cropped to its set pixels (``None`` when empty)."""
+    rows = np.flatnonzero(mask.mask.any(1))
+    cols = np.flatnonzero(mask.mask.any(0))
+    if rows.size == 0:
+        return None
+    r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    b = mask.box
+    return SceneMask(mask.mask[r0:r1, c0:c1], PixelBox(b.x0 + c0, b.y0 + r0, b.x0 + c1, b.y0 + r1))

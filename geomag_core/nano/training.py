@@ -1,16 +1,19 @@
-"""Training nano on the Airbus aircraft scenes (frozen backbone, cached features).
+"""Training nano on aircraft, oil-storage tanks and cars at once (frozen backbone, cached features).
 
-Recipe (seeded): ``crop``-px crops from the training scenes (70 % centred near an aircraft with
-jitter, 30 % anywhere; random flips and quarter turns), ImageNet backbone run once per crop and
-cached. Most crops are native resolution (what PSC windows are segmented at); ``coarse_fraction``
-of them are area-averaged from a larger region to one of ``coarse_scales`` (what the heat map's
-whole-scene view looks like: a 2560-px scene seen at 1024 px is scale 0.4), so the attention
-learns to point at aircraft in the overview too. The head (neck, fusion, [SEG] projection,
-decoder) is trained with BCE + Dice against box-derived ellipse masks, plus a cross-entropy that
-pulls the last fusion layer's text→image attention towards the target (so the PSC heat map points
-at objects).
-A quarter of the samples ask for a class absent from airports (empty target); crops without
-aircraft asked about aircraft also have empty targets.
+Recipe (seeded): ``crop``-px crops from the training split of every data set
+(:data:`~geomag_core.nano.datasets.DATASETS`; per data set a crop count and the scales it is seen
+at), 70 % centred near an object with jitter, 30 % anywhere; random flips and quarter turns. The
+ImageNet backbone runs once per crop and is cached. Scale 1 is native resolution (what PSC windows
+are segmented at); smaller scales are area-averaged from a larger region (what the heat map's
+whole-scene view looks like: a 2560-px scene seen at 1024 px is scale 0.4), so the attention learns
+to point at objects in the overview too.
+
+Each sample pairs a crop with a prompt: the crop's own class (target: its box-derived ellipses),
+another nano class or a class nano never learns (target: empty). So each class's scenes are the
+other classes' negatives, and the NAIP tiles (no class visible at 5 m) are negatives for all. The
+head (neck, fusion, [SEG] projection, decoder) is trained with BCE + Dice, plus a cross-entropy
+that pulls the last fusion layer's text→image attention towards the target (so the PSC heat map
+points at objects).
 """
 
 from __future__ import annotations
@@ -28,13 +31,16 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from geomag_core.decoder.losses import mask_loss
-from geomag_core.nano.airbus import AirbusBox, ellipse_mask, load_split, read_annotations
 from geomag_core.nano.backbone import build_backbone
+from geomag_core.nano.datasets import DATASETS, LabelledScene, ObjectBox, ellipse_mask, load_scenes
 from geomag_core.nano.model import NanoHead, NanoOutput, normalise
 from geomag_core.nano.prompts import NEGATIVE_PROMPTS, POSITIVE_PROMPTS
 from geomag_core.nano.text import TextTokens, text_tokens
+from geomag_core.scene import Scene
 
 __all__ = [
+    "DEFAULT_MIX",
+    "DatasetMix",
     "FeatureCache",
     "NanoTrainConfig",
     "NanoTrainReport",
@@ -46,19 +52,66 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class NanoTrainConfig:
-    """Hyper-parameters of ``geomag train nano``."""
+class DatasetMix:
+    """How many crops one data set gives, and at which scales (scale: crop px per scene px).
 
-    crops: int = 3000
+    Attributes:
+        dataset: key of :data:`~geomag_core.nano.datasets.DATASETS`.
+        crops: cached crops drawn from its training split.
+        scales: ``(scale, weight)`` pairs; 1 = native resolution.
+
+    """
+
+    dataset: str
+    crops: int
+    scales: tuple[tuple[float, float], ...]
+
+
+#: Aircraft as before (40 % native, the rest as a 2560-px airport looks at 1024 px or smaller);
+#: tanks mostly as the search looks at them, magnified ×2 (``ObjectClass.zoom``), some native
+#: and some as in the 1,024-px overview (~8 px: only tank farms show); cars native and as a
+#: 1,764-px KIT frame looks at 1024 px; NAIP native.
+DEFAULT_MIX: tuple[DatasetMix, ...] = (
+    DatasetMix("aircraft", 2000, ((1.0, 0.4), (0.4, 0.35), (0.3, 0.25))),
+    DatasetMix("oil-storage", 2000, ((2.0, 0.45), (1.0, 0.3), (0.4, 0.25))),
+    DatasetMix("cars", 1500, ((1.0, 0.6), (0.6, 0.4))),
+    DatasetMix("naip", 500, ((1.0, 1.0),)),
+)
+
+
+@dataclass(frozen=True)
+class NanoTrainConfig:
+    """Hyper-parameters of ``geomag train nano``.
+
+    Attributes:
+        mix: crops and scales per data set.
+        crop: crop side (pixels the model sees).
+        steps: optimiser steps; ``batch_size`` samples each.
+        lr: peak learning rate (one-cycle).
+        other_class_fraction: samples asking for another nano class (empty target).
+        absent_fraction: samples asking for a class nano never learns (empty target).
+        attention_weight: weight of the attention-to-target loss.
+        target_shrink: targets are the inscribed ellipses shrunk by this factor (cores), so
+            neighbours (parked cars, tanks in a farm) stay apart; the search grows them back.
+        seed: seed of crops, prompts and initialisation.
+
+    """
+
+    mix: tuple[DatasetMix, ...] = DEFAULT_MIX
     crop: int = 256
-    steps: int = 3000
+    steps: int = 4000
     batch_size: int = 8
     lr: float = 1e-3
-    negative_fraction: float = 0.25
+    other_class_fraction: float = 0.25
+    absent_fraction: float = 0.1
     attention_weight: float = 1.0
-    coarse_fraction: float = 0.6
-    coarse_scales: tuple[float, ...] = (0.4, 0.3)
+    target_shrink: float = 0.7
     seed: int = 0
+
+    @property
+    def crops(self) -> int:
+        """Cached crops over all data sets."""
+        return sum(m.crops for m in self.mix)
 
 
 @dataclass
@@ -68,74 +121,112 @@ class NanoTrainReport:
     losses: list[float] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     crops: int = 0
-    scenes: int = 0
+    scenes: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
 class FeatureCache:
-    """Backbone levels of cached crops (float16) and their ``(N, H, W)`` bool targets."""
+    """Backbone levels of cached crops (float16), ``(N, H, W)`` bool targets and crop classes.
+
+    ``classes[i]`` is the nano class of crop ``i``'s targets (``None`` for negatives-only sets).
+    """
 
     levels: list[torch.Tensor]
     targets: torch.Tensor
+    classes: list[str | None]
 
 
 def _sample_crop(
-    rng: random.Random, boxes: list[AirbusBox], size: int, crop: int
+    rng: random.Random, boxes: tuple[ObjectBox, ...], size: tuple[int, int], side: int
 ) -> tuple[int, int]:
+    """Top-left of a ``side``-px crop of a ``(width, height)`` image, usually near an object."""
+    w, h = size
     if boxes and rng.random() < 0.7:
         b = rng.choice(boxes)
-        cx = (b.x0 + b.x1) / 2 + rng.uniform(-crop / 3, crop / 3)
-        cy = (b.y0 + b.y1) / 2 + rng.uniform(-crop / 3, crop / 3)
-        x0, y0 = int(cx - crop / 2), int(cy - crop / 2)
+        cx = (b.x0 + b.x1) / 2 + rng.uniform(-side / 3, side / 3)
+        cy = (b.y0 + b.y1) / 2 + rng.uniform(-side / 3, side / 3)
+        x0, y0 = int(cx - side / 2), int(cy - side / 2)
     else:
-        x0, y0 = rng.randrange(0, size - crop + 1), rng.randrange(0, size - crop + 1)
-    return min(max(0, x0), size - crop), min(max(0, y0), size - crop)
+        x0, y0 = rng.randrange(0, w - side + 1), rng.randrange(0, h - side + 1)
+    return min(max(0, x0), w - side), min(max(0, y0), h - side)
 
 
 def _scaled_crop(
-    rng: random.Random, image: Image.Image, boxes: list[AirbusBox], crop: int, scale: float
+    rng: random.Random,
+    image: Image.Image,
+    boxes: tuple[ObjectBox, ...],
+    crop: int,
+    scale: float,
+    shrink: float = 1.0,
 ) -> tuple[NDArray[np.uint8], NDArray[np.bool_]]:
-    """A ``crop``-px crop of a ``crop / scale``-px scene region (area-averaged) and its target."""
-    side = min(image.width, round(crop / scale))
-    x0, y0 = _sample_crop(rng, boxes, image.width, side)
+    """A ``crop``-px crop of a ``crop / scale``-px region (area-averaged) and its target.
+
+    The region is at most the image's shorter side; a smaller image is seen a little larger.
+    """
+    side = min(image.width, image.height, round(crop / scale))
+    x0, y0 = _sample_crop(rng, boxes, image.size, side)
     region = image.crop((x0, y0, x0 + side, y0 + side))
     if side != crop:
-        region = region.resize((crop, crop), Image.Resampling.BOX)
+        # Area-average when shrinking; bilinear when magnifying (as the search magnifies).
+        resample = Image.Resampling.BOX if side > crop else Image.Resampling.BILINEAR
+        region = region.resize((crop, crop), resample)
     s = crop / side
-    scaled = [AirbusBox(b.x0 * s, b.y0 * s, b.x1 * s, b.y1 * s, b.truncated) for b in boxes]
-    mask = ellipse_mask(scaled, (x0 * s, y0 * s), (crop, crop))
+    scaled = [ObjectBox(b.x0 * s, b.y0 * s, b.x1 * s, b.y1 * s, b.truncated) for b in boxes]
+    mask = ellipse_mask(scaled, (x0 * s, y0 * s), (crop, crop), shrink)
     return np.asarray(region, dtype=np.uint8), mask
 
 
+def _open_rgb(path: Path) -> Image.Image:
+    """The scene as 8-bit RGB (GeoTIFFs through :class:`Scene`, so band order and stretch match)."""
+    if path.suffix.lower() in (".tif", ".tiff"):
+        return Image.fromarray(Scene(path).read())
+    return Image.open(path).convert("RGB")
+
+
 def build_cache(
-    images_dir: Path,
-    annotations: dict[str, list[AirbusBox]],
-    image_ids: list[str],
+    scenes: dict[str, list[LabelledScene]],
     config: NanoTrainConfig,
     backbone: torch.nn.Module,
+    class_of: dict[str, str | None],
     on_progress: Callable[[int, int], None] | None = None,
 ) -> FeatureCache:
-    """Crop, augment and run the frozen backbone once per crop."""
+    """Crop, augment and run the frozen backbone once per crop.
+
+    Args:
+        scenes: training scenes per data set.
+        config: crop counts, scales and seed.
+        backbone: the frozen image backbone.
+        class_of: data set → the nano class its boxes are (``None``: negatives only).
+        on_progress: called with ``(done, total)`` crops.
+
+    """
     rng = random.Random(config.seed)
-    per_scene = [config.crops // len(image_ids)] * len(image_ids)
-    for i in range(config.crops - sum(per_scene)):
-        per_scene[i] += 1
     crops: list[NDArray[np.uint8]] = []
     targets: list[NDArray[np.bool_]] = []
-    for image_id, n in zip(image_ids, per_scene, strict=True):
-        image = Image.open(images_dir / image_id).convert("RGB")
-        boxes = annotations.get(image_id, [])
-        for _ in range(n):
-            scale = 1.0
-            if rng.random() < config.coarse_fraction:
-                scale = rng.choice(config.coarse_scales)
-            pixels, mask = _scaled_crop(rng, image, boxes, config.crop, scale)
-            k, flip = rng.randrange(4), rng.random() < 0.5
-            pixels, mask = np.rot90(pixels, k), np.rot90(mask, k)
-            if flip:
-                pixels, mask = pixels[:, ::-1], mask[:, ::-1]
-            crops.append(np.ascontiguousarray(pixels))
-            targets.append(np.ascontiguousarray(mask))
+    classes: list[str | None] = []
+    for mix in config.mix:
+        ids = scenes[mix.dataset]
+        per_scene = [mix.crops // len(ids)] * len(ids)
+        for i in range(mix.crops - sum(per_scene)):
+            per_scene[i] += 1
+        scales = [s for s, _ in mix.scales]
+        weights = [w for _, w in mix.scales]
+        for scene, n in zip(ids, per_scene, strict=True):
+            if n == 0:
+                continue
+            image = _open_rgb(scene.path)
+            for _ in range(n):
+                scale = rng.choices(scales, weights)[0]
+                pixels, mask = _scaled_crop(
+                    rng, image, scene.boxes, config.crop, scale, config.target_shrink
+                )
+                k, flip = rng.randrange(4), rng.random() < 0.5
+                pixels, mask = np.rot90(pixels, k), np.rot90(mask, k)
+                if flip:
+                    pixels, mask = pixels[:, ::-1], mask[:, ::-1]
+                crops.append(np.ascontiguousarray(pixels))
+                targets.append(np.ascontiguousarray(mask))
+                classes.append(class_of[mix.dataset])
     levels: list[list[torch.Tensor]] = []
     backbone.eval()
     with torch.no_grad():
@@ -148,6 +239,7 @@ def build_cache(
     return FeatureCache(
         levels=[torch.cat([lv[i] for lv in levels]) for i in range(len(levels[0]))],
         targets=torch.from_numpy(np.stack(targets)),
+        classes=classes,
     )
 
 
@@ -194,25 +286,32 @@ def train_step(
 
 
 def train_nano(
-    data_dir: Path,
+    shared_dir: Path,
     config: NanoTrainConfig,
     *,
     on_cache: Callable[[int, int], None] | None = None,
     on_step: Callable[[int, float], None] | None = None,
 ) -> tuple[NanoHead, NanoTrainReport]:
-    """Train a :class:`NanoHead` on the training split of ``data_dir`` (airbus-aircraft/)."""
+    """Train a :class:`NanoHead` on the training splits of the data sets under ``shared_dir``."""
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
     report = NanoTrainReport()
     t0 = time.perf_counter()
-    annotations = read_annotations(data_dir / "annotations.csv")
-    train_ids = load_split()["train"]
+    scenes = {m.dataset: load_scenes(shared_dir, m.dataset, "train") for m in config.mix}
+    class_of = {m.dataset: DATASETS[m.dataset].class_name for m in config.mix}
     backbone = build_backbone(pretrained=True)
-    cache = build_cache(data_dir / "train", annotations, train_ids, config, backbone, on_cache)
-    report.crops, report.scenes = int(cache.targets.shape[0]), len(train_ids)
-    prompts = list(POSITIVE_PROMPTS) + list(NEGATIVE_PROMPTS)
+    cache = build_cache(scenes, config, backbone, class_of, on_cache)
+    report.crops = int(cache.targets.shape[0])
+    report.scenes = {k: len(v) for k, v in scenes.items()}
+    names = list(POSITIVE_PROMPTS)
+    prompts = [p for n in names for p in POSITIVE_PROMPTS[n]] + list(NEGATIVE_PROMPTS)
     tokens = text_tokens(prompts)
-    n_pos = len(POSITIVE_PROMPTS)
+    ranges: dict[str | None, range] = {}
+    start = 0
+    for name in names:
+        ranges[name] = range(start, start + len(POSITIVE_PROMPTS[name]))
+        start += len(POSITIVE_PROMPTS[name])
+    absent = range(start, len(prompts))
     report.seconds["cache"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     head = NanoHead()
@@ -222,20 +321,28 @@ def train_nano(
     )
     n = int(cache.targets.shape[0])
     for step in range(config.steps):
-        index = torch.tensor(rng.sample(range(n), min(config.batch_size, n)))
-        negative = torch.tensor([rng.random() < config.negative_fraction for _ in index])
-        prompt_ids = torch.tensor(
-            [
-                rng.randrange(n_pos, len(prompts)) if neg else rng.randrange(n_pos)
-                for neg in negative.tolist()
-            ]
-        )
-        targets = cache.targets[index] & ~negative[:, None, None]
+        index = rng.sample(range(n), min(config.batch_size, n))
+        prompt_ids, keep = [], []
+        for i in index:
+            own = cache.classes[i]
+            u = rng.random()
+            if u < config.absent_fraction:
+                prompt_ids.append(rng.choice(absent))
+                keep.append(False)
+            elif own is None or u < config.absent_fraction + config.other_class_fraction:
+                other = rng.choice([c for c in names if c != own])
+                prompt_ids.append(rng.choice(ranges[other]))
+                keep.append(False)
+            else:
+                prompt_ids.append(rng.choice(ranges[own]))
+                keep.append(True)
+        idx = torch.tensor(index)
+        targets = cache.targets[idx] & torch.tensor(keep)[:, None, None]
         loss = train_step(
             head,
             optimiser,
-            [lv[index] for lv in cache.levels],
-            tokens.select(prompt_ids),
+            [lv[idx] for lv in cache.levels],
+            tokens.select(torch.tensor(prompt_ids)),
             targets,
             config.attention_weight,
         )

@@ -150,7 +150,8 @@ def test_bad_scene_is_a_readable_error(workbench: Workbench, tmp_path: Path) -> 
 @pytest.fixture()
 def no_vlm_settings(settings: Settings, tmp_path: Path) -> Iterator[Settings]:
     missing = tmp_path / "no-such-nano.safetensors"
-    yield settings.model_copy(update={"model_profile": "nano", "nano_weights": missing})
+    # gsd: as if the sample's pixels were 1.2 m, so tanks are looked for (at 5 m they are not).
+    yield settings.model_copy(update={"model_profile": "nano", "nano_weights": missing, "gsd": 1.2})
 
 
 def test_nano_without_its_model_says_what_to_do(

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from agent.answers import NANO_LIMITS
 from agent.checkpointer import open_checkpointer
@@ -17,13 +18,25 @@ from geomag_core.errors import ConfigError
 from tools.workbench import Workbench
 
 
-@pytest.fixture(scope="module")
-def workbench(tmp_path_factory: pytest.TempPathFactory) -> Workbench:
-    tmp = tmp_path_factory.mktemp("nano")
+def _workbench(tmp: Path, **overrides: Any) -> Workbench:
     settings = Settings(
-        data_dir=tmp, model_profile="nano", database_url=f"sqlite:///{tmp / 'h.sqlite'}"
+        data_dir=tmp,
+        model_profile="nano",
+        database_url=f"sqlite:///{tmp / 'h.sqlite'}",
+        **overrides,
     )
     return Workbench(settings)
+
+
+@pytest.fixture(scope="module")
+def workbench(tmp_path_factory: pytest.TempPathFactory) -> Workbench:
+    return _workbench(tmp_path_factory.mktemp("nano"))
+
+
+@pytest.fixture(scope="module")
+def fine_workbench(tmp_path_factory: pytest.TempPathFactory) -> Workbench:
+    """As if the sample's pixels were 0.5 m (``--gsd 0.5``): the aircraft search runs on it."""
+    return _workbench(tmp_path_factory.mktemp("nano-fine"), gsd=0.5)
 
 
 def _ask(wb: Workbench, scene: Path, question: str) -> tuple[dict[str, Any], list[Any]]:
@@ -42,23 +55,62 @@ def _ask(wb: Workbench, scene: Path, question: str) -> tuple[dict[str, Any], lis
 
 
 def test_segment_question_runs_windows_and_stores_instances(
-    workbench: Workbench, sample_scene: Path
+    fine_workbench: Workbench, sample_scene: Path
 ) -> None:
-    final, events = _ask(workbench, sample_scene, "segment the aircraft")
+    final, events = _ask(fine_workbench, sample_scene, "segment the aircraft")
     assert final["granularity"] == "pixel"
     zooms = [e for e in events if e["event"] == "zoom"]
     assert zooms and all(z["source"] == "nano-attention" for z in zooms)
+    assert all(z["label"] == "aircraft" for z in zooms)
     # Row-merged 128-px blocks (8 cells of 16 px on this 934-px scene) with 16 px of context,
-    # at most 18 % of the scene's pixels in all.
+    # at most 18 % of the heat map's 16-px cell grid (59 × 46 cells) in all.
     windows = [z["window"] for z in zooms]
     assert all(y1 - y0 <= 128 + 2 * 16 for _, y0, _, y1 in windows)
-    assert sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in windows) <= 0.18 * 934 * 723 * 1.01
+    assert sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in windows) <= 0.18 * 944 * 736
     masks = [r for r in final["results"] if r["kind"] == "mask"]
     assert len(final["result_ids"]) == len(final["results"])
     assert all(r["label"] == "aircraft" and 0 <= r["confidence"] <= 1 for r in masks)
+    (search,) = final["findings"]["searches"]
+    assert search["gsd_m"] == 0.5 and search["gsd_source"].startswith("GEOMAG_GSD")
+    # Every reported instance has a possible aircraft size at 0.5 m: 7–110 m = 14–220 px.
+    for r in masks:
+        x0, y0, x1, y1 = r["pixel_box"]
+        assert 14 <= max(x1 - x0, y1 - y0) <= 220
     assert NANO_LIMITS in final["answer"]
     assert "[tiny profile]" not in final["answer"]
     assert 0 < final["budget"]["searched_fraction"] <= 1
+
+
+def test_aircraft_on_the_naip_sample_are_reported_as_unseeable(
+    workbench: Workbench, sample_scene: Path
+) -> None:
+    final, events = _ask(workbench, sample_scene, "how many aircraft are there?")
+    assert not [r for r in final["results"] if r["kind"] == "mask"]
+    assert final["result_ids"] == [] or all(r["kind"] != "mask" for r in final["results"])
+    assert not [e for e in events if e["event"] == "zoom"]  # nothing searched at 5 m
+    assert "too small for GeoMag-nano to see" in final["answer"]
+    assert "5 m per pixel" in final["answer"]
+
+
+@pytest.mark.parametrize("question", ["segment all ships", "Outline the water, please"])
+def test_classes_nano_does_not_know_are_said_first_and_nothing_is_stored(
+    workbench: Workbench, sample_scene: Path, question: str
+) -> None:
+    final, _ = _ask(workbench, sample_scene, question)
+    first = final["answer"].splitlines()[0]
+    assert first.startswith("GeoMag-nano cannot detect ")
+    assert first.endswith(
+        "it knows aircraft, oil-storage tanks and cars. Nothing was searched "
+        "or stored for this question."
+    )
+    assert not [r for r in final["results"] if r["kind"] == "mask"]
+    assert "nothing found" not in final["answer"].lower()
+    with workbench.engine.connect() as conn:
+        stored = conn.execute(
+            text("SELECT COUNT(*) FROM results WHERE query_id = :q"),
+            {"q": final["query_id"]},
+        ).scalar_one()
+    assert stored == 0
 
 
 def test_image_questions_say_they_need_a_vlm(workbench: Workbench, sample_scene: Path) -> None:

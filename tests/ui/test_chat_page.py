@@ -64,7 +64,17 @@ def test_a_missing_nano_model_is_a_readable_error_with_the_way_out(
     monkeypatch.setenv("GEOMAG_NANO_WEIGHTS", str(tmp_path / "no-such-weights.safetensors"))
     app.run()
     assert any("nano profile" in i.value for i in app.info)
-    app.chat_input[0].set_value("Outline the fields").run()  # zoom and masks need the weights
+    app.chat_input[0].set_value("Segment the aircraft").run()  # the search needs the weights
     assert not app.exception
     (error,) = [e.value for e in app.error]
     assert "GEOMAG_MODEL_PROFILE=tiny" in error
+
+
+def test_nano_lists_what_it_knows_before_the_first_question(
+    app: AppTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GEOMAG_MODEL_PROFILE", "nano")
+    app.run()
+    assert not app.chat_message  # nothing asked yet
+    (notice,) = [i.value for i in app.info if "nano profile" in i.value]
+    assert "aircraft, oil-storage tanks and cars" in notice

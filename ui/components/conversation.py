@@ -132,6 +132,8 @@ def chat(runner: AgentRunner, settings: Settings, scene: Path | None) -> None:
     messages = _messages()
     for i, message in enumerate(messages):
         _render(message, runner, latest=i == len(messages) - 1)
-    question = st.chat_input("Ask about the scene, e.g. “outline the fields”", key=INPUT_KEY)
+    question = st.chat_input(
+        "Ask about the scene, e.g. “how many aircraft are there?”", key=INPUT_KEY
+    )
     if question is not None:
         _ask(runner, settings, scene, question)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from db.engine import redacted
 from geomag_core.config import Settings
+from geomag_core.nano.classes import NANO_CLASSES, known_list
 
 __all__ = ["SWITCH_TO_TINY", "profile_notice", "settings_rows", "vlm_server_status"]
 
@@ -24,13 +25,15 @@ def profile_notice(settings: Settings) -> tuple[str, str] | None:
             "`GEOMAG_MODEL_PROFILE=full` with your weights for real answers.",
         )
     if settings.model_profile == "nano":
+        trained = "; ".join(f"{c.plural} ({c.data})" for c in NANO_CLASSES)
         return (
             "info",
-            "**nano profile** (the default): the project's own compact model, trained on the "
-            "Airbus aircraft scenes only. It finds and segments aircraft in the windows its heat "
-            "map points to and reports counts, places, areas and confidence; it has no language "
-            "model, and on held-out scenes it finds about a fifth to a quarter of the aircraft "
-            "(see the README's benchmark), so treat counts as lower bounds.",
+            f"**nano profile** (the default): the project's own compact model. It knows "
+            f"**{known_list()}** and nothing else: it was trained on {trained}. It finds and "
+            "segments them where its heat map points and reports counts, places, areas and "
+            "confidence; it has no language model, and a question about anything else is "
+            "answered with what it cannot detect. Its measured recall and precision per class "
+            "are in the README (`geomag eval nano`).",
         )
     return None
 

@@ -28,6 +28,7 @@ def test_every_strategy_runs_and_counts_pixels(random_model: NanoModel, tmp_path
     Image.fromarray(rng.integers(0, 255, (256, 384, 3), dtype=np.uint8)).save(path)
     cfg = BenchmarkConfig(
         overview=128,
+        input_size=128,
         tile=128,
         window=96,
         window_stride=32,

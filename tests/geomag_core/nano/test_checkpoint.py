@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ def test_shipped_weights_load_strictly_and_are_small() -> None:
     head, meta = load_head()
     assert meta["seed"] == "0"
     assert "box-derived" in meta["targets"]
+    assert json.loads(meta["classes"]) == ["aircraft", "oil-storage tank", "car"]
     assert SHIPPED_WEIGHTS.stat().st_size < 8_000_000
     assert sum(p.numel() for p in head.parameters()) > 100_000
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
-from geomag_core.nano.airbus import AirbusBox
+from geomag_core.nano.datasets import ObjectBox
 from geomag_core.nano.model import NanoHead
 from geomag_core.nano.text import TextTokens
 from geomag_core.nano.training import _scaled_crop, train_step
@@ -52,13 +53,24 @@ def test_training_steps_reduce_the_loss_on_a_fixed_batch() -> None:
 def test_coarse_training_crops_shrink_the_scene_and_its_targets_together() -> None:
     pixels = np.zeros((1000, 1000, 3), dtype=np.uint8)
     pixels[400:500, 300:400] = 255  # a bright 100-px "aircraft" under its box
-    box = AirbusBox(300.0, 400.0, 400.0, 500.0, truncated=False)
+    box = ObjectBox(300.0, 400.0, 400.0, 500.0, truncated=False)
     image = Image.fromarray(pixels)
     for scale in (1.0, 0.4):
         # Seed 1 draws a crop centred near the aircraft (70 % of draws), jittered by a third.
-        crop, target = _scaled_crop(random.Random(1), image, [box], 128, scale)
+        crop, target = _scaled_crop(random.Random(1), image, (box,), 128, scale)
         assert crop.shape == (128, 128, 3) and target.shape == (128, 128)
         # The target sits on the bright pixels and has shrunk with the scene (ellipse ≈ π/4).
         side = 100 * scale
         assert 0 < target.sum() <= 1.15 * np.pi / 4 * side * side
         assert crop[target].mean() > 200
+
+
+def test_magnified_crops_carry_shrunk_core_targets() -> None:
+    pixels = np.zeros((1000, 1000, 3), dtype=np.uint8)
+    pixels[400:420, 300:320] = 255  # a 20-px "tank"
+    image = Image.fromarray(pixels)
+    box = ObjectBox(300.0, 400.0, 320.0, 420.0)
+    crop, target = _scaled_crop(random.Random(1), image, (box,), 128, 2.0, 0.7)
+    # Seen at ×2 the tank is 40 px; its core target is the inscribed ellipse shrunk by 0.7.
+    assert target.sum() == pytest.approx(np.pi / 4 * (40 * 0.7) ** 2, rel=0.05)
+    assert crop[target].mean() == 255

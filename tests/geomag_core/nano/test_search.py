@@ -6,7 +6,9 @@ from affine import Affine
 
 from geomag_core.boxes import PixelBox
 from geomag_core.nano.heat import CoarseMasks
-from geomag_core.nano.search import BlockSearch, coarse_instances
+from geomag_core.nano.predictor import NanoModel
+from geomag_core.nano.search import BlockSearch, _grow, _segment, coarse_instances
+from geomag_core.polygons.paste import SceneMask
 from geomag_core.psc.heatmap import HeatMap
 
 
@@ -36,10 +38,28 @@ def test_coarse_instances_outside_the_windows_come_back_in_scene_pixels() -> Non
     probs[30:40, 40:50] = 0.8  # its centre falls in the searched window below
     coarse = CoarseMasks(probs, Affine.scale(2.0))
     searched = [PixelBox(70, 50, 110, 90)]
-    (inst,) = coarse_instances(coarse, searched, min_native_pixels=40)
-    assert inst.box == pytest.approx((20.0, 20.0, 60.0, 40.0))
-    assert inst.score == pytest.approx(0.9)
-    assert inst.probs.shape == (10, 20)
+    ((probs_c, to_scene, score),) = coarse_instances(coarse, searched, min_native_pixels=40)
+    assert (*(to_scene @ (0, 0)), *(to_scene @ (20, 10))) == pytest.approx((20, 20, 60, 40))
+    assert score == pytest.approx(0.9)
+    assert probs_c.shape == (10, 20)
     # Nothing is searched: both; tiny components (under 40 scene px = 10 view px) are dropped.
     probs[45:47, 5:7] = 0.9
     assert len(coarse_instances(coarse, [], min_native_pixels=40)) == 2
+
+
+def test_cores_grow_back_about_their_centre_inside_the_scene() -> None:
+    core = np.ones((7, 14), dtype=bool)
+    grown = _grow(SceneMask(core, PixelBox(100, 50, 114, 57)), 1 / 0.7, (1000, 1000))
+    assert grown.box.as_tuple() == (97, 48, 117, 58)  # 20 × 10 px, same centre
+    assert grown.mask.all()
+    edge = _grow(SceneMask(core, PixelBox(0, 0, 14, 7)), 2.0, (20, 1000))
+    assert edge.box.as_tuple() == (0, 0, 20, 10)  # clipped at the scene edges
+
+
+def test_magnified_segmentation_comes_back_in_the_window_pixels(
+    random_model: NanoModel,
+) -> None:
+    image = np.random.default_rng(0).integers(0, 255, (48, 80, 3), dtype=np.uint8)
+    probs = _segment(random_model, image, "segment the oil storage tanks", 2.0)
+    assert probs.shape == (48, 80) and probs.dtype == np.float32
+    assert float(probs.min()) >= 0.0 and float(probs.max()) <= 1.0

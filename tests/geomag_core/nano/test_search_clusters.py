@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from geomag_core.boxes import PixelBox
-from tools.segmenting import _clusters
+from geomag_core.nano.search import _clusters
 
 
 def test_overlapping_and_touching_windows_stitch_together_far_ones_do_not() -> None:

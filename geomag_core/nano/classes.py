@@ -1,0 +1,163 @@
+"""What nano can detect: its trained classes, their names, scales and physically possible sizes.
+
+Each :class:`ObjectClass` is one thing the shipped weights were trained to segment, with the words
+an analyst may use for it, the ground sampling distance (GSD) its training scenes were taken at,
+and the range of sizes a real instance can have. The size rule is physical: an instance whose
+bounding box's longer side, in metres, lies outside ``length_m`` is not reported. With a CRS the
+scene's own GSD converts pixels to metres; without one the class's training GSD is assumed (or
+the analyst's ``--gsd`` / ``GEOMAG_GSD``).
+
+Size ranges (longer side of the axis-aligned box, so a rotated object's box is up to √2 × its
+length): aircraft 7–110 m (a light aircraft is ~8 m long, an A380 73 m long with an 80 m span:
+its box at 45° is ~108 m); oil-storage tanks 4–130 m across (small day tanks to the largest
+floating-roof tanks, ~120 m); cars 2.2–8 m (a city car is ~2.7 m, a long estate 5.2 m: its box
+at 45° is ~5.1 m; vans up to ~7 m).
+
+Resolution rule: each class has a coarsest GSD it is looked for at (aircraft 2 m, tanks 3 m,
+cars 0.3 m: training saw them down to about 0.3–0.6 × their native scale). On a coarser scene
+(NAIP's 5 m, say) nano says the class is too small to see there instead of searching.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from pyproj import Geod
+
+from geomag_core.scene import Scene
+
+__all__ = ["NANO_CLASSES", "ObjectClass", "class_named", "known_list", "scene_gsd"]
+
+
+@dataclass(frozen=True)
+class ObjectClass:
+    """One class nano was trained on.
+
+    Attributes:
+        name: the label stored with results (singular).
+        plural: how answers name several.
+        words: words and phrases that name it in a question (lower case, singular and plural).
+        prompt: the text given to the model when a question asks for this class.
+        gsd_m: metres per pixel of the training scenes.
+        length_m: ``(min, max)`` physically possible longer box side, in metres.
+        max_gsd_m: the coarsest GSD nano looks for this class at: coarser, a typical instance
+            is smaller than anything it saw in training, and the answer says it cannot be seen.
+        data: the training data set, for provenance.
+        zoom: native-resolution windows are magnified by this factor before segmenting (tanks:
+            2, so a median 19-px tank is seen at ~38 px, the size the decoder separates well).
+
+    """
+
+    name: str
+    plural: str
+    words: tuple[str, ...]
+    prompt: str
+    gsd_m: float
+    length_m: tuple[float, float]
+    max_gsd_m: float
+    data: str
+    zoom: float = 1.0
+
+    def length_px(self, gsd_m: float) -> tuple[float, float]:
+        """The size range in pixels at ``gsd_m`` metres per pixel."""
+        return self.length_m[0] / gsd_m, self.length_m[1] / gsd_m
+
+    def plausible(self, box: tuple[float, float, float, float], gsd_m: float) -> bool:
+        """Whether an XYXY pixel box's longer side is a possible size for this class."""
+        longer = max(box[2] - box[0], box[3] - box[1]) * gsd_m
+        return self.length_m[0] <= longer <= self.length_m[1]
+
+
+NANO_CLASSES: tuple[ObjectClass, ...] = (
+    ObjectClass(
+        name="aircraft",
+        plural="aircraft",
+        words=(
+            "aircraft",
+            "aircrafts",
+            "airplane",
+            "airplanes",
+            "aeroplane",
+            "aeroplanes",
+            "plane",
+            "planes",
+            "jet",
+            "jets",
+            "airliner",
+            "airliners",
+            "jetliner",
+            "jetliners",
+        ),
+        prompt="segment the aircraft",
+        gsd_m=0.5,
+        length_m=(7.0, 110.0),
+        max_gsd_m=2.0,
+        data="airbus-aircraft (Pléiades, 0.5 m)",
+    ),
+    ObjectClass(
+        name="oil-storage tank",
+        plural="oil-storage tanks",
+        words=(
+            "oil-storage tank",
+            "oil-storage tanks",
+            "oil storage tank",
+            "oil storage tanks",
+            "storage tank",
+            "storage tanks",
+            "oil tank",
+            "oil tanks",
+            "fuel tank",
+            "fuel tanks",
+            "petroleum tank",
+            "petroleum tanks",
+            "tank",
+            "tanks",
+        ),
+        prompt="segment the oil storage tanks",
+        gsd_m=1.2,
+        length_m=(4.0, 130.0),
+        max_gsd_m=3.0,
+        data="airbus-oil-storage (SPOT, ~1.2 m)",
+        zoom=2.0,
+    ),
+    ObjectClass(
+        name="car",
+        plural="cars",
+        words=("car", "cars", "automobile", "automobiles", "passenger car", "passenger cars"),
+        prompt="segment the cars",
+        gsd_m=0.13,
+        length_m=(2.2, 8.0),
+        max_gsd_m=0.3,
+        data="kit-aerial-cars (airborne, ~0.13 m)",
+    ),
+)
+
+
+def class_named(name: str) -> ObjectClass:
+    """The class whose ``name`` is ``name``."""
+    for c in NANO_CLASSES:
+        if c.name == name:
+            return c
+    raise KeyError(name)
+
+
+def known_list() -> str:
+    """``"aircraft, oil-storage tanks and cars"``: the classes as an answer names them."""
+    names = [c.plural for c in NANO_CLASSES]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def scene_gsd(scene: Scene) -> float | None:
+    """Metres per pixel at the scene's centre (mean of x and y), or ``None`` without a CRS."""
+    if not scene.is_georeferenced:
+        return None
+    cx, cy = scene.width / 2, scene.height / 2
+    (lon0, lat0), (lon1, lat1), (lon2, lat2) = scene.pixel_to_wgs84(
+        [(cx, cy), (cx + 1, cy), (cx, cy + 1)]
+    )
+    geod = Geod(ellps="WGS84")
+    dx = geod.inv(lon0, lat0, lon1, lat1)[2]
+    dy = geod.inv(lon0, lat0, lon2, lat2)[2]
+    gsd = (abs(dx) + abs(dy)) / 2
+    return gsd if math.isfinite(gsd) and gsd > 0 else None

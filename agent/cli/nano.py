@@ -38,7 +38,7 @@ def train_nano_cmd(
         typer.Option(help="Shared data folder holding the data sets (default <shared_data_dir>)."),
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Weights to write.")] = SHIPPED_WEIGHTS,
-    steps: Annotated[int, typer.Option(min=1, help="Optimiser steps.")] = _D.steps,
+    steps: Annotated[int, typer.Option(min=50, help="Optimiser steps.")] = _D.steps,
     batch_size: Annotated[int, typer.Option(min=1)] = _D.batch_size,
     lr: Annotated[float, typer.Option(min=0.0)] = _D.lr,
     crops_scale: Annotated[

@@ -44,8 +44,8 @@ class ObjectClass:
         max_gsd_m: the coarsest GSD nano looks for this class at: coarser, a typical instance
             is smaller than anything it saw in training, and the answer says it cannot be seen.
         data: the training data set, for provenance.
-        zoom: native-resolution windows are magnified by this factor before segmenting (tanks:
-            2, so a median 19-px tank is seen at ~38 px, the size the decoder separates well).
+        zoom: native-resolution windows are magnified by this factor before segmenting, for
+            weights trained on such magnified crops (none of the shipped classes today).
 
     """
 
@@ -119,7 +119,6 @@ NANO_CLASSES: tuple[ObjectClass, ...] = (
         length_m=(4.0, 130.0),
         max_gsd_m=3.0,
         data="airbus-oil-storage (SPOT, ~1.2 m)",
-        zoom=2.0,
     ),
     ObjectClass(
         name="car",

@@ -62,6 +62,7 @@ def test_a_missing_nano_model_is_a_readable_error_with_the_way_out(
 ) -> None:
     monkeypatch.setenv("GEOMAG_MODEL_PROFILE", "nano")
     monkeypatch.setenv("GEOMAG_NANO_WEIGHTS", str(tmp_path / "no-such-weights.safetensors"))
+    monkeypatch.setenv("GEOMAG_GSD", "0.5")  # at the sample's own 5 m nano would not look
     app.run()
     assert any("nano profile" in i.value for i in app.info)
     app.chat_input[0].set_value("Segment the aircraft").run()  # the search needs the weights

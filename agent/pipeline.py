@@ -203,10 +203,11 @@ def _look_nano(state: QuestionState, runtime: Runtime[AgentContext], started: fl
     searches: list[dict[str, Any]] = []
     budget: dict[str, Any] = {}
     for target in asked.known:
-        emit("segmenting", box=[0, 0, *wb.scene(state.scene).size], label=target.name)
         found = find_objects(wb, state.scene, target)
         for record in found["steps"]:
             emit("zoom", **record)
+        if not found["too_coarse"]:
+            emit("segmenting", box=[0, 0, *wb.scene(state.scene).size], label=target.name)
         results += found["results"]
         steps += found["steps"]
         budget = _add_budgets(budget, found["budget"])

@@ -87,7 +87,8 @@ def test_aircraft_on_the_naip_sample_are_reported_as_unseeable(
     final, events = _ask(workbench, sample_scene, "how many aircraft are there?")
     assert not [r for r in final["results"] if r["kind"] == "mask"]
     assert final["result_ids"] == [] or all(r["kind"] != "mask" for r in final["results"])
-    assert not [e for e in events if e["event"] == "zoom"]  # nothing searched at 5 m
+    # nothing searched or segmented at 5 m
+    assert not [e for e in events if e["event"] in ("zoom", "segmenting")]
     assert "too small for GeoMag-nano to see" in final["answer"]
     assert "5 m per pixel" in final["answer"]
 

@@ -2,7 +2,11 @@
 
 Uses the system Chromium and chromedriver (``scripts/setup.sh`` installs them) and installs
 nothing itself. Missing browser: a failure in CI (``CI=true``), a skip with the reason elsewhere.
-Set ``GEOMAG_SCREENSHOT=path.png`` to keep the screenshot (``docs/screenshot.png`` is made so).
+Set ``GEOMAG_SCREENSHOT=path.png`` to keep the screenshot (``docs/screenshot.png`` is made so)
+and ``GEOMAG_MAP_SCREENSHOT`` for the Map tab's (``docs/screenshot-map.png``).
+
+The browser has no network but the app's loopback: every proxied request goes to a closed port
+and every host name but 127.0.0.1 resolves to nothing, so a map that needed a CDN would be blank.
 """
 
 from __future__ import annotations
@@ -25,6 +29,12 @@ pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 QUESTION = "Outline the fields"
+#: Chromium flags that cut the browser off from everything but the app on 127.0.0.1.
+OFFLINE_FLAGS = (
+    "--proxy-server=http://127.0.0.1:9",
+    "--proxy-bypass-list=127.0.0.1",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+)
 
 
 def _require_browser() -> None:
@@ -89,6 +99,7 @@ def browser(tmp_path: Path) -> Iterator[Any]:
         "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1400,1900",
+        *OFFLINE_FLAGS,
     ):  # fmt: skip
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
@@ -127,4 +138,74 @@ def test_ask_in_the_browser_and_see_the_answer(app_url: str, browser: Any, tmp_p
     shot = tmp_path / "app.png"
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
     if keep := os.environ.get("GEOMAG_SCREENSHOT"):
+        shutil.copyfile(shot, keep)
+
+
+def _ask(browser: Any, url: str, question: str) -> Any:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(url)
+    wait = WebDriverWait(browser, 240)
+    box = wait.until(
+        ec.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=stChatInput] textarea"))
+    )
+    box.send_keys(question)
+    box.send_keys(Keys.ENTER)
+    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "Stored as query #"))
+    wait.until(
+        ec.invisibility_of_element_located((By.CSS_SELECTOR, "[data-testid=stStatusWidget]"))
+    )
+    return wait
+
+
+def test_the_browser_really_is_offline(app_url: str, browser: Any) -> None:
+    browser.get(app_url)
+    outcome = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch('https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js', {mode: 'no-cors'})"
+        ".then(() => done('reached'), e => done('blocked: ' + e));"
+    )
+    assert outcome.startswith("blocked"), outcome
+
+
+def test_the_map_shows_the_scene_offline(app_url: str, browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    wait = _ask(browser, app_url, QUESTION)
+    clicked = browser.execute_script(
+        "const tab = [...document.querySelectorAll('[role=tab]')]"
+        ".find(t => t.textContent.trim() === 'Map');"
+        "if (!tab) return [...document.querySelectorAll('[role=tab]')].map(t => t.outerHTML);"
+        "tab.scrollIntoView({block: 'center'}); tab.click(); return true;"
+    )
+    assert clicked is True, clicked
+    frame = wait.until(
+        ec.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=stIFrame], iframe"))
+    )
+    assert frame.size["height"] >= 300
+    browser.switch_to.frame(frame)
+    try:
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "img.leaflet-image-layer")))
+        state = browser.execute_script(
+            "const img = document.querySelector('img.leaflet-image-layer');"
+            "const map = document.querySelector('.leaflet-container');"
+            "return {complete: img.complete, natural: img.naturalWidth, shown: img.clientWidth,"
+            " map: map.clientHeight, paths: document.querySelectorAll('path.leaflet-interactive')"
+            ".length, text: document.body.innerText};"
+        )
+    finally:
+        browser.switch_to.default_content()
+    assert state["complete"] and state["natural"] > 100 and state["shown"] > 100, state
+    assert state["map"] >= 300 and state["paths"] >= 2, state  # footprint, windows, masks
+    assert "Base layer: the scene itself" in state["text"]
+    time.sleep(1)
+    shot = tmp_path / "map.png"
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", frame)
+    time.sleep(0.5)
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+    if keep := os.environ.get("GEOMAG_MAP_SCREENSHOT"):
         shutil.copyfile(shot, keep)

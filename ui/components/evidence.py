@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 from shapely import wkt
+from shapely.geometry import Polygon, box
 
 from agent.events import spent
 from geomag_core.boxes import PixelBox
@@ -13,8 +14,8 @@ from tools.storing import box_footprint
 from ui.components.map_view import show_map
 from ui.components.step_trail import zoom_drawer
 from ui.services.asking import Outcome
-from ui.services.maps import MapLayer, evidence_map
-from ui.services.overlays import ZOOM_COLOURS, draw_evidence
+from ui.services.maps import MapLayer, evidence_map, pixel_map
+from ui.services.overlays import ZOOM_COLOURS, draw_evidence, mask_rings_px
 
 __all__ = ["show_evidence"]
 
@@ -35,29 +36,64 @@ def _results_frame(outcome: Outcome) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _map(scene: Scene, outcome: Outcome, key: str) -> None:
-    zoom = [
-        (geom, f"zoom {s['depth']}: {s['window']}")
-        for s in outcome.zoom_steps
-        if (geom := box_footprint(scene, PixelBox(*s["window"]))) is not None
-    ]
+def _map(scene: Scene, outcome: Outcome) -> None:
+    """The evidence on a map: WGS84 for georeferenced scenes, the pixel frame otherwise."""
     ids: list[int | None] = [*outcome.result_ids] or [None] * len(outcome.results)
-    masks = [
-        (wkt.loads(r["wkt"]), f"#{rid} {r.get('label')} ({r.get('confidence')})")
+    tips = [
+        f"#{rid} {r.get('label')} ({r.get('confidence')})"
         for rid, r in zip(ids, outcome.results, strict=True)
-        if r.get("wkt")
     ]
     image, _ = scene.read_overview(512)
-    fmap = evidence_map(
-        [
-            MapLayer("footprint", "#1f77b4", [(scene.footprint_wgs84, scene.path.name)], 0.0),
-            MapLayer("zoom windows", "#{:02x}{:02x}{:02x}".format(*ZOOM_COLOURS[0]), zoom, 0.0),
-            MapLayer("results", "#ff2828", masks),
-        ],
-        image=image,
-        image_outline=scene.footprint_wgs84,
-    )
-    show_map(fmap, key=key)
+    zoom_colour = "#{:02x}{:02x}{:02x}".format(*ZOOM_COLOURS[0])
+    if scene.is_georeferenced:
+        zoom = [
+            (geom, f"zoom {s['depth']}: {s['window']}")
+            for s in outcome.zoom_steps
+            if (geom := box_footprint(scene, PixelBox(*s["window"]))) is not None
+        ]
+        masks = [
+            (wkt.loads(r["wkt"]), tip)
+            for r, tip in zip(outcome.results, tips, strict=True)
+            if r.get("wkt")
+        ]
+        fmap = evidence_map(
+            [
+                MapLayer("footprint", "#1f77b4", [(scene.footprint_wgs84, scene.path.name)], 0.0),
+                MapLayer("zoom windows", zoom_colour, zoom, 0.0),
+                MapLayer("results", "#ff2828", masks),
+            ],
+            image=image,
+            image_outline=scene.footprint_wgs84,
+        )
+    else:
+        zoom = [
+            (box(*s["window"]), f"zoom {s['depth']}: {s['window']}") for s in outcome.zoom_steps
+        ]
+        masks = [
+            (Polygon(ring), tip)
+            for r, tip in zip(outcome.results, tips, strict=True)
+            for ring in mask_rings_px(scene, r)
+            if len(ring) >= 3
+        ]
+        boxes = [
+            (box(*r["pixel_box"]), tip)
+            for r, tip in zip(outcome.results, tips, strict=True)
+            if r.get("kind") == "box" and r.get("pixel_box")
+        ]
+        fmap = pixel_map(
+            [
+                MapLayer("zoom windows", zoom_colour, zoom, 0.0),
+                MapLayer("results", "#ff2828", masks),
+                MapLayer("boxes", "#00dcff", boxes, 0.0),
+            ],
+            image,
+            scene.width,
+            scene.height,
+        )
+        st.caption("This scene has no CRS: the map is in its pixel frame, as QGIS places it.")
+    if outcome.results and not masks:
+        st.caption("No result has an outline to draw on the map.")
+    show_map(fmap)
 
 
 def show_evidence(scene: Scene, outcome: Outcome, *, with_map: bool) -> None:
@@ -73,10 +109,8 @@ def show_evidence(scene: Scene, outcome: Outcome, *, with_map: bool) -> None:
             width="stretch",
         )
     with tabs[1]:
-        if not scene.is_georeferenced:
-            st.info("This scene has no CRS, so its results have no map position.")
-        elif with_map:
-            _map(scene, outcome, key=f"evidence-map-{outcome.query_id}")
+        if with_map:
+            _map(scene, outcome)
         else:
             st.caption("The map is shown for the latest answer.")
     with tabs[2]:

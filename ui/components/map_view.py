@@ -1,14 +1,16 @@
-"""A folium map in the page (streamlit-folium), display only: it sends nothing back."""
+"""A Leaflet map in the page, display only, self-contained: it loads nothing from the network."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from streamlit_folium import st_folium
+import streamlit as st
+
+from ui.services.maps import map_html
 
 __all__ = ["show_map"]
 
 
-def show_map(fmap: Any, key: str, height: int = 420) -> None:
-    """Render ``fmap`` (a ``folium.Map``) under the widget key ``key``."""
-    st_folium(fmap, key=key, height=height, use_container_width=True, returned_objects=[])
+def show_map(fmap: Any, height: int = 420) -> None:
+    """Render ``fmap`` (a ``folium.Map`` of :mod:`ui.services.maps`), ``height`` px high."""
+    st.iframe(map_html(fmap), height=height)

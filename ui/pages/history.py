@@ -31,7 +31,7 @@ if records:
         if r.geometry is not None
     ]
     if shapes:
-        show_map(evidence_map([MapLayer("results", "#ff2828", shapes)]), key="history-map")
+        show_map(evidence_map([MapLayer("results", "#ff2828", shapes)]))
     else:
         st.info("None of these results has a map geometry (text answers, or pixel-only scenes).")
 else:

@@ -45,4 +45,4 @@ shapes = [
     if s.footprint is not None
 ]
 if shapes:
-    show_map(evidence_map([MapLayer("footprints", "#1f77b4", shapes, 0.15)]), key="scenes-map")
+    show_map(evidence_map([MapLayer("footprints", "#1f77b4", shapes, 0.15)]))

@@ -68,6 +68,7 @@ class Asked:
     outcome: Any
     statuses: list[str]
     errors: list[str]
+    captions: list[str]
 
 
 @pytest.fixture(scope="session")
@@ -84,4 +85,5 @@ def asked(ui_data_dir: Path) -> Iterator[Asked]:
             outcome=messages[-1].outcome,
             statuses=[s.label for s in at.status],
             errors=[e.value for e in at.error],
+            captions=[c.value for c in at.caption],
         )

@@ -33,11 +33,51 @@ def test_the_investigation_is_listed_and_resumes(asked: Any, app: AppTest) -> No
     thread = asked.outcome.thread_id
     app.run()
     button = app.sidebar.button(key=f"conversation.thread.{thread}")
+    scene_name = Path(asked.outcome.scene).name
+    assert button.label.startswith(f"{scene_name} · ")  # scene and time, then the question
+    assert button.label.endswith("Outline the fields")
     button.click().run()
+    assert not app.exception
     assert app.session_state["conversation.thread"] == thread
     bubbles = [m.markdown[0].value for m in app.chat_message if m.markdown]
     assert bubbles[0] == "Outline the fields"
     assert bubbles[1].startswith("[tiny profile]")
+    # the evidence comes back from the database: tabs, the scene with its drawings, the numbers
+    assert [t.label for t in app.tabs] == ["Scene", "Map", "Zoom trail", "Results"]
+    (resumed,) = [m for m in app.session_state["conversation.messages"] if m.outcome]
+    rebuilt, asked_now = resumed.outcome, asked.outcome
+    assert rebuilt.rebuilt and rebuilt.query_id == asked_now.query_id
+    assert rebuilt.result_ids == asked_now.result_ids
+    assert [z["window"] for z in rebuilt.zoom_steps] == [z["window"] for z in asked_now.zoom_steps]
+    assert [r["wkt_scene"] is not None for r in rebuilt.results] == [
+        r.get("wkt_scene") is not None for r in asked_now.results
+    ]
+    assert rebuilt.looked_at == asked_now.looked_at
+    captions = [c.value for c in app.caption]
+    assert any(f"rebuilt from the database (query #{rebuilt.query_id})" in c for c in captions)
+    assert len(app.get("image")) >= 1  # the scene overlay (and the zoom thumbnails)
+
+
+def test_pixels_looked_at_are_one_number_everywhere(asked: Any, ui_data_dir: Path) -> None:
+    from sqlalchemy import create_engine, select
+
+    from db.models import QueryRow
+    from ui.services.asking import LookedAt
+
+    outcome = asked.outcome
+    looked = outcome.looked_at
+    assert looked is not None and looked.pixels > 0
+    # the answer, the caption (looked.line()), the state's sum and the database agree
+    assert looked.line() in outcome.answer
+    assert LookedAt.of(outcome.budget, outcome.zoom_steps) == looked
+    engine = create_engine(f"sqlite:///{ui_data_dir / 'geomag.sqlite'}")
+    with engine.connect() as c:
+        stored = c.execute(
+            select(QueryRow.pixels, QueryRow.tokens).where(QueryRow.id == outcome.query_id)
+        ).one()
+    engine.dispose()
+    assert (stored.pixels, stored.tokens) == (looked.pixels, looked.tokens)
+    assert looked.line() in asked.captions
 
 
 def test_an_empty_question_is_a_readable_error(app: AppTest) -> None:

@@ -32,3 +32,14 @@ def test_the_trail_lists_four_windows_and_says_there_are_more() -> None:
     assert sum("Zoom 1" in t for t in texts) == 4
     assert sum("more windows" in t for t in texts) == 1
     assert any("Segmenting" in t for t in texts)
+
+
+def test_window_captions_say_what_each_window_cost() -> None:
+    from ui.components.step_trail import step_caption
+
+    step = {"depth": 1, "window": [0, 0, 64, 64], "score": 1.5, "pixels": 4096, "tokens": 16}
+    assert step_caption(step).endswith("heat map of 4,096 px, 16 tokens")
+    later = step | {"pixels": 0, "tokens": 0}
+    assert "0 px" not in step_caption(later) and "no extra pixels" in step_caption(later)
+    stored = {k: v for k, v in step.items() if k not in ("pixels", "tokens")}
+    assert step_caption(stored) == "depth 1 · [0, 0, 64, 64] · score 1.50"

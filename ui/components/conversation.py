@@ -55,9 +55,13 @@ def _start_new() -> None:
 
 def _resume(runner: AgentRunner, thread_id: str) -> None:
     history = runner.history(thread_id)
+    outcomes = runner.outcomes(thread_id)
     messages: list[Message] = []
-    for entry in history:
-        messages += [Message("user", entry["question"]), Message("assistant", entry["answer"])]
+    for entry, outcome in zip(history, outcomes, strict=True):
+        messages += [
+            Message("user", entry["question"]),
+            Message("assistant", entry["answer"], outcome),
+        ]
     st.session_state[THREAD_KEY] = thread_id
     st.session_state[MESSAGES_KEY] = messages
     if history:
@@ -79,12 +83,15 @@ def investigations_sidebar(runner: AgentRunner, settings: Settings) -> None:
             return
         for t in threads:
             st.button(
-                t.title[:48],
+                t.label[:72],
                 key=f"conversation.thread.{t.thread_id}",
                 on_click=_resume,
                 args=(runner, t.thread_id),
                 type="primary" if t.thread_id == current else "secondary",
-                help=f"thread {t.thread_id}, started {t.created_at:%Y-%m-%d %H:%M} UTC",
+                help=(
+                    f"thread {t.thread_id}: {t.questions} question(s), the latest at "
+                    f"{t.created_at:%Y-%m-%d %H:%M} UTC on {t.scene or 'no scene'}"
+                ),
                 width="stretch",
             )
         st.caption(f"Current thread: `{current}`")
@@ -97,8 +104,16 @@ def _render(message: Message, runner: AgentRunner, latest: bool) -> None:
         else:
             st.markdown(message.text.replace("\n", "  \n"))
         if message.outcome is not None and message.outcome.query_id is not None:
-            scene = runner.workbench.scene(message.outcome.scene)
-            show_evidence(scene, message.outcome, with_map=latest)
+            try:
+                scene = runner.workbench.scene(message.outcome.scene)
+            except GeoMagError as exc:
+                st.warning(f"The evidence cannot be drawn: {exc}")
+                return
+            if latest:
+                show_evidence(scene, message.outcome, with_map=True)
+            else:  # earlier answers fold away so the page does not grow without bound
+                with st.expander(f"Evidence of query #{message.outcome.query_id}"):
+                    show_evidence(scene, message.outcome, with_map=False)
 
 
 def _ask(runner: AgentRunner, settings: Settings, scene: Path | None, question: str) -> None:

@@ -7,7 +7,6 @@ import streamlit as st
 from shapely import wkt
 from shapely.geometry import Polygon, box
 
-from agent.events import spent
 from geomag_core.boxes import PixelBox
 from geomag_core.scene import Scene
 from tools.storing import box_footprint
@@ -98,8 +97,11 @@ def _map(scene: Scene, outcome: Outcome) -> None:
 
 def show_evidence(scene: Scene, outcome: Outcome, *, with_map: bool) -> None:
     """Tabs with the scene overlay, the map (georeferenced scenes), the zoom trail and results."""
-    if outcome.budget:
-        st.caption(f"Spent {spent(outcome.budget)}.")
+    notes = [outcome.looked_at.line()] if outcome.looked_at else []
+    if outcome.rebuilt:
+        notes.append(f"Evidence rebuilt from the database (query #{outcome.query_id}).")
+    if notes:
+        st.caption(" ".join(notes))
     names = ["Scene", "Map", "Zoom trail", "Results"]
     tabs = st.tabs(names)
     with tabs[0]:

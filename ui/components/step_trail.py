@@ -10,7 +10,7 @@ from agent.events import describe
 from geomag_core.scene import Scene
 from ui.services.overlays import draw_zoom_step
 
-__all__ = ["SHOWN_ZOOMS", "StepTrail", "zoom_drawer"]
+__all__ = ["SHOWN_ZOOMS", "StepTrail", "step_caption", "zoom_drawer"]
 
 #: Zoom windows shown with a thumbnail in the live trail (and per row in the drawer).
 SHOWN_ZOOMS = 4
@@ -48,6 +48,20 @@ class StepTrail:
             self.status.update(label="The question failed", state="error", expanded=False)
 
 
+def step_caption(step: dict[str, Any]) -> str:
+    """One zoom window's caption: depth, window, score and the heat-map view it cost.
+
+    Nano reads one heat map for all its windows, so only the first window carries pixels; the
+    others say so rather than "0 px". Windows rebuilt from the database carry no cost.
+    """
+    head = f"depth {step['depth']} · {step['window']} · score {step['score']:.2f}"
+    if "pixels" not in step:
+        return head
+    if int(step["pixels"]) > 0:
+        return f"{head} · heat map of {step['pixels']:,} px, {step['tokens']:,} tokens"
+    return f"{head} · chosen on the heat map above (no extra pixels)"
+
+
 def zoom_drawer(scene: Scene, zoom_steps: list[dict[str, Any]]) -> None:
     """Every zoom window of an answer on its own thumbnail, side by side."""
     if not zoom_steps:
@@ -59,10 +73,7 @@ def zoom_drawer(scene: Scene, zoom_steps: list[dict[str, Any]]) -> None:
         for column, step in zip(st.columns(SHOWN_ZOOMS), row, strict=False):
             with column:
                 st.image(draw_zoom_step(scene, step), width="stretch")
-                st.caption(
-                    f"depth {step['depth']} · {step['window']} · score {step['score']:.2f} · "
-                    f"{step['pixels']:,} px · {step['tokens']:,} tokens"
-                )
+                st.caption(step_caption(step))
     if len(zoom_steps) > len(shown):
         st.caption(
             f"{len(zoom_steps) - len(shown)} more windows, not shown here: every window is "

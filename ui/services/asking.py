@@ -10,17 +10,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from agent.checkpointer import open_checkpointer
 from agent.context import AgentContext
 from agent.graph import build_agent
-from db.models import InvestigationRow
+from db.evidence import QueryEvidence, load_query_evidence, thread_entries
 from geomag_core.config import Settings
 from geomag_core.errors import EmptyQueryError
 from tools.workbench import Workbench
 
-__all__ = ["AgentRunner", "Outcome", "ThreadSummary", "new_thread_id"]
+__all__ = ["AgentRunner", "LookedAt", "Outcome", "ThreadSummary", "new_thread_id"]
 
 StepListener = Callable[[dict[str, Any]], None]
 
@@ -28,6 +26,43 @@ StepListener = Callable[[dict[str, Any]], None]
 def new_thread_id() -> str:
     """A fresh investigation (LangGraph thread) id."""
     return uuid.uuid4().hex[:12]
+
+
+@dataclass(frozen=True)
+class LookedAt:
+    """What a question looked at: scene pixels and vision tokens of its views and heat maps.
+
+    One definition everywhere: the views' pixels plus every zoom step's heat-map view, the sum
+    the database stores as the query's ``pixels`` and the answer states.
+    """
+
+    pixels: int
+    tokens: int
+    scene_pixels: int
+
+    @property
+    def ratio(self) -> float:
+        """``pixels`` over the scene's pixel count (above 1 when views overlap)."""
+        return self.pixels / max(self.scene_pixels, 1)
+
+    def line(self) -> str:
+        """The sentence the answer ends with: pixels, share of the scene, vision tokens."""
+        return (
+            f"Looked at {self.pixels:,} pixels, {self.ratio:.1%} of the scene's, heat maps "
+            f"included ({self.tokens:,} vision tokens)."
+        )
+
+    @classmethod
+    def of(cls, budget: dict[str, Any], zoom_steps: list[dict[str, Any]]) -> LookedAt | None:
+        """From a question's views budget and zoom trail; ``None`` without a budget."""
+        if not budget:
+            return None
+        views = budget.get("views", {})
+        return cls(
+            pixels=int(views.get("pixels", 0)) + sum(int(z.get("pixels", 0)) for z in zoom_steps),
+            tokens=int(views.get("tokens", 0)) + sum(int(z.get("tokens", 0)) for z in zoom_steps),
+            scene_pixels=int(budget.get("native", {}).get("pixels", 0)),
+        )
 
 
 @dataclass(frozen=True)
@@ -46,15 +81,47 @@ class Outcome:
     results: list[dict[str, Any]] = field(default_factory=list)
     query_id: int | None = None
     result_ids: list[int] = field(default_factory=list)
+    looked_at: LookedAt | None = None
+    rebuilt: bool = False
+    """Read back from the database (a resumed investigation), not just answered."""
+
+    @classmethod
+    def from_evidence(cls, thread_id: str, answer: str, evidence: QueryEvidence) -> Outcome:
+        """An earlier answer with its evidence as the database kept it."""
+        width, height = evidence.scene_size
+        return cls(
+            thread_id=thread_id,
+            scene=evidence.scene_uri,
+            question=evidence.question,
+            answer=answer,
+            granularity=evidence.granularity,
+            probabilities=evidence.probabilities,
+            zoom_steps=evidence.zoom_steps,
+            results=evidence.results,
+            query_id=evidence.query_id,
+            result_ids=evidence.result_ids,
+            looked_at=LookedAt(evidence.pixels, evidence.tokens, width * height),
+            rebuilt=True,
+        )
 
 
 @dataclass(frozen=True)
 class ThreadSummary:
-    """An investigation the sidebar lists: its thread id, title and start time."""
+    """An investigation the sidebar lists: thread id, title, latest scene and question time."""
 
     thread_id: str
     title: str
     created_at: dt.datetime
+    """When its latest question was asked."""
+    scene: str | None = None
+    """Path or URI of the latest question's scene."""
+    questions: int = 1
+
+    @property
+    def label(self) -> str:
+        """``scene name · MM-DD HH:MM · title`` for a sidebar button."""
+        name = Path(self.scene).name if self.scene else "no scene"
+        return f"{name} · {self.created_at:%m-%d %H:%M} · {self.title}"
 
 
 class AgentRunner:
@@ -114,7 +181,31 @@ class AgentRunner:
             results=final["results"],
             query_id=final["query_id"],
             result_ids=final["result_ids"],
+            looked_at=self._looked_at(final),
         )
+
+    def _looked_at(self, final: dict[str, Any]) -> LookedAt | None:
+        """The stored query's numbers when it was stored, else the same sum from the state."""
+        if final.get("query_id") is not None:
+            evidence = load_query_evidence(self.workbench.engine, int(final["query_id"]))
+            if evidence is not None:
+                width, height = evidence.scene_size
+                return LookedAt(evidence.pixels, evidence.tokens, width * height)
+        return LookedAt.of(final.get("budget") or {}, final.get("zoom_steps") or [])
+
+    def outcomes(self, thread_id: str) -> list[Outcome | None]:
+        """Each past question of the thread with its evidence rebuilt from the database.
+
+        ``None`` for an entry that stored nothing (a failed or text-only question).
+        """
+        rebuilt: list[Outcome | None] = []
+        for entry in self.history(thread_id):
+            qid = entry.get("query_id")
+            evidence = load_query_evidence(self.workbench.engine, int(qid)) if qid else None
+            rebuilt.append(
+                Outcome.from_evidence(thread_id, entry["answer"], evidence) if evidence else None
+            )
+        return rebuilt
 
     def history(self, thread_id: str) -> list[dict[str, Any]]:
         """The thread's past questions from its checkpoint: question, scene, answer, query id."""
@@ -122,15 +213,11 @@ class AgentRunner:
         return list(snapshot.values.get("history", []) if snapshot.values else [])
 
     def threads(self, limit: int = 30) -> list[ThreadSummary]:
-        """The most recent investigations that stored a question, newest first."""
-        stmt = (
-            select(InvestigationRow.thread_id, InvestigationRow.title, InvestigationRow.created_at)
-            .order_by(InvestigationRow.created_at.desc(), InvestigationRow.id.desc())
-            .limit(limit)
-        )
-        with self.workbench.engine.connect() as connection:
-            rows = connection.execute(stmt).all()
-        return [ThreadSummary(tid, title or tid, created) for tid, title, created in rows]
+        """The most recent investigations that stored a question, latest question first."""
+        return [
+            ThreadSummary(e.thread_id, e.title, e.last_asked, e.scene_uri, e.questions)
+            for e in thread_entries(self.workbench.engine, limit)
+        ]
 
     def close(self) -> None:
         """Close the checkpointer."""

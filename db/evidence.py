@@ -1,0 +1,168 @@
+"""A stored question's evidence read back: scene, granularity, zoom windows and results.
+
+What the app needs to redraw an answer of a resumed investigation without asking again. Result
+geometries come back as WKT: ``wkt`` in WGS84, ``wkt_scene`` in the scene's CRS (pixels for a
+scene without one); zoom windows and result boxes are XYXY in scene pixels.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from geoalchemy2.shape import to_shape
+from shapely import wkb
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from db.engine import redacted
+from db.models import InvestigationRow, QueryRow, ResultRow, SceneRow, ZoomStepRow
+from geomag_core.errors import DatabaseError
+
+__all__ = ["QueryEvidence", "ThreadEntry", "load_query_evidence", "thread_entries"]
+
+
+@dataclass(frozen=True)
+class QueryEvidence:
+    """One stored question and what it left, in the shapes the agent's state uses."""
+
+    query_id: int
+    question: str
+    scene_uri: str
+    scene_size: tuple[int, int]
+    """Width, height in pixels."""
+    granularity: str
+    probabilities: dict[str, float]
+    pixels: int
+    """Scene pixels looked at (views and heat maps), as stored."""
+    tokens: int
+    zoom_steps: list[dict[str, Any]] = field(default_factory=list)
+    """``depth``, ``rank``, ``window`` (XYXY scene pixels), ``looked_at``, ``score``."""
+    results: list[dict[str, Any]] = field(default_factory=list)
+    """``kind``, ``label``, ``confidence``, ``wkt``, ``wkt_scene``, ``pixel_box``, ``area_m2``."""
+    result_ids: list[int] = field(default_factory=list)
+    created_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class ThreadEntry:
+    """An investigation for a list: its thread, title, latest scene and latest question time."""
+
+    thread_id: str
+    title: str
+    scene_uri: str | None
+    questions: int
+    last_asked: dt.datetime
+
+
+def _failed(engine: Engine, what: str, exc: SQLAlchemyError) -> DatabaseError:
+    return DatabaseError(
+        f"{what} on {redacted(engine.url)!r} failed: {str(exc).splitlines()[0]}. "
+        "Is the database migrated (`geomag db upgrade`) and reachable?"
+    )
+
+
+def _zoom_steps(rows: list[ZoomStepRow], size: tuple[int, int]) -> list[dict[str, Any]]:
+    """Steps in trail order; ``looked_at`` is the best window one depth up (the scene at 1)."""
+    best: dict[int, list[int]] = {0: [0, 0, size[0], size[1]]}
+    steps = []
+    for z in sorted(rows, key=lambda z: (z.depth, z.rank, z.id)):
+        window = [z.x0, z.y0, z.x1, z.y1]
+        best.setdefault(z.depth, window)
+        steps.append(
+            {
+                "depth": z.depth,
+                "rank": z.rank,
+                "window": window,
+                "looked_at": best.get(z.depth - 1, best[0]),
+                "score": z.score if z.score is not None else 0.0,
+            }
+        )
+    return steps
+
+
+def _result(r: ResultRow) -> dict[str, Any]:
+    box = [r.x0, r.y0, r.x1, r.y1] if r.x0 is not None else None
+    return {
+        "kind": r.kind.value,
+        "label": r.label,
+        "text": r.text,
+        "confidence": r.confidence,
+        "wkt": to_shape(r.geom).wkt if r.geom is not None else None,
+        "wkt_scene": wkb.loads(bytes(r.geom_scene_wkb)).wkt if r.geom_scene_wkb else None,
+        "pixel_box": box,
+        "area_m2": r.area_m2,
+    }
+
+
+def load_query_evidence(engine: Engine, query_id: int) -> QueryEvidence | None:
+    """The evidence of stored query ``query_id``; ``None`` when there is no such query."""
+    try:
+        with Session(engine) as session:
+            query = session.get(QueryRow, query_id)
+            if query is None:
+                return None
+            scene = query.scene
+            zoom_rows = list(query.zoom_steps)
+            result_rows = sorted(query.results, key=lambda r: r.id)
+            return _evidence(query, scene, zoom_rows, result_rows)
+    except SQLAlchemyError as exc:
+        raise _failed(engine, f"reading query #{query_id}", exc) from exc
+
+
+def _evidence(
+    query: QueryRow, scene: SceneRow, zoom_rows: list[ZoomStepRow], result_rows: list[ResultRow]
+) -> QueryEvidence:
+    size = (scene.width, scene.height)
+    return QueryEvidence(
+        query_id=query.id,
+        question=query.text,
+        scene_uri=scene.uri,
+        scene_size=size,
+        granularity=query.granularity.value,
+        probabilities={"image": query.p_image, "region": query.p_region, "pixel": query.p_pixel},
+        pixels=query.pixels,
+        tokens=query.tokens,
+        zoom_steps=_zoom_steps(zoom_rows, size),
+        results=[_result(r) for r in result_rows],
+        result_ids=[r.id for r in result_rows],
+        created_at=query.created_at,
+    )
+
+
+def thread_entries(engine: Engine, limit: int = 30) -> list[ThreadEntry]:
+    """The investigations with at least one stored question, latest question first."""
+    last = (
+        select(
+            QueryRow.investigation_id.label("inv"),
+            func.max(QueryRow.id).label("last_query"),
+            func.count(QueryRow.id).label("questions"),
+        )
+        .where(QueryRow.investigation_id.is_not(None))
+        .group_by(QueryRow.investigation_id)
+        .subquery()
+    )
+    stmt = (
+        select(
+            InvestigationRow.thread_id,
+            InvestigationRow.title,
+            SceneRow.uri,
+            last.c.questions,
+            QueryRow.created_at,
+        )
+        .join(last, last.c.inv == InvestigationRow.id)
+        .join(QueryRow, QueryRow.id == last.c.last_query)
+        .join(SceneRow, SceneRow.id == QueryRow.scene_id)
+        .order_by(QueryRow.created_at.desc(), QueryRow.id.desc())
+        .limit(limit)
+    )
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(stmt).all()
+    except SQLAlchemyError as exc:
+        raise _failed(engine, "listing investigations", exc) from exc
+    return [
+        ThreadEntry(tid, title or tid, uri, int(n), created) for tid, title, uri, n, created in rows
+    ]

@@ -1,7 +1,8 @@
 """Step events the graphs stream (LangGraph ``custom`` stream mode) for the CLI and the UI.
 
-Every event is a dict with ``event`` (``scene``, ``classified``, ``vocabulary``, ``zoom``,
-``views``, ``answer``, ``segmenting``, ``stored``, ``done``) and event-specific fields, all
+Every event is a dict with ``event`` (``scene``, ``classified``, ``route``, ``vocabulary``,
+``zoom``, ``spectral``, ``dates``, ``date``, ``views``, ``answer``, ``segmenting``, ``stored``,
+``done``) and event-specific fields, all
 JSON-ready.
 """
 
@@ -47,6 +48,41 @@ def describe(event: dict[str, Any]) -> str:
         if event["unknown"]:
             parts.append("cannot detect " + ", ".join(event["unknown"]))
         return "GeoMag-nano: " + ("; ".join(parts) or "no object class it knows is named")
+    if kind == "route":
+        parts = "; ".join(
+            f"**{p['capability']}**"
+            + (f" for {', '.join(p['subjects'])}" if p["subjects"] else "")
+            + f" ({p['why']})"
+            for p in event["parts"]
+        )
+        refused = "; ".join(f"{r['subject']}: {r['why']}" for r in event["refused"])
+        across = " across dates" if event.get("change") is not None else ""
+        return (
+            f"Route{across}: "
+            + (parts or "no active capability can answer")
+            + (f" — cannot answer {refused}" if refused else "")
+        )
+    if kind == "spectral":
+        area = (
+            f"{event['area_m2'] / 1e4:,.2f} ha"
+            if event["area_m2"] is not None
+            else f"{event['area_px']:,} px"
+        )
+        return (
+            f"{event['index'].upper()} > {event['threshold']:.2f} ({event['threshold_method']}): "
+            f"{event['count']} {event['subject']} region(s), {area}"
+        )
+    if kind == "dates":
+        return f"Same place: {event['catalogued']} dated scene(s) in the catalogue; measuring " + (
+            ", ".join(event["dates"]) or "none"
+        )
+    if kind == "date":
+        area = "–" if event["area_m2"] is None else f"{event['area_m2'] / 1e4:,.2f} ha"
+        reused = ", stored rows reused" if event["reused"] else ""
+        return (
+            f"{event['date']}: {event['count']} {event['subject']} region(s), {area} "
+            f"(query #{event['query_id']}{reused})"
+        )
     if kind == "zoom":
         return (
             f"Zoom {event['depth']}: {event['looked_at']} → window {event['window']} "

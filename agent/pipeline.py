@@ -1,14 +1,15 @@
-"""The GeoMag pipeline graph: classify, zoom where the question points, look, ground, store.
+"""The GeoMag pipeline graph: classify, route to a capability, look, ground, store, answer.
 
-``start → classify → {image | region | pixel} → store → respond``. It needs no tool-calling model:
-the granularity classifier routes. Every node streams step events (:mod:`agent.events`).
+``start → classify → choose → look → store → respond``. It needs no tool-calling model: the
+granularity classifier and the routing step (:mod:`tools.capabilities.routing`) decide. Every
+node streams step events (:mod:`agent.events`).
 """
 
 from __future__ import annotations
 
 import functools
 import time
-from typing import Any, Literal
+from typing import Any
 
 from langgraph.config import get_config
 from langgraph.graph import END, START, StateGraph
@@ -22,9 +23,10 @@ from agent.events import emit
 from agent.state import QuestionState
 from geomag_core.config import Settings
 from geomag_core.errors import DatabaseError, EmptyQueryError
-from geomag_core.nano.vocabulary import read_question
-from tools.looking import ask_vlm, classify_question, tmra_views, zoom_into
-from tools.segmenting import SEG_ANSWER, find_objects, segment_crop
+from geomag_core.temporal import DateQuestion
+from tools.capabilities import Reading, active_capabilities, add_budgets, read, route
+from tools.capabilities.change import compare_dates
+from tools.looking import classify_question
 from tools.storing import store_question
 from tools.workbench import Workbench
 
@@ -51,6 +53,11 @@ def _timed(name: str, state: QuestionState, started: float) -> dict[str, float]:
     return {**state.timings_ms, name: round((time.perf_counter() - started) * 1000, 1)}
 
 
+def _reading(state: QuestionState) -> Reading:
+    reading = read(state.question, state.granularity)
+    return reading
+
+
 def start(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
     """Open the scene and clear what the previous question of this thread left behind."""
     t = time.perf_counter()
@@ -75,66 +82,86 @@ def classify(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
     }
 
 
-def route(state: QuestionState) -> Literal["look_image", "look_region", "look_pixel"]:
-    """Pick the branch for the granularity."""
-    return {"image": "look_image", "region": "look_region", "pixel": "look_pixel"}[
-        state.granularity
-    ]  # type: ignore[return-value]
-
-
-def look_image(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
-    """A small square of the whole scene is enough: ask the VLM about it."""
+def choose(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
+    """Route: which active capability answers which part of the question, and why."""
     t = time.perf_counter()
     wb = _workbench(runtime)
-    if wb.profile == "nano":
-        return _look_nano(state, runtime, t)
-    views = tmra_views(wb, state.scene, "image")
-    return _answer_from_views(state, runtime, views, [], [], t)
+    reading = _reading(state)
+    decided = route(reading, wb.scene(state.scene), active_capabilities(wb)).as_dict()
+    emit("route", **decided)
+    if reading.vocabulary.known or decided["unknown"]:  # what nano is asked for
+        emit(
+            "vocabulary",
+            known=[c.name for c in reading.vocabulary.known],
+            unknown=decided["unknown"],
+            caveats=reading.vocabulary.caveats,
+        )
+    return {"route": decided, "timings_ms": _timed("choose", state, t)}
 
 
-def look_region(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
-    """Zoom to where the question points, then ask about C1 ⊕ D(I)."""
+def look(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
+    """Each routed capability looks (across dates for a change question); merge the evidence."""
     t = time.perf_counter()
     wb = _workbench(runtime)
-    if wb.profile == "nano":
-        return _look_nano(state, runtime, t)
-    trail = zoom_into(wb, state.scene, state.question, max_depth=_max_depth(runtime))
-    steps = _emit_zoom(trail.steps)
-    s = wb.scene(state.scene)
-    bbox1 = list(trail.final.as_tuple()) if trail.steps else [0, 0, s.width, s.height]
-    views = tmra_views(wb, state.scene, "region", [bbox1])
-    return _answer_from_views(state, runtime, views, steps, [bbox1], t)
-
-
-def look_pixel(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
-    """Zoom twice (bbox1, then bbox2 inside it), ask about C2 ⊕ D(C1) ⊕ D(D(I)), segment C2."""
-    t = time.perf_counter()
-    wb = _workbench(runtime)
-    if wb.profile == "nano":
-        return _look_nano(state, runtime, t)
-    trail = zoom_into(wb, state.scene, state.question, max_depth=max(2, _max_depth(runtime)))
-    steps = _emit_zoom(trail.steps)
-    s = wb.scene(state.scene)
-    whole = [0, 0, s.width, s.height]
-    bbox1 = list(trail.steps[0].window.as_tuple()) if trail.steps else whole
-    bbox2 = list(trail.final.as_tuple()) if len(trail.steps) > 1 else bbox1
-    views = tmra_views(wb, state.scene, "pixel", [bbox1, bbox2])
-    update = _answer_from_views(state, runtime, views, steps, [bbox1, bbox2], t)
-    emit("segmenting", box=bbox2)
-    # A model fine-tuned for GeoMag emits one [SEG] per referred object; when the answer holds
-    # none (e.g. a model without the token), one [SEG] asks for a single mask of the referent.
-    answer = update["vlm_text"] if SEG_ANSWER in update["vlm_text"] else SEG_ANSWER
-    masks = segment_crop(wb, state.scene, bbox2, state.question, views, answer)
-    update["results"] = update["results"] + masks
+    capabilities = {c.name: c for c in active_capabilities(wb)}
+    reading = _reading(state)
+    change = state.route.get("change")
+    if change is not None:
+        reading = Reading(
+            reading.question, reading.granularity, reading.vocabulary, DateQuestion(**change)
+        )
+    update: Update = {
+        "zoom_steps": [],
+        "boxes": [],
+        "budget": {},
+        "findings": {},
+        "vlm_text": "",
+        "results": [],
+    }
+    for part in state.route.get("parts", []):
+        cap = capabilities[part["capability"]]
+        if change is not None and not cap.measures:
+            update["findings"][cap.name] = {
+                "refusal": f"{cap.title} measures nothing comparable across dates: a change "
+                "question needs a capability that counts or measures (nano's classes, water, "
+                "vegetation). Nothing was compared."
+            }
+            continue
+        if change is not None:
+            looked = compare_dates(cap, state.scene, reading, part["subjects"], emit)
+        else:
+            looked = cap.look(
+                state.scene, reading, part["subjects"], emit, max_depth=_max_depth(runtime)
+            )
+        update["results"] += looked.results
+        update["zoom_steps"] += looked.zoom_steps
+        update["boxes"] += looked.boxes
+        update["budget"] = add_budgets(update["budget"], looked.budget)
+        update["findings"][cap.name] = looked.findings
+        update["vlm_text"] = update["vlm_text"] or looked.vlm_text
     update["timings_ms"] = _timed("look", state, t)
     return update
+
+
+def _versions(state: QuestionState) -> dict[str, Any]:
+    """Methods the capabilities report (spectral index and threshold), for provenance."""
+    methods = [
+        m["method"]
+        for found in state.findings.values()
+        for m in found.get("measures", [])
+        if isinstance(found, dict)
+    ]
+    route = ", ".join(p["capability"] for p in state.route.get("parts", []))
+    return {"route": route or "none"} | ({"method": "; ".join(methods)} if methods else {})
 
 
 def store(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
     """Save query, zoom steps and results in one transaction (idempotent on ``request_id``)."""
     t = time.perf_counter()
     thread_id = get_config().get("configurable", {}).get("thread_id")
-    saved = store_question(_workbench(runtime), state, thread_id=thread_id)
+    saved = store_question(
+        _workbench(runtime), state, thread_id=thread_id, versions=_versions(state)
+    )
     emit("stored", query_id=saved.query_id, results=len(saved.result_ids))
     return {
         "query_id": saved.query_id,
@@ -146,7 +173,7 @@ def store(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
 def respond(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
     """Write the analyst's answer from the evidence, and remember the question in the thread."""
     wb = _workbench(runtime)
-    answer = compose_answer(state, meaningful=wb.meaningful, profile=wb.profile)
+    answer = compose_answer(state, active_capabilities(wb), meaningful=wb.meaningful)
     emit("done", answer=answer, query_id=state.query_id, result_ids=state.result_ids)
     entry = {
         "question": state.question,
@@ -158,110 +185,13 @@ def respond(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
     return {"answer": answer, "history": [entry]}
 
 
-def _answer_from_views(
-    state: QuestionState,
-    runtime: Runtime[AgentContext],
-    views: Any,
-    steps: list[dict[str, Any]],
-    boxes: list[list[int]],
-    started: float,
-) -> Update:
-    wb = _workbench(runtime)
-    report = views.report()
-    emit("views", views=report["views"], budget=report["budget"])
-    if wb.profile == "nano":  # no language model: the answer is composed from results
-        reply = {"text": "", "meaningful": True}
-    else:
-        reply = ask_vlm(wb, state.question, views)
-    emit("answer", text=reply["text"], meaningful=reply["meaningful"])
-    return {
-        "zoom_steps": steps,
-        "boxes": boxes,
-        "budget": report["budget"],
-        "vlm_text": reply["text"],
-        "results": [{"kind": "answer", "text": reply["text"], "label": None}],
-        "timings_ms": _timed("look", state, started),
-    }
-
-
-def _look_nano(state: QuestionState, runtime: Runtime[AgentContext], started: float) -> Update:
-    """Nano: search the scene for each of its classes the question names; refuse the rest.
-
-    Whatever the granularity, a question that names a class nano knows is answered by searching
-    for it; things nano was not trained on are named in the answer and never searched.
-    """
-    wb = _workbench(runtime)
-    asked = read_question(state.question)
-    emit(
-        "vocabulary",
-        known=[c.name for c in asked.known],
-        unknown=asked.unknown,
-        caveats=asked.caveats,
-    )
-    results: list[dict[str, Any]] = []
-    steps: list[dict[str, Any]] = []
-    searches: list[dict[str, Any]] = []
-    budget: dict[str, Any] = {}
-    for target in asked.known:
-        found = find_objects(wb, state.scene, target)
-        for record in found["steps"]:
-            emit("zoom", **record)
-        if not found["too_coarse"]:
-            emit("segmenting", box=[0, 0, *wb.scene(state.scene).size], label=target.name)
-        results += found["results"]
-        steps += found["steps"]
-        budget = _add_budgets(budget, found["budget"])
-        searches.append(
-            {k: found[k] for k in ("label", "gsd_m", "gsd_source", "implausible", "too_coarse")}
-            | {"count": len(found["results"]), "searched_fraction": found["searched_fraction"]}
-        )
-    findings = {
-        "known": [c.name for c in asked.known],
-        "unknown": asked.unknown,
-        "caveats": asked.caveats,
-        "searches": searches,
-    }
-    return {
-        "zoom_steps": steps,
-        "boxes": [s["window"] for s in steps],
-        "budget": budget,
-        "findings": findings,
-        "vlm_text": "",
-        "results": results,
-        "timings_ms": _timed("look", state, started),
-    }
-
-
-def _add_budgets(total: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
-    """Two searches' budgets as one (pixels and tokens add up; the searched share is the max)."""
-    if not total:
-        return more
-    views = {k: total["views"][k] + more["views"][k] for k in ("pixels", "tokens")}
-    return total | {
-        "views": views,
-        "ratio_to_native": {k: views[k] / total["native"][k] for k in ("pixels", "tokens")},
-        "ratio_to_tiling": {k: views[k] / total["tiling"][k] for k in ("pixels", "tokens")},
-        "searched_fraction": max(total["searched_fraction"], more["searched_fraction"]),
-    }
-
-
-def _emit_zoom(steps: Any) -> list[dict[str, Any]]:
-    out = []
-    for step in steps:
-        record = step.as_dict()
-        emit("zoom", **record)
-        out.append(record)
-    return out
-
-
 def build_pipeline(checkpointer: Any = None) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Compile the pipeline (with ``checkpointer`` for resumable threads)."""
     graph = StateGraph(QuestionState, context_schema=AgentContext)
     graph.add_node("start", start)
     graph.add_node("classify", classify)
-    graph.add_node("look_image", look_image)
-    graph.add_node("look_region", look_region)
-    graph.add_node("look_pixel", look_pixel)
+    graph.add_node("choose", choose)
+    graph.add_node("look", look)
     graph.add_node(
         "store",
         store,
@@ -270,9 +200,9 @@ def build_pipeline(checkpointer: Any = None) -> CompiledStateGraph[Any, Any, Any
     graph.add_node("respond", respond)
     graph.add_edge(START, "start")
     graph.add_edge("start", "classify")
-    graph.add_conditional_edges("classify", route)
-    for branch in ("look_image", "look_region", "look_pixel"):
-        graph.add_edge(branch, "store")
+    graph.add_edge("classify", "choose")
+    graph.add_edge("choose", "look")
+    graph.add_edge("look", "store")
     graph.add_edge("store", "respond")
     graph.add_edge("respond", END)
     return graph.compile(checkpointer=checkpointer, name="geomag-pipeline")

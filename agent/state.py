@@ -33,11 +33,15 @@ class QuestionState:
     """The crops the VLM looked at (XYXY scene pixels): [bbox1] or [bbox1, bbox2]."""
     budget: dict[str, Any] = field(default_factory=dict)
     """Pixels and tokens of the views, next to the native and tiling baselines."""
+    route: dict[str, Any] = field(default_factory=dict)
+    """The routing decision: ``parts`` (capability, subjects, why), ``refused`` (subject, why),
+    ``unknown`` (subjects no active capability knows) and ``change`` (dates of a question
+    across dates, else ``None``)."""
     findings: dict[str, Any] = field(default_factory=dict)
-    """Nano: the classes the question asks for (``known``), what it asks for that nano cannot
-    detect (``unknown``), ``caveats``, and per class searched its ``searches`` record (count, GSD
-    and its source, instances refused for their size, whether the scene was too coarse, share
-    searched at native resolution)."""
+    """Per capability name, what it reports about its look: nano's ``searches`` (count, GSD and
+    its source, instances refused for their size, too coarse, share searched at native
+    resolution) and ``caveats``; the spectral indices' ``measures`` (index, threshold, bands,
+    specks, area); across dates the per-date ``table`` and the ``change``."""
     vlm_text: str = ""
     """The VLM's raw answer."""
     results: list[dict[str, Any]] = field(default_factory=list)

@@ -11,8 +11,10 @@ __all__ = [
     "DatabaseError",
     "DatasetError",
     "EmptyQueryError",
+    "ExportError",
     "GeoMagError",
     "InvalidBoxError",
+    "MissingBandError",
     "NotGeoreferencedError",
     "SceneReadError",
     "VLMRequestError",
@@ -84,6 +86,10 @@ class DatasetError(GeoMagError):
     """
 
 
+class ExportError(GeoMagError):
+    """An export file cannot be written where asked (the message names the path and why)."""
+
+
 class CheckpointError(GeoMagError):
     """A weights file is missing, unreadable, or does not fit the model it is loaded into."""
 
@@ -101,3 +107,7 @@ class VLMUnavailableError(GeoMagError):
 
 class VLMRequestError(GeoMagError):
     """The VLM server answered, but refused the request."""
+
+
+class MissingBandError(GeoMagError):
+    """A scene lacks a band a method needs (e.g. near-infrared for NDWI/NDVI)."""

@@ -15,7 +15,6 @@ from geomag_core.psc.windows import adaptive_windows, top_k_windows
 from geomag_core.psc.zoom import ZoomTrail, zoom
 from geomag_core.tmra import ViewSet, build_views
 from geomag_core.vlm.messages import ChatMessage
-from tools.segmenting import NANO_WINDOW_CELLS
 from tools.workbench import Workbench
 
 __all__ = [
@@ -120,6 +119,4 @@ def _window_geometry(wb: Workbench) -> tuple[int, int]:
     The paper's 32/8 on a real VLM's grid, scaled down for the tiny profile's small views and
     for nano's 16-px cells.
     """
-    if wb.profile == "nano":
-        return NANO_WINDOW_CELLS
-    return (8, 2) if wb.profile == "tiny" else (32, 8)
+    return wb.profile.window_cells

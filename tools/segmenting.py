@@ -25,6 +25,7 @@ __all__ = [
     "NANO_WINDOW_CELLS",
     "SEG_ANSWER",
     "find_objects",
+    "mask_result",
     "segment_crop",
 ]
 
@@ -76,11 +77,11 @@ def segment_crop(
         polygons = ground_mask(
             s, scene_mask, label=label, confidence=float(confidence), min_pixels=4
         )
-        results += [_mask_result(p, float(confidence)) for p in polygons[:MAX_INSTANCES]]
+        results += [mask_result(p, float(confidence)) for p in polygons[:MAX_INSTANCES]]
     return results
 
 
-def _mask_result(polygon: GroundedPolygon, confidence: float) -> dict[str, Any]:
+def mask_result(polygon: GroundedPolygon, confidence: float) -> dict[str, Any]:
     """A grounded polygon as a JSON-ready mask result (WKT geometries)."""
     scene_shape = polygon.crs_geometry or polygon.pixel_geometry
     return {
@@ -172,7 +173,7 @@ def find_objects(
         for inst in found.instances:
             polygons = ground_mask(s, inst.mask, label=target.name, confidence=inst.score)
             if polygons:
-                result = _mask_result(polygons[0], inst.score)
+                result = mask_result(polygons[0], inst.score)
                 if inst.resolution == "coarse":
                     result["resolution"] = "coarse"
                 out["results"].append(result)

@@ -38,6 +38,8 @@ class SavedQuestion:
 
     query_id: int
     result_ids: list[int]
+    created: bool = True
+    """``False`` when an earlier save with the same request id was returned instead."""
 
 
 def box_footprint(scene: Scene, box: PixelBox) -> Polygon | None:
@@ -48,11 +50,18 @@ def box_footprint(scene: Scene, box: PixelBox) -> Polygon | None:
     return Polygon(scene.pixel_to_wgs84(corners))
 
 
-def store_question(wb: Workbench, state: _Answered, thread_id: str | None = None) -> SavedQuestion:
+def store_question(
+    wb: Workbench,
+    state: _Answered,
+    thread_id: str | None = None,
+    *,
+    versions: Mapping[str, Any] | None = None,
+) -> SavedQuestion:
     """Save ``state``'s question and evidence in one transaction.
 
     Retried with the same ``request_id``, it returns the first save's ids instead of storing
-    twice.
+    twice. ``versions`` adds to the workbench's model versions (e.g. a spectral method and its
+    threshold) in the query's provenance.
     """
     scene = wb.scene(state.scene)
     probabilities = {Granularity(k): float(v) for k, v in state.probabilities.items()}
@@ -65,7 +74,7 @@ def store_question(wb: Workbench, state: _Answered, thread_id: str | None = None
             text=state.question,
             granularity=Granularity(state.granularity),
             probabilities=probabilities,
-            model_versions=wb.model_versions(),
+            model_versions=wb.model_versions() | dict(versions or {}),
             pixels=int(views.get("pixels", 0)) + zoom_pixels,
             tokens=int(views.get("tokens", 0)) + zoom_tokens,
             latency_ms=float(sum(state.timings_ms.values())),
@@ -86,7 +95,9 @@ def store_question(wb: Workbench, state: _Answered, thread_id: str | None = None
         thread_title=state.question[:120] if thread_id else None,
     )
     saved = save_question(wb.engine, record)
-    return SavedQuestion(query_id=saved.query_id, result_ids=list(saved.result_ids))
+    return SavedQuestion(
+        query_id=saved.query_id, result_ids=list(saved.result_ids), created=saved.created
+    )
 
 
 def _result(r: Mapping[str, Any]) -> ResultFacts:

@@ -22,8 +22,9 @@ from geomag_core.decoder.predictor import MaskPredictor, build_mask_predictor
 from geomag_core.errors import ConfigError
 from geomag_core.nano.heat import NanoHeatMapSource
 from geomag_core.nano.predictor import NanoModel
+from geomag_core.profiles import Profile, profile_of
 from geomag_core.psc.heatmap import HeatMapSource, VLMHeatMapSource
-from geomag_core.scene import Scene
+from geomag_core.scene import Scene, confine_scene
 from geomag_core.vlm.backend import VLMBackend
 from geomag_core.vlm.profiles import generation_vlm, in_process_vlm
 from geomag_core.vlm.transformers_backend import TransformersVLM, resolve_device
@@ -48,14 +49,14 @@ class Workbench:
             self.engine = engine
 
     @property
-    def profile(self) -> str:
-        """The model profile in use."""
-        return self.settings.model_profile
+    def profile(self) -> Profile:
+        """The model profile in use (which models it loads, which capabilities it offers)."""
+        return profile_of(self.settings)
 
     @property
     def meaningful(self) -> bool:
-        """False for the ``tiny`` profile, whose random weights produce meaningless output."""
-        return self.profile != "tiny"
+        """False for a profile of random-weight models (``tiny``): their output means nothing."""
+        return self.profile.meaningful
 
     @cached_property
     def engine(self) -> Engine:
@@ -65,10 +66,15 @@ class Workbench:
         return engine
 
     def scene(self, path: str | Path) -> Scene:
-        """Open (once) the scene at ``path``."""
-        key = Path(path).resolve()
+        """Open (once) the scene at ``path``, which must lie under the configured scene folders.
+
+        The folders are ``Settings.scene_folders`` (scenes dir, samples, uploads, shared data);
+        ``Settings.scene_files`` adds single files (the CLI adds the path the user typed).
+        """
+        s = self.settings
+        key = confine_scene(path, s.scene_folders, s.scene_files)
         if key not in self._scenes:
-            self._scenes[key] = Scene(key, rgb_bands=self.settings.rgb_bands)
+            self._scenes[key] = Scene(key, rgb_bands=s.rgb_bands, max_pixels=s.max_scene_pixels)
         return self._scenes[key]
 
     @cached_property
@@ -79,9 +85,10 @@ class Workbench:
     @cached_property
     def vlm(self) -> TransformersVLM:
         """The in-process VLM (heat maps, [SEG] states): ``tiny`` or ``full`` profiles."""
-        if self.profile == "nano":
+        if not self.profile.has_vlm:
             raise ConfigError(
-                "the nano profile has no VLM: its answers are built from grounded results. "
+                f"the {self.profile.name} profile has no VLM: its answers are built from "
+                "grounded results. "
                 "Use GEOMAG_MODEL_PROFILE=full (with GEOMAG_VLM_PATH) for a language model"
             )
         return in_process_vlm(self.settings)
@@ -109,22 +116,22 @@ class Workbench:
     @cached_property
     def heat_source(self) -> HeatMapSource:
         """Where PSC's heat maps come from for this profile (nano: its own attention)."""
-        if self.profile == "nano":
+        if not self.profile.has_vlm:
             return NanoHeatMapSource(self.nano, input_size=1024)
         return VLMHeatMapSource(self.vlm, input_size=self.vlm_input_size)
 
     @property
     def vlm_input_size(self) -> int:
         """Longest side, in pixels, of the images the VLM (nano: each native window) looks at."""
-        return {"tiny": 448, "nano": 640}.get(self.profile, 1344)
+        return self.profile.look_size
 
     def model_versions(self) -> dict[str, Any]:
         """Component → version, for provenance."""
-        versions: dict[str, Any] = {"profile": self.profile, "classifier": "shipped-head"}
+        versions: dict[str, Any] = {"profile": self.profile.name, "classifier": "shipped-head"}
         if self.settings.classifier_head:
             versions["classifier"] = str(self.settings.classifier_head)
-        if self.profile != "nano":
+        if self.profile.has_vlm:
             versions["vlm"] = str(self.settings.vlm_path or "tiny")
-        else:
+        if "nano" in self.profile.capabilities:
             versions["nano"] = str(self.settings.nano_weights or "shipped")
         return versions

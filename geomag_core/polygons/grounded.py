@@ -24,7 +24,7 @@ from geomag_core.polygons.paste import SceneMask
 from geomag_core.polygons.vectorize import Connectivity, PixelComponent, mask_components
 from geomag_core.scene import Scene
 
-__all__ = ["GroundedPolygon", "equal_area_m2", "ground_mask"]
+__all__ = ["GroundedPolygon", "equal_area_m2", "ground_components", "ground_mask"]
 
 Polygonal: TypeAlias = Polygon | MultiPolygon
 PointFn: TypeAlias = Callable[[NDArray[np.float64]], NDArray[np.float64]]
@@ -113,6 +113,17 @@ def ground_mask(
         merged = PixelComponent(MultiPolygon(parts), sum(c.pixel_count for c in components))
         components = [merged]
     return [_ground(scene, c, label, confidence) for c in components]
+
+
+def ground_components(
+    scene: Scene,
+    components: list[PixelComponent],
+    *,
+    label: str,
+    confidences: list[float],
+) -> list[GroundedPolygon]:
+    """Ground already vectorised components (scene-pixel polygons), one confidence each."""
+    return [_ground(scene, c, label, conf) for c, conf in zip(components, confidences, strict=True)]
 
 
 def _ground(scene: Scene, c: PixelComponent, label: str, confidence: float) -> GroundedPolygon:

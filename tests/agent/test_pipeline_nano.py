@@ -70,7 +70,7 @@ def test_segment_question_runs_windows_and_stores_instances(
     masks = [r for r in final["results"] if r["kind"] == "mask"]
     assert len(final["result_ids"]) == len(final["results"])
     assert all(r["label"] == "aircraft" and 0 <= r["confidence"] <= 1 for r in masks)
-    (search,) = final["findings"]["searches"]
+    (search,) = final["findings"]["nano"]["searches"]
     assert search["gsd_m"] == 0.5 and search["gsd_source"].startswith("GEOMAG_GSD")
     # Every reported instance has a possible aircraft size at 0.5 m: 7–110 m = 14–220 px.
     for r in masks:
@@ -93,7 +93,7 @@ def test_aircraft_on_the_naip_sample_are_reported_as_unseeable(
     assert "5 m per pixel" in final["answer"]
 
 
-@pytest.mark.parametrize("question", ["segment all ships", "Outline the water, please"])
+@pytest.mark.parametrize("question", ["segment all ships", "Outline the helipads, please"])
 def test_classes_nano_does_not_know_are_said_first_and_nothing_is_stored(
     workbench: Workbench, sample_scene: Path, question: str
 ) -> None:

@@ -105,3 +105,30 @@ def pool(data: NDArray[Any], k: int) -> NDArray[np.float64]:
     h, w = data.shape[0] // k, data.shape[1] // k
     cropped = data[: h * k, : w * k].astype(np.float64)
     return cropped.reshape(h, k, w, k, -1).mean(axis=(1, 3))
+
+
+def land_cover_rgbn(seed: int = 0) -> tuple[NDArray[np.uint8], dict[str, int]]:
+    """A 4-band R, G, B, NIR uint8 stack (120×100) with known water and vegetation pixels.
+
+    Background is bare soil (all bands 100: both indices 0). Water: a 30×20 rectangle and an
+    L-shaped pond of 60 pixels (green 80, NIR 20: NDWI 0.6), plus one 1-pixel speck. Vegetation:
+    a 40×10 strip (red 30, green 60, NIR 150: NDVI 0.67, NDWI −0.43). Low noise (±3) never
+    crosses a threshold. Returns the stack and the exact pixel counts.
+    """
+    rng = np.random.default_rng(seed)
+    data = np.full((4, 120, 100), 100, dtype=np.int16)
+    water = np.zeros((120, 100), dtype=bool)
+    water[10:30, 10:40] = True  # 600 px
+    water[60:70, 60:64] = True  # L-shape: 40 + 20 = 60 px
+    water[66:70, 64:69] = True
+    speck = (100, 90)
+    vegetation = np.zeros((120, 100), dtype=bool)
+    vegetation[90:100, 5:45] = True  # 400 px
+    for mask, (r, g, b, n) in ((water, (40, 80, 60, 20)), (vegetation, (30, 60, 40, 150))):
+        for band, value in enumerate((r, g, b, n)):
+            data[band][mask] = value
+    for band, value in enumerate((40, 80, 60, 20)):
+        data[band][speck] = value
+    data += rng.integers(-3, 4, size=data.shape).astype(np.int16)
+    counts = {"water": int(water.sum()), "vegetation": int(vegetation.sum()), "water_regions": 2}
+    return data.clip(0, 255).astype(np.uint8), counts

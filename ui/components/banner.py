@@ -1,11 +1,11 @@
-"""The profile banner: a visible warning on every page while the tiny profile is active."""
+"""The profile banner: what the active capabilities answer (a warning for random weights)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from geomag_core.config import Settings
-from ui.services.profile import profile_notice
+from ui.services.profile import example_prompts, profile_notice
 
 __all__ = ["profile_banner"]
 
@@ -20,3 +20,6 @@ def profile_banner(settings: Settings) -> None:
         st.warning(text, icon="⚠️")
     else:
         st.info(text, icon="ℹ️")
+    examples = example_prompts(settings)
+    if examples:
+        st.caption("Try: " + " · ".join(f"“{q}”" for q in examples))

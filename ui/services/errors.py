@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from geomag_core.config import Settings
 from geomag_core.errors import CheckpointError, ConfigError, GeoMagError
+from geomag_core.profiles import profile_of
 from ui.services.profile import SWITCH_TO_TINY
 
 __all__ = ["readable_error"]
@@ -25,7 +26,7 @@ def readable_error(exc: BaseException, settings: Settings | None = None) -> str:
     if isinstance(exc, GeoMagError):
         text = str(exc)
         missing_model = isinstance(exc, ConfigError | CheckpointError)
-        if missing_model and settings and settings.model_profile == "nano":
+        if missing_model and settings and not profile_of(settings).has_vlm:
             text = f"{text}. {SWITCH_TO_TINY}"
         return text[:1].upper() + text[1:]
     log.error("unexpected error in the app", exc_info=exc)

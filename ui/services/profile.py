@@ -5,8 +5,18 @@ from __future__ import annotations
 from db.engine import redacted
 from geomag_core.config import Settings
 from geomag_core.nano.classes import NANO_CLASSES, known_list
+from geomag_core.profiles import profile_of
+from tools.capabilities import active_capabilities
+from tools.workbench import Workbench
 
-__all__ = ["SWITCH_TO_TINY", "profile_notice", "settings_rows", "vlm_server_status"]
+__all__ = [
+    "SWITCH_TO_TINY",
+    "capability_lines",
+    "example_prompts",
+    "profile_notice",
+    "settings_rows",
+    "vlm_server_status",
+]
 
 #: How to run the app with the test profile, shown wherever a profile cannot answer.
 SWITCH_TO_TINY = (
@@ -15,27 +25,49 @@ SWITCH_TO_TINY = (
 )
 
 
+def capability_lines(settings: Settings) -> list[str]:
+    """One markdown line per answering capability the profile offers, in routing order."""
+    capabilities = active_capabilities(Workbench(settings))
+    return [f"**{c.title}**: {c.knows()}" for c in capabilities]
+
+
+def example_prompts(settings: Settings) -> list[str]:
+    """Questions the active capabilities can answer (spectral ones need a NIR scene)."""
+    names = profile_of(settings).capabilities
+    examples = {
+        "nano": ["how many aircraft are there?", "segment the oil-storage tanks"],
+        "spectral": ["outline the water", "how has the water area changed since 2009?"],
+        "vlm": ["what kind of area is this?", "outline the fields"],
+    }
+    return [q for name in names for q in examples.get(name, [])]
+
+
 def profile_notice(settings: Settings) -> tuple[str, str] | None:
     """``(level, text)`` of the banner the profile needs (``warning``/``info``), or ``None``."""
-    if settings.model_profile == "tiny":
+    profile = profile_of(settings)
+    answers = " · ".join(capability_lines(settings))
+    if not profile.meaningful:
         return (
             "warning",
-            "**tiny profile**: random-weight test models. Answers, zoom windows and masks "
-            "exercise the pipeline and mean nothing about the scene. Use "
-            "`GEOMAG_MODEL_PROFILE=full` with your weights for real answers.",
+            f"**{profile.name} profile**: random-weight test models. Answers, zoom windows and "
+            "masks from the VLM exercise the pipeline and mean nothing about the scene. Use "
+            "`GEOMAG_MODEL_PROFILE=full` with your weights for real answers. "
+            f"It answers with: {answers}.",
         )
-    if settings.model_profile == "nano":
+    if not profile.has_vlm:
         trained = "; ".join(f"{c.plural} ({c.data})" for c in NANO_CLASSES)
         return (
             "info",
-            f"**nano profile** (the default): the project's own compact model. It knows "
+            f"**{profile.name} profile** (the default): no language model. It answers with: "
+            f"{answers}. GeoMag-nano, the project's own compact model, knows "
             f"**{known_list()}** and nothing else: it was trained on {trained}. It finds and "
             "segments them where its heat map points and reports counts, places, areas and "
-            "confidence; it has no language model, and a question about anything else is "
-            "answered with what it cannot detect. Its measured recall and precision per class "
-            "are in the README (`geomag eval nano`).",
+            "confidence; water and vegetation come from spectral indices, also across the "
+            "dates of the same place. A question about anything else is answered with what it "
+            "cannot detect. Measured recall and precision per class are in the README "
+            "(`geomag eval nano`).",
         )
-    return None
+    return ("info", f"**{profile.name} profile**: it answers with: {answers}.")
 
 
 def settings_rows(settings: Settings) -> list[dict[str, str]]:

@@ -12,6 +12,7 @@ from rich.progress import Progress
 from geomag_core.config import Settings
 from geomag_core.decoder.fine_tune import fine_tune_decoder
 from geomag_core.decoder.training import DecoderTrainConfig
+from geomag_core.profiles import profile_of
 
 __all__ = ["register"]
 
@@ -61,8 +62,11 @@ def train_decoder_cmd(
         steps=steps, batch_size=batch_size, lr=lr, seed=seed, train_projection=train_projection
     )
     console = Console()
-    if settings.model_profile == "tiny":
-        console.print("[yellow]tiny profile: random-weight models, the result is meaningless[/]")
+    if not profile_of(settings).meaningful:
+        console.print(
+            f"[yellow]{settings.model_profile} profile: random-weight models, the result is "
+            "meaningless[/]"
+        )
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("training", total=steps)
 

@@ -43,3 +43,35 @@ def test_window_captions_say_what_each_window_cost() -> None:
     assert "0 px" not in step_caption(later) and "no extra pixels" in step_caption(later)
     stored = {k: v for k, v in step.items() if k not in ("pixels", "tokens")}
     assert step_caption(stored) == "depth 1 · [0, 0, 64, 64] · score 1.50"
+
+
+def _trail_still_running() -> None:
+    from ui.components.step_trail import StepTrail
+
+    trail = StepTrail(None)
+    trail({"event": "scene", "width": 100, "height": 80, "crs": None})
+    trail(
+        {"event": "zoom", "depth": 1, "looked_at": [0, 0, 100, 80], "window": [0, 0, 50, 40],
+         "score": 2.0, "pixels": 100, "tokens": 4, "rank": 0, "planned": 3}
+    )  # fmt: skip
+
+
+def test_a_running_step_is_shown_as_running_with_time_and_windows() -> None:
+    at = AppTest.from_function(_trail_still_running).run()
+    assert not at.exception
+    (status,) = at.status
+    assert status.proto.state != status.proto.COMPLETE  # not ✓ while work goes on
+    assert status.label.startswith("Running: looking at the scene: heat map and windows… ")
+    assert status.label.endswith(" s · windows 1/3")
+    done = [m.value for m in at.markdown if m.value.startswith("- ✓")]
+    assert len(done) == 2 and done[0].startswith("- ✓ Opened the scene")
+
+
+def test_running_label_without_a_plan_counts_windows() -> None:
+    from ui.components.step_trail import running_label
+
+    assert running_label([], 0.0) == "Running: opening the scene… 0.0 s"
+    zoom = {"event": "zoom"}
+    assert running_label([zoom, zoom], 2.25).endswith("2.2 s · 2 window(s) so far")
+    stored = running_label([zoom, {"event": "stored"}], 5.0, planned_windows=4)
+    assert stored == "Running: writing the answer… 5.0 s · windows 1/4"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import streamlit as st
@@ -10,42 +11,95 @@ from agent.events import describe
 from geomag_core.scene import Scene
 from ui.services.overlays import draw_zoom_step
 
-__all__ = ["SHOWN_ZOOMS", "StepTrail", "step_caption", "zoom_drawer"]
+__all__ = ["NEXT_STEP", "SHOWN_ZOOMS", "StepTrail", "running_label", "step_caption", "zoom_drawer"]
 
 #: Zoom windows shown with a thumbnail in the live trail (and per row in the drawer).
 SHOWN_ZOOMS = 4
 
 
+#: What the agent does after each step event, shown as the running step until the next one.
+NEXT_STEP = {
+    "scene": "reading the question (granularity)",
+    "classified": "choosing how to answer",
+    "vocabulary": "choosing how to answer",
+    "route": "looking at the scene: heat map and windows",
+    "zoom": "looking at the scene: heat map and windows",
+    "views": "asking the model about the views",
+    "answer": "decoding masks",
+    "segmenting": "segmenting and vectorising",
+    "spectral": "measuring",
+    "dates": "measuring each date",
+    "date": "measuring each date",
+    "stored": "writing the answer",
+}
+
+
+def running_label(
+    events: list[dict[str, Any]], elapsed_s: float, planned_windows: int | None = None
+) -> str:
+    """The status label while the agent works: the running step, time so far, windows."""
+    now = NEXT_STEP.get(str(events[-1]["event"]), "working") if events else "opening the scene"
+    label = f"Running: {now}… {elapsed_s:.1f} s"
+    windows = sum(1 for e in events if e["event"] == "zoom")
+    if planned_windows:
+        label += f" · windows {windows}/{planned_windows}"
+    elif windows:
+        label += f" · {windows} window(s) so far"
+    return label
+
+
 class StepTrail:
-    """Receives step events while the agent works and shows them inside one ``st.status``."""
+    """Receives step events while the agent works and shows them inside one ``st.status``.
+
+    Every finished step is a ✓ line with the seconds it took; the status label names the step
+    running now, the time so far and the zoom windows done (of those planned, when a zoom event
+    says how many with ``planned``).
+    """
 
     def __init__(self, scene: Scene | None) -> None:
         self.scene = scene
         self.events: list[dict[str, Any]] = []
-        self.status = st.status("Looking at the scene…", expanded=True)
+        self.started = time.monotonic()
+        self._last = self.started
+        self.planned: int | None = None
+        self.status = st.status(running_label([], 0.0), expanded=True, state="running")
 
     def __call__(self, event: dict[str, Any]) -> None:
         """Show one step event."""
+        now = time.monotonic()
+        took, self._last = now - self._last, now
         self.events.append(event)
         if event["event"] == "done":
             return
+        if event["event"] == "zoom" and event.get("planned"):
+            self.planned = int(event["planned"])
         zooms = sum(1 for e in self.events if e["event"] == "zoom")
-        with self.status:
-            if event["event"] == "zoom" and zooms > SHOWN_ZOOMS:
-                if zooms == SHOWN_ZOOMS + 1:  # nano searches many small blocks: say so once
-                    st.markdown("- … more windows: all are drawn on the answer's scene image")
-                return
-            st.markdown(f"- {describe(event)}")
-            if event["event"] == "zoom" and self.scene is not None:
-                st.image(draw_zoom_step(self.scene, event), width=180)
+        self.status.update(label=running_label(self.events, now - self.started, self.planned))
+        # Write through the container, never ``with self.status:``: leaving that block marks
+        # a running status complete (✓) while the agent is still working.
+        box = self.status
+        if event["event"] == "zoom" and zooms > SHOWN_ZOOMS:
+            if zooms == SHOWN_ZOOMS + 1:  # nano searches many small blocks: say so once
+                box.markdown("- … more windows: all are drawn on the answer's scene image")
+            return
+        box.markdown(f"- ✓ {describe(event)} · {took:.1f} s")
+        if event["event"] == "zoom" and self.scene is not None:
+            box.image(draw_zoom_step(self.scene, event), width=180)
 
     def finish(self, ok: bool) -> None:
-        """Close the status as complete or failed."""
+        """Close the status as complete or failed, with the total time."""
         steps = sum(1 for e in self.events if e["event"] != "done")
+        elapsed = time.monotonic() - self.started
         if ok:
-            self.status.update(label=f"Answered in {steps} steps", state="complete", expanded=False)
+            self.status.update(
+                label=f"Answered in {steps} steps, {elapsed:.1f} s",
+                state="complete",
+                expanded=False,
+            )
         else:
-            self.status.update(label="The question failed", state="error", expanded=False)
+            self.status.update(
+                label=f"The question failed after {elapsed:.1f} s", state="error", expanded=False
+            )
 
 
 def step_caption(step: dict[str, Any]) -> str:

@@ -18,6 +18,8 @@ from pydantic import BaseModel, Field, ValidationError
 from db.export import export_results
 from db.history import HistoryFilter, find_results
 from geomag_core.errors import GeoMagError
+from tools.capabilities import active_capabilities, read, route
+from tools.capabilities.spectral import measure_index
 from tools.looking import ask_vlm, classify_question, propose_windows, scene_info, tmra_views
 from tools.looking import zoom_into as zoom_fn
 from tools.segmenting import SEG_ANSWER, segment_crop
@@ -54,6 +56,16 @@ class ZoomArgs(SceneArgs, QuestionArgs):
 
 
 class AskArgs(ViewsArgs, QuestionArgs):
+    pass
+
+
+class SpectralArgs(SceneArgs):
+    subject: str = Field(
+        pattern="^(water|vegetation)$", description="water (NDWI) or vegetation (NDVI)."
+    )
+
+
+class RouteArgs(SceneArgs, QuestionArgs):
     pass
 
 
@@ -149,7 +161,25 @@ def make_tools(wb: Workbench, extra: list[BaseTool] | None = None) -> list[BaseT
         written = export_results(page.items, path)
         return {"path": str(written), "results": len(page.items)}
 
+    def spectral(scene: str, subject: str) -> dict[str, Any]:
+        out = measure_index(wb, scene, subject)
+        record: dict[str, Any] = out["record"]
+        return record | {
+            "largest": [
+                {k: r[k] for k in ("pixel_box", "area_m2", "area_px", "confidence")}
+                for r in out["results"][:10]
+            ]
+        }
+
+    def choose(scene: str, question: str) -> dict[str, Any]:
+        reading = read(question, classify_question(wb, question)["granularity"])
+        return route(reading, wb.scene(scene), active_capabilities(wb)).as_dict()
+
     specs: list[tuple[str, str, type[BaseModel], Callable[..., Any]]] = [
+        ("choose_capability", "Which capability answers which part of a question, and why.",
+         RouteArgs, choose),
+        ("measure_spectral", "Water (NDWI) or vegetation (NDVI) regions and area of a scene "
+         "with a near-infrared band (not stored).", SpectralArgs, spectral),
         ("scene_info", "Size, bands, CRS, footprint, date and hash of a scene.", SceneArgs,
          lambda scene: scene_info(wb, scene)),
         ("classify_granularity", "Whether a question needs the image, a region or pixels.",

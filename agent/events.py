@@ -49,7 +49,7 @@ def describe(event: dict[str, Any]) -> str:
             parts.append("cannot detect " + ", ".join(event["unknown"]))
         return "GeoMag-nano: " + ("; ".join(parts) or "no object class it knows is named")
     if kind == "route":
-        parts = "; ".join(
+        routed = "; ".join(
             f"**{p['capability']}**"
             + (f" for {', '.join(p['subjects'])}" if p["subjects"] else "")
             + f" ({p['why']})"

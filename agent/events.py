@@ -59,7 +59,7 @@ def describe(event: dict[str, Any]) -> str:
         across = " across dates" if event.get("change") is not None else ""
         return (
             f"Route{across}: "
-            + (parts or "no active capability can answer")
+            + (routed or "no active capability can answer")
             + (f" — cannot answer {refused}" if refused else "")
         )
     if kind == "spectral":

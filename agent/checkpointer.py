@@ -1,41 +1,106 @@
 """Where investigations (LangGraph threads) are checkpointed, so they survive a restart.
 
 SQLite file ``<data_dir>/threads.sqlite`` by default; Postgres (the same server as the history)
-when the database URL is PostGIS.
+when the database URL is PostGIS. Set-up is safe when several processes start at once: on
+Postgres it runs under a session advisory lock; SQLite serialises it itself.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 from sqlalchemy import make_url
 
 from geomag_core.config import Settings
+from geomag_core.errors import ConfigError, DatabaseError
 
-__all__ = ["open_checkpointer"]
+__all__ = ["SETUP_LOCK_KEY", "open_checkpointer"]
+
+#: The advisory-lock key every process takes around the Postgres checkpoint tables' set-up.
+SETUP_LOCK_KEY = zlib.crc32(b"geomag-langgraph-checkpoint-setup")
 
 
 @contextmanager
 def open_checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver[str]]:
-    """A checkpointer for ``settings``' store, set up and closed around the ``with`` block."""
+    """A checkpointer for ``settings``' store, set up and closed around the ``with`` block.
+
+    Raises:
+        ConfigError: the data dir is not a folder that can be written.
+        DatabaseError: the thread store cannot be opened or is not a database.
+
+    """
     url = make_url(settings.effective_database_url)
     if url.get_backend_name() == "postgresql":
-        from langgraph.checkpoint.postgres import PostgresSaver
-
-        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        with PostgresSaver.from_conn_string(conninfo) as postgres:
-            postgres.setup()
-            yield postgres
+        with _postgres(
+            url.set(drivername="postgresql").render_as_string(hide_password=False)
+        ) as pg:
+            yield pg
         return
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(settings.data_dir / "threads.sqlite", check_same_thread=False)
+    path = settings.data_dir / "threads.sqlite"
+    _make_data_dir(settings)
+    try:
+        conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"cannot open the thread store {str(path)!r}: {exc}") from exc
     try:
         saver = SqliteSaver(conn)
-        saver.setup()
+        try:
+            saver.setup()
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseError(
+                f"the thread store {str(path)!r} is not a usable SQLite database ({exc}); "
+                "move it aside (investigations in it are lost) and run again"
+            ) from exc
         yield saver
     finally:
         conn.close()
+
+
+def _make_data_dir(settings: Settings) -> None:
+    folder = settings.data_dir
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(
+            f"GEOMAG_DATA_DIR {str(folder)!r} is a file, not a folder: point it at a folder"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create GEOMAG_DATA_DIR {str(folder)!r}: {exc.strerror or exc}"
+        ) from exc
+
+
+@contextmanager
+def _postgres(conninfo: str) -> Iterator[BaseCheckpointSaver[str]]:
+    import psycopg
+    from langgraph.checkpoint.postgres import PostgresSaver
+
+    try:
+        with PostgresSaver.from_conn_string(conninfo) as postgres:
+            _setup_locked(postgres, conninfo)
+            yield postgres
+    except psycopg.OperationalError as exc:
+        raise DatabaseError(f"cannot reach the checkpoint database: {exc}") from exc
+
+
+def _setup_locked(postgres: Any, conninfo: str) -> None:
+    """``postgres.setup()`` with every other process's set-up waiting on one advisory lock.
+
+    LangGraph's migrations create tables and indexes with ``IF NOT EXISTS``, which is not safe
+    when two sessions run it at the same moment (``UniqueViolation`` on the catalogue); one
+    lock on a separate connection makes them take turns, and the second finds nothing to do.
+    """
+    import psycopg
+
+    with psycopg.connect(conninfo, autocommit=True) as lock:
+        lock.execute("SELECT pg_advisory_lock(%s)", (SETUP_LOCK_KEY,))
+        try:
+            postgres.setup()
+        finally:
+            lock.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK_KEY,))

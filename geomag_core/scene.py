@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -38,8 +38,11 @@ from shapely.geometry import Polygon
 from geomag_core.boxes import PixelBox
 from geomag_core.errors import NotGeoreferencedError, SceneReadError
 
-__all__ = ["Scene"]
+__all__ = ["DEFAULT_MAX_PIXELS", "Scene", "confine_scene"]
 
+#: Largest scene opened unless told otherwise (``GEOMAG_MAX_SCENE_PIXELS``): 500 megapixels,
+#: e.g. 22,360² px; a 20,000² scene fits, a 30,000² decompression-bomb PNG does not.
+DEFAULT_MAX_PIXELS = 500_000_000
 WGS84 = CRS.from_epsg(4326)
 _STRETCH_PERCENTILES = (2.0, 98.0)
 _DATE_IN_NAME = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)")
@@ -63,20 +66,24 @@ class Scene:
         rgb_bands: 1-based band numbers shown as R, G, B when the raster has 3 or more bands
             (e.g. ``(1, 2, 3)`` for RGBN NAIP, ``(4, 3, 2)`` for a Sentinel-2 stack). Rasters with
             fewer than 3 bands are shown as grey from band 1.
+        max_pixels: the largest ``width × height`` accepted; checked from the header before
+            any pixel is decoded, so a crafted file declaring a huge size costs nothing.
 
     """
 
-    def __init__(self, path: str | Path, *, rgb_bands: tuple[int, int, int] = (1, 2, 3)) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        rgb_bands: tuple[int, int, int] = (1, 2, 3),
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+    ) -> None:
         self.path = Path(path)
-        if not self.path.exists():
-            raise SceneReadError(self.path, "no such file")
-        if self.path.is_dir():
-            raise SceneReadError(self.path, "it is a directory, not a raster file")
-        if self.path.stat().st_size == 0:
-            raise SceneReadError(self.path, "the file is empty (0 bytes)")
+        self._check_file()
         try:
             with rasterio.open(self.path) as src:
                 self._load_metadata(src)
+                self._check_size(max_pixels)
                 self._probe(src)
         except RasterioError as exc:
             raise SceneReadError(self.path, _gdal_reason(exc)) from exc
@@ -92,6 +99,36 @@ class Scene:
             self.rgb_bands: tuple[int, ...] = tuple(rgb_bands)
         else:
             self.rgb_bands = (1, 1, 1)
+
+    def _check_file(self) -> None:
+        try:
+            if not self.path.exists():
+                if self.path.is_symlink():
+                    raise SceneReadError(
+                        self.path,
+                        "it is a symbolic link that leads nowhere (a loop or a missing target)",
+                    )
+                raise SceneReadError(self.path, "no such file")
+            if self.path.is_dir():
+                raise SceneReadError(self.path, "it is a directory, not a raster file")
+            if not self.path.is_file():
+                raise SceneReadError(
+                    self.path, "it is not a regular file (a device, FIFO or socket)"
+                )
+            if self.path.stat().st_size == 0:
+                raise SceneReadError(self.path, "the file is empty (0 bytes)")
+        except OSError as exc:
+            raise SceneReadError(self.path, exc.strerror or str(exc)) from exc
+
+    def _check_size(self, max_pixels: int) -> None:
+        pixels = self.width * self.height
+        if pixels > max_pixels:
+            raise SceneReadError(
+                self.path,
+                f"it declares {self.width:,} × {self.height:,} px ({pixels / 1e6:,.0f} Mpx), "
+                f"over the limit of {max_pixels / 1e6:,.0f} Mpx (GEOMAG_MAX_SCENE_PIXELS); "
+                "crop or tile it, or raise the limit",
+            )
 
     # ------------------------------------------------------------------ metadata
     def _load_metadata(self, src: DatasetReader) -> None:
@@ -264,11 +301,17 @@ class Scene:
         return image, Affine.scale(self.width / shape[1], self.height / shape[0])
 
     def read_raw(
-        self, box: PixelBox | None = None, bands: tuple[int, ...] | None = None
+        self,
+        box: PixelBox | None = None,
+        bands: tuple[int, ...] | None = None,
+        out_shape: tuple[int, int] | None = None,
     ) -> np.ma.MaskedArray[Any, Any]:
-        """Native values of ``bands`` (default all) in ``box`` as a CxHxW masked array."""
+        """Values of ``bands`` (default all) in ``box`` as a CxHxW masked array.
+
+        Native unless ``out_shape`` (``(height, width)``) asks for an area-averaged decimation.
+        """
         bands = bands or tuple(range(1, self.count + 1))
-        data, valid = self._read_bands(bands, box, None, True)
+        data, valid = self._read_bands(bands, box, out_shape, True)
         return np.ma.MaskedArray(data, mask=np.broadcast_to(~valid, data.shape))
 
     def _read_bands(
@@ -344,6 +387,41 @@ class Scene:
         crs = self.crs.to_string() if self.crs else "no CRS"
         shape = f"{self.width}x{self.height}x{self.count} {self.dtype}"
         return f"Scene({str(self.path)!r}, {shape}, {crs})"
+
+
+def confine_scene(path: str | Path, folders: Sequence[Path], files: Sequence[Path] = ()) -> Path:
+    """``path`` resolved, if it lies under one of ``folders`` or is one of ``files``.
+
+    The check is on the resolved path (symbolic links followed), before anything is read, so a
+    refused path says nothing about whether the file exists.
+
+    Raises:
+        SceneReadError: the path leads outside the folders, or cannot be resolved (a loop).
+
+    """
+    try:
+        resolved = Path(path).expanduser().resolve()
+    except (OSError, RuntimeError) as exc:  # Python 3.11 raises RuntimeError on a loop
+        raise SceneReadError(path, "it is a symbolic link loop") from exc
+    allowed_files = {_resolved(f) for f in files}
+    if resolved in allowed_files:
+        return resolved
+    for folder in folders:
+        root = _resolved(folder)
+        if root is not None and resolved.is_relative_to(root):
+            return resolved
+    shown = ", ".join(str(f) for f in folders)
+    raise SceneReadError(
+        path,
+        f"it is outside the scene folders ({shown}); put it in GEOMAG_SCENES_DIR or upload it",
+    )
+
+
+def _resolved(path: Path) -> Path | None:
+    try:
+        return path.expanduser().resolve()
+    except (OSError, RuntimeError):
+        return None
 
 
 def _apply_affine(transform: Affine, xy: ArrayLike) -> NDArray[np.float64]:

@@ -50,7 +50,7 @@ def app(
     env = dict(os.environ)
     if profile:
         env["GEOMAG_MODEL_PROFILE"] = profile
-    settings = Settings(**({"model_profile": profile} if profile else {}))  # type: ignore[arg-type]
+    settings = Settings(**({"model_profile": profile} if profile else {}))
     if scene is not None:
         if not scene.is_file():
             raise SceneReadError(scene, "no such file")

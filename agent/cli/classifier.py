@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from agent.cli.output import json_text
 from geomag_core.classifier import (
     LABELS,
     SHIPPED_HEAD,
@@ -161,7 +162,7 @@ def eval_classifier_cmd(
             "classifier": model.as_dict(),
             "keyword_baseline": baseline.as_dict(),
         }
-        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        typer.echo(json_text(report))
         return
     console = Console()
     _print_metrics(console, f"trained head on {file}", model, show_errors=errors)

@@ -1,11 +1,14 @@
 """``geomag``: the console script. Sub-commands live in sibling modules and register here.
 
-Errors the user can fix (:class:`geomag_core.errors.GeoMagError`) print one line on stderr and
-exit with status 2, as usage errors do; anything else is a bug and keeps its traceback.
+Errors the user can fix (:class:`geomag_core.errors.GeoMagError`, and operating-system errors
+such as a full disk or a permission refused) print one line on stderr and exit with status 2, as
+usage errors do. Anything else is a bug: one line too, exit status 1, and the traceback only with
+``GEOMAG_DEBUG=1``.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -48,7 +51,34 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except SystemExit as exc:  # typer/click end every run this way, usage errors included
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        return 130
+    except OSError as exc:
+        typer.echo(f"error: {_os_error(exc)}", err=True)
+        return 2
+    except Exception as exc:
+        if os.environ.get("GEOMAG_DEBUG") == "1":
+            raise
+        typer.echo(
+            f"internal error ({type(exc).__name__}: {_first_line(exc)}); this is a bug: "
+            "rerun with GEOMAG_DEBUG=1 for the traceback and report it",
+            err=True,
+        )
+        return 1
     return 0
+
+
+def _os_error(exc: OSError) -> str:
+    """``Permission denied: '/x'``-style text, without the errno prefix."""
+    reason = exc.strerror or _first_line(exc)
+    where = f": {exc.filename!r}" if exc.filename else ""
+    return f"{reason}{where}"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else "no message"
 
 
 if __name__ == "__main__":

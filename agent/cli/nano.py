@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from agent.cli.output import json_text
 from geomag_core.config import Settings
 from geomag_core.errors import DatasetError
 from geomag_core.nano.benchmark import STRATEGIES, BenchmarkConfig, StrategyTotals, run_scene
@@ -166,7 +167,7 @@ def small_objects_cmd(
     rows = {k: totals[k].as_dict() for k in STRATEGIES}
     if as_json:
         record = {"scenes": names, "config": asdict(cfg), "strategies": rows}
-        typer.echo(json.dumps(record, indent=2))
+        typer.echo(json_text(record))
         return
     tiling = rows["b-tiling"]["pixels_per_scene"]
     table = Table(title=f"small objects: {len(names)} {split} scene(s), query {query!r}")
@@ -234,7 +235,7 @@ def eval_nano_cmd(
         )
     record["weights"] = str(weights or Settings().nano_weights or SHIPPED_WEIGHTS)
     if as_json:
-        typer.echo(json.dumps(record, indent=2))
+        typer.echo(json_text(record))
         return
     out = Console()
     table = Table(title="GeoMag-nano on the validation splits (searched as `geomag ask` does)")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from agent.cli.output import json_text
 from geomag_core.boxes import PixelBox
 from geomag_core.config import Settings
 from geomag_core.granularity import Granularity
@@ -25,9 +25,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 def scene_info(path: SceneArg, as_json: JsonOpt = False) -> None:
     """Print a scene's size, bands, CRS, transform, footprint and content hash."""
-    info = Scene(path, rgb_bands=Settings().rgb_bands).info()
+    settings = Settings()
+    scene = Scene(path, rgb_bands=settings.rgb_bands, max_pixels=settings.max_scene_pixels)
+    info = scene.info()
     if as_json:
-        typer.echo(json.dumps(info, indent=2))
+        typer.echo(json_text(info))
         return
     table = Table("field", "value", title=str(path))
     for key, value in info.items():
@@ -52,7 +54,7 @@ def views(
 ) -> None:
     """Build the TMRA views and compare their pixel/token budget with the two baselines."""
     settings = Settings()
-    scene = Scene(path, rgb_bands=settings.rgb_bands)
+    scene = Scene(path, rgb_bands=settings.rgb_bands, max_pixels=settings.max_scene_pixels)
     view_set = build_views(
         scene,
         granularity,
@@ -62,7 +64,7 @@ def views(
     )
     report = view_set.report()
     if as_json:
-        typer.echo(json.dumps(report, indent=2))
+        typer.echo(json_text(report))
         return
     _print_report(str(path), report)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from geomag_core.errors import ConfigError
 
 from geomag_core.config import Settings
 
@@ -39,5 +39,5 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
 )
 def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(name, value)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ConfigError):
         Settings()

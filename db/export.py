@@ -7,6 +7,9 @@ Results without a geometry (answers) are exported with an empty geometry.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -14,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from db.base import WGS84_SRID
 from db.history import ResultRecord
-from geomag_core.errors import DatabaseError
+from geomag_core.errors import DatabaseError, ExportError
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -85,22 +88,73 @@ def to_geodataframe(records: Sequence[ResultRecord]) -> gpd.GeoDataFrame:
 
 
 def export_results(
-    records: Sequence[ResultRecord], path: str | Path, fmt: ExportFormat | None = None
+    records: Sequence[ResultRecord],
+    path: str | Path,
+    fmt: ExportFormat | None = None,
+    *,
+    overwrite: bool = False,
 ) -> Path:
-    """Write ``records`` to ``path`` (format from ``fmt``, else from the file suffix)."""
+    """Write ``records`` to ``path`` (format from ``fmt``, else from the file suffix).
+
+    The file is written beside the target under a temporary name and renamed onto it, so a
+    reader never sees half a file and a failure leaves what was there. Whatever is at ``path``
+    is never opened or deleted: a target that exists and is not a regular file (a folder, a
+    FIFO, a device, a symbolic link) is refused, and an existing file is replaced only with
+    ``overwrite``.
+
+    Raises:
+        ExportError: the target is refused, or its folder cannot be made or written.
+
+    """
     path = Path(path)
     fmt = fmt or _format_from_suffix(path)
+    _check_target(path, overwrite)
     frame = to_geodataframe(records)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        path.unlink()  # GDAL would append a layer to a GeoPackage, not replace it
-    if fmt == ExportFormat.GEOJSON:
-        frame.to_file(path, driver="GeoJSON", engine="pyogrio")
-    elif fmt == ExportFormat.GPKG:
-        frame.to_file(path, driver="GPKG", layer="results", engine="pyogrio")
-    else:
-        frame.to_file(path, driver="CSV", engine="pyogrio", layer_options={"GEOMETRY": "AS_WKT"})
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    except OSError as exc:
+        raise ExportError(f"cannot write {str(path)!r}: {_reason(exc)}") from exc
+    try:
+        partial = staging / path.name
+        if fmt == ExportFormat.GEOJSON:
+            frame.to_file(partial, driver="GeoJSON", engine="pyogrio")
+        elif fmt == ExportFormat.GPKG:
+            frame.to_file(partial, driver="GPKG", layer="results", engine="pyogrio")
+        else:
+            options = {"GEOMETRY": "AS_WKT"}
+            frame.to_file(partial, driver="CSV", engine="pyogrio", layer_options=options)
+        _check_target(path, overwrite)  # something may have appeared there meanwhile
+        os.replace(partial, path)
+    except OSError as exc:
+        raise ExportError(f"cannot write {str(path)!r}: {_reason(exc)}") from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return path
+
+
+def _check_target(path: Path, overwrite: bool) -> None:
+    if path.is_symlink():
+        raise ExportError(
+            f"{str(path)!r} is a symbolic link: give the path of a new file (it is not followed)"
+        )
+    if not path.exists():
+        return
+    if path.is_dir():
+        raise ExportError(f"{str(path)!r} is a folder: give a file name, e.g. {path}/results.gpkg")
+    if not path.is_file():
+        raise ExportError(
+            f"{str(path)!r} exists and is not a regular file (a FIFO, socket or device): "
+            "it is left alone; give another path"
+        )
+    if not overwrite:
+        raise ExportError(f"{str(path)!r} exists: pass --overwrite to replace it")
+
+
+def _reason(exc: OSError) -> str:
+    if isinstance(exc, NotADirectoryError | FileExistsError):
+        return "a part of the folder path is a file, not a folder"
+    return exc.strerror or str(exc)
 
 
 def _format_from_suffix(path: Path) -> ExportFormat:

@@ -108,6 +108,9 @@ def history(
         OutputFormat, typer.Option("--format", "-f", help="table, or export every match.")
     ] = OutputFormat.TABLE,
     out: Annotated[Path | None, typer.Option(help="Export file (default: stdout).")] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing export file at --out.")
+    ] = False,
 ) -> None:
     """Find stored results; print a page as a table, or export every match to a file."""
     point = _parse_numbers(near, 3, "--near", "lon,lat,metres")
@@ -133,12 +136,14 @@ def history(
         records = find_all_results(engine, where, order=order)
     finally:
         engine.dispose()
-    _export(records, ExportFormat(fmt.value), out)
+    _export(records, ExportFormat(fmt.value), out, overwrite)
 
 
-def _export(records: list[ResultRecord], fmt: ExportFormat, out: Path | None) -> None:
+def _export(
+    records: list[ResultRecord], fmt: ExportFormat, out: Path | None, overwrite: bool
+) -> None:
     if out is not None:
-        export_results(records, out, fmt)
+        export_results(records, out, fmt, overwrite=overwrite)
         typer.echo(f"wrote {len(records)} results to {out}", err=True)
     elif fmt in (ExportFormat.GEOJSON, ExportFormat.CSV):
         with tempfile.TemporaryDirectory() as tmp:

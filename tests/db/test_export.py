@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from db.export import COLUMNS, ExportFormat, export_results
 from db.history import HistoryFilter, ResultRecord, find_all_results
 from db.writes import save_question
-from geomag_core.errors import DatabaseError
+from geomag_core.errors import DatabaseError, ExportError
 from tests.data.history import SEED
 
 
@@ -71,7 +71,9 @@ def test_exporting_nothing_writes_an_empty_readable_file(engine: Engine, tmp_pat
 def test_export_replaces_an_existing_file(records: list[ResultRecord], tmp_path: Path) -> None:
     path = tmp_path / "twice.gpkg"
     export_results(records, path)
-    export_results(records[:2], path)
+    with pytest.raises(ExportError, match="--overwrite"):
+        export_results(records[:2], path)
+    export_results(records[:2], path, overwrite=True)
     assert len(gpd.read_file(path)) == 2
 
 

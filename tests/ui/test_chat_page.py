@@ -119,3 +119,19 @@ def test_nano_lists_what_it_knows_before_the_first_question(
     assert not app.chat_message  # nothing asked yet
     (notice,) = [i.value for i in app.info if "nano profile" in i.value]
     assert "aircraft, oil-storage tanks and cars" in notice
+
+
+def test_the_heat_map_can_be_laid_under_the_windows(asked: Any, app: AppTest) -> None:
+    outcome = asked.outcome
+    app.run()
+    app.sidebar.button(key=f"conversation.thread.{outcome.thread_id}").click().run()
+    key = f"evidence.heat.{outcome.query_id}"
+    before = app.get("image")[0].proto.imgs[0].url
+    app.toggle(key=key).set_value(True).run()
+    assert not app.exception
+    assert not [w.value for w in app.warning if "heat map is unavailable" in w.value]
+    maps = app.session_state[f"{key}.maps"]
+    assert next(iter(maps)) == tuple(outcome.zoom_steps[0]["looked_at"])
+    assert all(h.values.max() > 0 for h in maps.values())
+    assert "PSC heat" in app.get("image")[0].proto.imgs[0].caption
+    assert app.get("image")[0].proto.imgs[0].url != before  # the overlay image changed

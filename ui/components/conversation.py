@@ -110,10 +110,12 @@ def _render(message: Message, runner: AgentRunner, latest: bool) -> None:
                 st.warning(f"The evidence cannot be drawn: {exc}")
                 return
             if latest:
-                show_evidence(scene, message.outcome, with_map=True)
+                show_evidence(scene, message.outcome, with_map=True, workbench=runner.workbench)
             else:  # earlier answers fold away so the page does not grow without bound
                 with st.expander(f"Evidence of query #{message.outcome.query_id}"):
-                    show_evidence(scene, message.outcome, with_map=False)
+                    show_evidence(
+                        scene, message.outcome, with_map=False, workbench=runner.workbench
+                    )
 
 
 def _ask(runner: AgentRunner, settings: Settings, scene: Path | None, question: str) -> None:
@@ -139,7 +141,9 @@ def _ask(runner: AgentRunner, settings: Settings, scene: Path | None, question: 
         messages.append(Message("assistant", outcome.answer, outcome))
         st.markdown(outcome.answer.replace("\n", "  \n"))
         if outcome.query_id is not None:
-            show_evidence(runner.workbench.scene(scene), outcome, with_map=True)
+            show_evidence(
+                runner.workbench.scene(scene), outcome, with_map=True, workbench=runner.workbench
+            )
 
 
 def chat(runner: AgentRunner, settings: Settings, scene: Path | None) -> None:

@@ -8,11 +8,17 @@ from shapely import wkt
 from shapely.geometry import Polygon, box
 
 from geomag_core.boxes import PixelBox
+from geomag_core.errors import GeoMagError
+from geomag_core.psc.heatmap import HeatMap
 from geomag_core.scene import Scene
 from tools.storing import box_footprint
+from tools.workbench import Workbench
+from ui.components.change_view import show_change
 from ui.components.map_view import show_map
 from ui.components.step_trail import zoom_drawer
 from ui.services.asking import Outcome
+from ui.services.change import change_table
+from ui.services.heat import zoom_heat_maps
 from ui.services.maps import MapLayer, evidence_map, pixel_map
 from ui.services.overlays import ZOOM_COLOURS, draw_evidence, mask_rings_px
 
@@ -95,27 +101,72 @@ def _map(scene: Scene, outcome: Outcome) -> None:
     show_map(fmap)
 
 
-def show_evidence(scene: Scene, outcome: Outcome, *, with_map: bool) -> None:
-    """Tabs with the scene overlay, the map (georeferenced scenes), the zoom trail and results."""
+def _heat_controls(
+    wb: Workbench | None, scene: Scene, outcome: Outcome
+) -> tuple[dict[tuple[int, ...], HeatMap], float]:
+    """The heat-map toggle and opacity; the maps (computed once per answer) when it is on."""
+    if wb is None or not outcome.zoom_steps:
+        return {}, 0.5
+    key = f"evidence.heat.{outcome.query_id}"
+    left, right = st.columns([1, 2])
+    shown = left.toggle("PSC heat map", key=key, help="Where the model's attention pointed")
+    opacity = right.slider(
+        "Heat opacity", 0.1, 1.0, 0.55, 0.05, key=f"{key}.opacity", disabled=not shown
+    )
+    if not shown:
+        return {}, opacity
+    cache_key = f"{key}.maps"
+    if cache_key not in st.session_state:
+        try:
+            with st.spinner("Recomputing the heat maps the windows were chosen on…"):
+                st.session_state[cache_key] = zoom_heat_maps(
+                    wb, scene, outcome.question, outcome.zoom_steps, outcome.results
+                )
+        except GeoMagError as exc:
+            st.warning(f"The heat map is unavailable: {exc}")
+            return {}, opacity
+    maps: dict[tuple[int, ...], HeatMap] = st.session_state[cache_key]
+    return maps, opacity
+
+
+def show_evidence(
+    scene: Scene, outcome: Outcome, *, with_map: bool, workbench: Workbench | None = None
+) -> None:
+    """Tabs with the scene overlay, the map, the zoom trail and the results.
+
+    With ``workbench`` the Scene tab offers the PSC heat map (with opacity) under the windows,
+    and the Zoom trail shows each step's heat map.
+    """
     notes = [outcome.looked_at.line()] if outcome.looked_at else []
     if outcome.rebuilt:
         notes.append(f"Evidence rebuilt from the database (query #{outcome.query_id}).")
     if notes:
         st.caption(" ".join(notes))
+    if change_table(outcome.findings):
+        with st.expander("Change across dates", expanded=True):
+            show_change(scene, outcome.findings, outcome.results)
     names = ["Scene", "Map", "Zoom trail", "Results"]
     tabs = st.tabs(names)
     with tabs[0]:
+        maps, opacity = _heat_controls(workbench, scene, outcome)
+        caption = "masks in red, zoom windows by depth (yellow, orange, pink)"
+        if maps:
+            first = next(iter(maps.values()))
+            caption += f"; PSC heat ({first.source}) from dark to yellow"
         st.image(
-            draw_evidence(scene, outcome.results, outcome.zoom_steps),
-            caption="masks in red, zoom windows by depth (yellow, orange, pink)",
+            draw_evidence(
+                scene, outcome.results, outcome.zoom_steps, heat=list(maps.values())[:1],
+                opacity=opacity,
+            ),
+            caption=caption,
             width="stretch",
-        )
+        )  # fmt: skip
     with tabs[1]:
         if with_map:
             _map(scene, outcome)
         else:
             st.caption("The map is shown for the latest answer.")
     with tabs[2]:
-        zoom_drawer(scene, outcome.zoom_steps)
+        zoom_drawer(scene, outcome.zoom_steps, heat=maps, opacity=opacity)
     with tabs[3]:
         st.dataframe(_results_frame(outcome), hide_index=True)

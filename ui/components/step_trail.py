@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from agent.events import describe
+from geomag_core.psc.heatmap import HeatMap
 from geomag_core.scene import Scene
 from ui.services.overlays import draw_zoom_step
 
@@ -116,8 +117,16 @@ def step_caption(step: dict[str, Any]) -> str:
     return f"{head} · chosen on the heat map above (no extra pixels)"
 
 
-def zoom_drawer(scene: Scene, zoom_steps: list[dict[str, Any]]) -> None:
-    """Every zoom window of an answer on its own thumbnail, side by side."""
+def zoom_drawer(
+    scene: Scene,
+    zoom_steps: list[dict[str, Any]],
+    heat: dict[tuple[int, ...], HeatMap] | None = None,
+    opacity: float = 0.5,
+) -> None:
+    """Every zoom window of an answer on its own thumbnail, side by side.
+
+    ``heat`` (by looked-at box) lays each step's PSC heat map under its window.
+    """
     if not zoom_steps:
         st.caption("No zoom: the question was answered from the whole scene.")
         return
@@ -126,7 +135,8 @@ def zoom_drawer(scene: Scene, zoom_steps: list[dict[str, Any]]) -> None:
         row = shown[start : start + SHOWN_ZOOMS]
         for column, step in zip(st.columns(SHOWN_ZOOMS), row, strict=False):
             with column:
-                st.image(draw_zoom_step(scene, step), width="stretch")
+                h = (heat or {}).get(tuple(int(v) for v in step["looked_at"]))
+                st.image(draw_zoom_step(scene, step, heat=h, opacity=opacity), width="stretch")
                 st.caption(step_caption(step))
     if len(zoom_steps) > len(shown):
         st.caption(

@@ -16,9 +16,10 @@ from shapely import wkt
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from geomag_core.psc.heatmap import HeatMap
 from geomag_core.scene import Scene
 
-__all__ = ["ZOOM_COLOURS", "draw_evidence", "draw_zoom_step", "mask_rings_px"]
+__all__ = ["ZOOM_COLOURS", "draw_evidence", "draw_zoom_step", "heat_layer", "mask_rings_px"]
 
 #: Outline colours of zoom depths 1, 2, 3… (RGB).
 ZOOM_COLOURS = ((255, 215, 0), (255, 128, 0), (255, 64, 160), (160, 96, 255))
@@ -39,6 +40,27 @@ def _xy(to_view: Affine, points: Iterable[Sequence[float]]) -> list[tuple[float,
 def _box(to_view: Affine, box: Sequence[int]) -> list[float]:
     (x0, y0), (x1, y1) = _xy(to_view, [(box[0], box[1]), (box[2], box[3])])
     return [x0, y0, max(x0 + 1, x1), max(y0 + 1, y1)]
+
+
+def heat_layer(
+    heat: HeatMap, to_view: Affine, size: tuple[int, int], opacity: float = 0.5
+) -> Image.Image:
+    """``heat`` as an RGBA layer of ``size`` (view pixels), black→red→yellow→white, hotter opaquer.
+
+    ``to_view`` maps scene pixels to the view; the grid is placed through its own
+    ``to_scene`` affine, so it lands where its cells looked.
+    """
+    values = heat.values / max(float(heat.values.max()), 1e-12)
+    ramp = np.clip(np.stack([3 * values, 3 * values - 1, 3 * values - 2], axis=-1), 0, 1)
+    alpha = opacity * (0.15 + 0.85 * values)
+    grid = (np.concatenate([ramp, alpha[..., None]], axis=-1) * 255).astype(np.uint8)
+    rows, cols = heat.shape
+    (x0, y0), (x1, y1) = _xy(to_view @ heat.to_scene, [(0, 0), (cols, rows)])
+    width, height = max(1, round(x1 - x0)), max(1, round(y1 - y0))
+    tile = Image.fromarray(grid, "RGBA").resize((width, height), Image.Resampling.BILINEAR)
+    layer = Image.new("RGBA", size, (0, 0, 0, 0))
+    layer.paste(tile, (round(x0), round(y0)))
+    return layer
 
 
 def mask_rings_px(scene: Scene, result: dict[str, Any]) -> list[list[tuple[float, float]]]:
@@ -63,9 +85,16 @@ def draw_evidence(
     results: Sequence[dict[str, Any]],
     zoom_steps: Sequence[dict[str, Any]] = (),
     max_side: int = 1024,
+    heat: Sequence[HeatMap] = (),
+    opacity: float = 0.5,
 ) -> Image.Image:
-    """The scene overview with masks (filled), result boxes and every zoom window drawn on it."""
+    """The scene overview with masks (filled), result boxes and every zoom window drawn on it.
+
+    ``heat`` maps (PSC) are laid under the drawings at ``opacity``.
+    """
     base, to_view = _overview(scene, max_side)
+    for h in heat:
+        base = Image.alpha_composite(base, heat_layer(h, to_view, base.size, opacity))
     layer = Image.new("RGBA", base.size, (0, 0, 0, 0))
     pen = ImageDraw.Draw(layer)
     width = max(2, base.width // 300)
@@ -81,9 +110,17 @@ def draw_evidence(
     return Image.alpha_composite(base, layer).convert("RGB")
 
 
-def draw_zoom_step(scene: Scene, step: dict[str, Any], max_side: int = 256) -> Image.Image:
-    """A thumbnail of one zoom step: the box looked at (white) and the chosen window."""
+def draw_zoom_step(
+    scene: Scene,
+    step: dict[str, Any],
+    max_side: int = 256,
+    heat: HeatMap | None = None,
+    opacity: float = 0.5,
+) -> Image.Image:
+    """A thumbnail of one zoom step: the box looked at (white), its heat map, the window."""
     base, to_view = _overview(scene, max_side)
+    if heat is not None:
+        base = Image.alpha_composite(base, heat_layer(heat, to_view, base.size, opacity))
     pen = ImageDraw.Draw(base)
     colour = ZOOM_COLOURS[(int(step["depth"]) - 1) % len(ZOOM_COLOURS)]
     pen.rectangle(_box(to_view, step["looked_at"]), outline=(255, 255, 255, 255), width=2)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import uuid
@@ -13,10 +12,12 @@ import typer
 from rich.console import Console
 
 from agent.checkpointer import open_checkpointer
+from agent.cli.output import json_text
 from agent.context import AgentContext
 from agent.events import describe
 from agent.graph import build_agent
-from geomag_core.config import Settings
+from agent.retries import plan_question
+from geomag_core.config import Settings, check_device
 from tools.workbench import Workbench
 
 #: Zoom windows printed one per line; the rest are counted (``--json`` has every one).
@@ -53,31 +54,44 @@ def ask(
     overrides: dict[str, Any] = {"model_profile": profile} if profile else {}
     if gsd is not None:
         overrides["gsd"] = gsd
+    # The path typed here is the user's own choice: allowed wherever it is.
+    overrides["scene_files"] = (*Settings().scene_files, scene)
     settings = Settings(**overrides)
+    check_device(settings.device)
     workbench = Workbench(settings)
     thread_id = thread or uuid.uuid4().hex[:12]
     console = Console(stderr=True, quiet=as_json)
     started = time.perf_counter()
+    scene_path = str(workbench.scene(scene).path)  # readable, allowed and within the pixel limit
     with open_checkpointer(settings) as saver:
         mode, graph = build_agent(workbench, saver)
         config: Any = {"configurable": {"thread_id": thread_id}}
         if mode == "investigator":
             from langchain_core.messages import HumanMessage
 
-            message = HumanMessage(f"Scene: {scene.resolve()}\n{question}")
+            message = HumanMessage(f"Scene: {scene_path}\n{question}")
             state = graph.invoke({"messages": [message]}, config)
             answer = state["messages"][-1].content
             record: dict[str, Any] = {"mode": mode, "thread": thread_id, "answer": answer}
         else:
-            payload = {
-                "scene": str(scene.resolve()),
-                "question": question,
-                "request_id": uuid.uuid4().hex,
-            }
+            plan = plan_question(graph, thread_id, workbench, scene_path, question)
+            if plan.replay is not None:
+                console.print("  [dim]•[/dim] answered before in this thread: nothing stored")
+                final = plan.replay
+                record = _record(mode, thread_id, final)
+                record["replayed"] = True
+                _finish(record, started, as_json, console, thread_id)
+                return
+            payload = {"scene": scene_path, "question": question, "request_id": plan.request_id}
             context = AgentContext(workbench=workbench)
-            final: dict[str, Any] = {}
+            final = {}
+            if plan.resume:
+                console.print("  [dim]•[/dim] resuming this question's interrupted run")
             stream: Any = graph.stream(
-                payload, config, context=context, stream_mode=["custom", "values"]
+                None if plan.resume else payload,
+                config,
+                context=context,
+                stream_mode=["custom", "values"],
             )
             zooms = 0
             for kind, chunk in stream:
@@ -94,9 +108,15 @@ def ask(
                 elif kind == "values":
                     final = chunk
             record = _record(mode, thread_id, final)
+    _finish(record, started, as_json, console, thread_id)
+
+
+def _finish(
+    record: dict[str, Any], started: float, as_json: bool, console: Console, thread_id: str
+) -> None:
     record["wall_ms"] = round((time.perf_counter() - started) * 1000, 1)
     if as_json:
-        typer.echo(json.dumps(record, indent=2, default=str))
+        typer.echo(json_text(record))
     else:
         typer.echo(record["answer"])
         console.print(f"[dim]thread {thread_id} — continue with --thread {thread_id}[/dim]")

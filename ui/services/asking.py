@@ -13,6 +13,7 @@ from typing import Any
 from agent.checkpointer import open_checkpointer
 from agent.context import AgentContext
 from agent.graph import build_agent
+from agent.retries import plan_question
 from db.evidence import QueryEvidence, load_query_evidence, thread_entries
 from geomag_core.config import Settings
 from geomag_core.errors import EmptyQueryError
@@ -157,11 +158,22 @@ class AgentRunner:
             state = self.graph.invoke({"messages": [message]}, config)
             text = str(state["messages"][-1].content)
             return Outcome(thread_id, str(scene), question, text)
-        payload = {"scene": str(scene), "question": question, "request_id": uuid.uuid4().hex}
+        # A retried question (same thread, question, scene bytes, models and turn) keeps its
+        # request id: an unfinished run resumes, a finished one is replayed, nothing is stored
+        # twice (agent.retries).
+        plan = plan_question(self.graph, thread_id, self.workbench, scene, question)
+        payload = {"scene": str(scene), "question": question, "request_id": plan.request_id}
         context = AgentContext(workbench=self.workbench)
-        final: dict[str, Any] = {}
-        stream: Any = self.graph.stream(
-            payload, config, context=context, stream_mode=["custom", "values"]
+        final: dict[str, Any] = dict(plan.replay or {})
+        stream: Any = (
+            []
+            if plan.replay is not None
+            else self.graph.stream(
+                None if plan.resume else payload,
+                config,
+                context=context,
+                stream_mode=["custom", "values"],
+            )
         )
         for kind, chunk in stream:
             if kind == "custom" and on_step is not None:

@@ -1,0 +1,91 @@
+"""Issue 15 case 1: ``kill -9`` after "Stored query", then the same command: stored once.
+
+A real ``geomag ask`` process on SpatiaLite is killed with SIGKILL when it prints a step line,
+then the identical command is run again. Before the fix every run drew a new request id and the
+rerun stored a second complete copy, while the thread remembered one question.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agent.checkpointer import open_checkpointer
+from agent.pipeline import build_pipeline
+from agent.retries import request_id_for
+from geomag_core.config import Settings
+
+QUESTION = "how many aircraft are there?"
+
+
+def _command(scene: Path, thread: str) -> list[str]:
+    geomag = str(Path(sys.executable).parent / "geomag")
+    # --gsd 0.5: nano searches the sample as if it were a 0.5 m scene, so the run stores a query
+    return [geomag, "ask", str(scene), QUESTION, "--thread", thread, "--gsd", "0.5"]
+
+
+def _kill_when_printed(command: list[str], env: dict[str, str], marker: str) -> None:
+    proc = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    assert proc.stderr is not None
+    seen = []
+    for raw in proc.stderr:
+        seen.append(raw.decode(errors="replace"))
+        if marker in seen[-1]:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, "".join(seen)
+
+
+def _stored(data: Path) -> tuple[int, int]:
+    with sqlite3.connect(data / "geomag.sqlite") as db:
+        queries = db.execute("SELECT count(*) FROM queries").fetchone()[0]
+        results = db.execute("SELECT count(*) FROM results").fetchone()[0]
+    return int(queries), int(results)
+
+
+def _remembered(data: Path, thread: str) -> list[dict[str, object]]:
+    with open_checkpointer(Settings(data_dir=data)) as saver:
+        state = build_pipeline(saver).get_state({"configurable": {"thread_id": thread}})
+    return list(state.values.get("history", []))
+
+
+@pytest.mark.parametrize("marker", ["Stored query", "Segmenting"])
+def test_a_killed_question_asked_again_is_stored_once(
+    tmp_path: Path, sample_scene: Path, marker: str
+) -> None:
+    data = tmp_path / "data"
+    env = {**os.environ, "GEOMAG_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1"}
+    env.pop("GEOMAG_DATABASE_URL", None)
+    command = _command(sample_scene, "T1")
+    _kill_when_printed(command, env, marker)
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "Stored as query #1" in rerun.stdout
+    queries, results = _stored(data)
+    assert queries == 1, f"{queries} queries stored for one question"
+    history = _remembered(data, "T1")
+    assert len(history) == queries  # the thread remembers what the database holds
+    assert history[0]["question"] == QUESTION and history[0]["query_id"] == 1
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and _stored(data) == (queries, results)  # a retry, not a turn
+
+
+def test_the_request_id_depends_on_what_was_asked() -> None:
+    versions = {"profile": "nano", "nano": "shipped"}
+    first = request_id_for("T1", QUESTION, "ab" * 32, versions, 0)
+    assert first == request_id_for("T1", f"  {QUESTION} ", "ab" * 32, versions, 0)
+    others = {
+        request_id_for("T2", QUESTION, "ab" * 32, versions, 0),
+        request_id_for("T1", "where are the cars?", "ab" * 32, versions, 0),
+        request_id_for("T1", QUESTION, "cd" * 32, versions, 0),
+        request_id_for("T1", QUESTION, "ab" * 32, {**versions, "nano": "mine"}, 0),
+        request_id_for("T1", QUESTION, "ab" * 32, versions, 1),
+    }
+    assert first not in others and len(others) == 5 and len(first) == 64

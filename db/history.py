@@ -15,6 +15,8 @@ from enum import StrEnum
 from typing import Any
 
 from geoalchemy2.shape import to_shape
+from shapely import affinity, wkb
+from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import ColumnElement, Engine, Select, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -28,17 +30,24 @@ from geomag_core.errors import DatabaseError
 from geomag_core.granularity import Granularity
 
 __all__ = [
+    "DISTINCT_IOU",
+    "DistinctObject",
     "HistoryFilter",
     "HistoryOrder",
     "HistoryPage",
     "Near",
     "ResultRecord",
     "count_results",
+    "distinct_objects",
     "find_all_results",
+    "find_distinct_objects",
     "find_results",
+    "outline_in_pixels",
 ]
 
 MAX_PAGE = 10_000
+#: Intersection over union at or above which two results of one scene and label are one object.
+DISTINCT_IOU = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +122,10 @@ class ResultRecord:
     scene_hash: str
     investigation: str | None
     """Thread id of the investigation, if any."""
+    outline_px: BaseGeometry | None = None
+    """The mask outline (or the box) in the scene's pixel frame, placed the way QGIS places a
+    raster without a CRS: x = column, y = −row (one unit a pixel, the image's top-left corner
+    at 0, 0). Present for every scene, georeferenced or not."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +136,95 @@ class HistoryPage:
     offset: int
     limit: int
     has_more: bool
+
+
+@dataclass(frozen=True)
+class DistinctObject:
+    """Stored results that are one object: same scene and label, overlapping shapes.
+
+    Every query keeps its own results (provenance); this groups them for history and exports.
+    """
+
+    best: ResultRecord
+    """The most confident of the group (its shape and attributes stand for the object)."""
+    result_ids: tuple[int, ...]
+    query_ids: tuple[int, ...]
+    """Distinct queries that found it, oldest result's first."""
+    confidences: tuple[float | None, ...] = ()
+
+    @property
+    def queries(self) -> int:
+        """How many queries found the object."""
+        return len(self.query_ids)
+
+    @property
+    def best_confidence(self) -> float | None:
+        """The highest confidence any of its results had."""
+        return self.best.confidence
+
+
+def _iou(a: BaseGeometry, b: BaseGeometry) -> float:
+    if not a.intersects(b):
+        return 0.0
+    union = a.union(b).area
+    return float(a.intersection(b).area / union) if union > 0 else 0.0
+
+
+def distinct_objects(
+    records: Sequence[ResultRecord], min_iou: float = DISTINCT_IOU
+) -> list[DistinctObject]:
+    """Group ``records`` into distinct objects, in the order of each object's best record.
+
+    Two results are one object when they share scene and label and their pixel outlines
+    (:attr:`ResultRecord.outline_px`, so scenes without a CRS group too) overlap with an
+    intersection over union of at least ``min_iou``. A result joins the object whose best
+    shape it overlaps most; results are taken most confident first, so the best stands for the
+    object. Results without a shape (answers) are objects of their own.
+    """
+    if not 0.0 < min_iou <= 1.0:
+        raise DatabaseError(f"min_iou must be in (0, 1], got {min_iou}")
+    order = {r.result_id: i for i, r in enumerate(records)}
+    ranked = sorted(records, key=lambda r: (-(r.confidence or 0.0), order[r.result_id]))
+    groups: dict[tuple[int, str | None], list[list[ResultRecord]]] = {}
+    alone: list[list[ResultRecord]] = []
+    for record in ranked:
+        shape = record.outline_px
+        if shape is None or shape.is_empty or record.kind == ResultKind.ANSWER:
+            alone.append([record])
+            continue
+        clusters = groups.setdefault((record.scene_id, record.label), [])
+        scored = [(_iou(shape, c[0].outline_px), c) for c in clusters if c[0].outline_px]
+        best = max(scored, key=lambda sc: sc[0], default=(0.0, None))
+        if best[1] is not None and best[0] >= min_iou:
+            best[1].append(record)
+        else:
+            clusters.append([record])
+    every = [c for cs in groups.values() for c in cs] + alone
+    every.sort(key=lambda c: order[c[0].result_id])
+    objects = []
+    for cluster in every:
+        by_time = sorted(cluster, key=lambda r: (r.created_at, r.result_id))
+        queries = tuple(dict.fromkeys(r.query_id for r in by_time))
+        objects.append(
+            DistinctObject(
+                best=cluster[0],
+                result_ids=tuple(r.result_id for r in by_time),
+                query_ids=queries,
+                confidences=tuple(r.confidence for r in by_time),
+            )
+        )
+    return objects
+
+
+def find_distinct_objects(
+    engine: Engine,
+    where: HistoryFilter | None = None,
+    *,
+    order: HistoryOrder = HistoryOrder.NEWEST,
+    min_iou: float = DISTINCT_IOU,
+) -> list[DistinctObject]:
+    """The distinct objects among every result matching ``where`` (see :func:`distinct_objects`)."""
+    return distinct_objects(find_all_results(engine, where, order=order), min_iou)
 
 
 def find_results(
@@ -181,6 +283,8 @@ def _select(engine: Engine, where: HistoryFilter, order: HistoryOrder) -> Select
             SceneRow.uri,
             SceneRow.content_hash,
             InvestigationRow.thread_id,
+            ResultRow.geom_scene_wkb,
+            SceneRow.transform,
         )
         .join(QueryRow, ResultRow.query_id == QueryRow.id)
         .join(SceneRow, QueryRow.scene_id == SceneRow.id)
@@ -248,9 +352,35 @@ def _run(engine: Engine, stmt: Select[*tuple[Any, ...]]) -> list[ResultRecord]:
     return [_record(row) for row in rows]
 
 
+def outline_in_pixels(
+    geometry_scene: BaseGeometry | None,
+    transform: Sequence[float] | None,
+    pixel_box: PixelBox | None = None,
+) -> BaseGeometry | None:
+    """A result's shape in the QGIS pixel frame (x = column, y = −row), see ``outline_px``.
+
+    ``geometry_scene`` is in the scene CRS (``transform`` maps pixels to it) or, for a scene
+    without one (``transform`` ``None``), already in pixels; without it the box is used.
+    """
+    if geometry_scene is None or geometry_scene.is_empty:
+        if pixel_box is None:
+            return None
+        geometry_scene, transform = box(*pixel_box.as_tuple()), None
+    if transform is not None:
+        a, b, c, d, e, f = (float(v) for v in transform[:6])
+        det = a * e - b * d  # invert x = a·col + b·row + c, y = d·col + e·row + f
+        ia, ib, id_, ie = e / det, -b / det, -d / det, a / det
+        ic, if_ = -(ia * c + ib * f), -(id_ * c + ie * f)
+        geometry_scene = affinity.affine_transform(geometry_scene, [ia, ib, id_, ie, ic, if_])
+    return affinity.scale(geometry_scene, xfact=1.0, yfact=-1.0, origin=(0, 0))
+
+
 def _record(row: Any) -> ResultRecord:
     (rid, kind, label, text, conf, geom, area, x0, y0, x1, y1, created) = row[:12]
-    (qid, qtext, granularity, sid, uri, sha, thread) = row[12:]
+    (qid, qtext, granularity, sid, uri, sha, thread) = row[12:19]
+    scene_wkb, transform = row[19:21]
+    pixel_box = PixelBox(x0, y0, x1, y1) if x0 is not None else None
+    shape_scene = wkb.loads(bytes(scene_wkb)) if scene_wkb else None
     return ResultRecord(
         result_id=rid,
         kind=kind,
@@ -259,7 +389,7 @@ def _record(row: Any) -> ResultRecord:
         confidence=conf,
         geometry=to_shape(geom) if geom is not None else None,
         area_m2=area,
-        pixel_box=PixelBox(x0, y0, x1, y1) if x0 is not None else None,
+        pixel_box=pixel_box,
         created_at=created,
         query_id=qid,
         query_text=qtext,
@@ -268,6 +398,7 @@ def _record(row: Any) -> ResultRecord:
         scene_uri=uri,
         scene_hash=sha,
         investigation=thread,
+        outline_px=outline_in_pixels(shape_scene, transform, pixel_box),
     )
 
 

@@ -70,8 +70,8 @@ def chat_model_from_settings(settings: Settings) -> BaseChatModel | None:
         base_url=settings.vllm_url,
         model=settings.vllm_model,
         api_key="EMPTY",  # type: ignore[arg-type]
-        timeout=settings.vllm_timeout_s,
-        max_retries=2,
+        timeout=settings.vllm_timeout_s,  # one overall deadline per call: no retry on top
+        max_retries=0,
         temperature=0,
     )
 

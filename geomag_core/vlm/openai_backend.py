@@ -1,14 +1,17 @@
 """The ``openai`` backend: any OpenAI-compatible chat server, vLLM's first.
 
 Images travel as PNG data URLs, several per message; tool definitions pass through unchanged.
-Connection failures and time-outs are retried with exponential backoff (the ``openai`` client's
-own), then raised as :class:`~geomag_core.errors.VLMUnavailableError` with a message that says
-what to do: no hang, no traceback in user output.
+Connection failures, time-outs, 429 and 5xx are retried with exponential backoff, all within
+**one overall deadline per call** (``timeout_s``: each attempt gets only the time left), then
+raised as :class:`~geomag_core.errors.VLMUnavailableError` with a message that states the
+deadline and what to do: no hang, no traceback in user output. A server that answers with
+something other than an OpenAI chat completion is a :class:`~geomag_core.errors.VLMRequestError`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -25,8 +28,9 @@ class OpenAIVLM:
     Args:
         base_url: e.g. ``http://127.0.0.1:8000/v1``.
         model: the served model name; ``None`` = the first one the server lists.
-        timeout_s: per-request time limit (connect + read).
-        max_retries: retries on connection errors, time-outs, 429 and 5xx, with backoff.
+        timeout_s: overall deadline of one call (every attempt, backoff included).
+        max_retries: retries on connection errors, time-outs, 429 and 5xx, with backoff,
+            while the deadline allows.
         api_key: vLLM ignores it unless started with ``--api-key``.
         client: an ``openai.OpenAI`` to use instead (tests, custom transports).
 
@@ -56,20 +60,22 @@ class OpenAIVLM:
         import openai
 
         return openai.OpenAI(
-            base_url=self.base_url,
-            api_key=self.api_key,
-            timeout=self.timeout_s,
-            max_retries=self.max_retries,
+            base_url=self.base_url, api_key=self.api_key, timeout=self.timeout_s, max_retries=0
         )
 
     @property
     def model(self) -> str:
         """The served model name (asked of the server once when not configured)."""
         if self._model is None:
-            models = self._call(lambda: self.client.models.list())
-            if not models.data:
+            models = self._call(lambda client: client.models.list())
+            try:
+                data = list(models.data)
+                first = str(data[0].id) if data else None
+            except (AttributeError, TypeError, IndexError, KeyError) as exc:
+                raise self._junk("/models", models) from exc
+            if first is None:
                 raise VLMRequestError(f"the server at {self.base_url} serves no model")
-            self._model = str(models.data[0].id)
+            self._model = first
         return self._model
 
     def generate(
@@ -90,37 +96,77 @@ class OpenAIVLM:
         if tools:
             request["tools"] = list(tools)
             request["tool_choice"] = "auto"
-        response = self._call(lambda: self.client.chat.completions.create(**request))
-        choice = response.choices[0].message
-        calls = tuple(
-            ToolCall(id=c.id, name=c.function.name, arguments=c.function.arguments)
-            for c in (choice.tool_calls or [])
-        )
-        usage = response.usage
-        return Generation(
-            text=choice.content or "",
-            tool_calls=calls,
-            prompt_tokens=usage.prompt_tokens if usage else None,
-            completion_tokens=usage.completion_tokens if usage else None,
+        response = self._call(lambda client: client.chat.completions.create(**request))
+        try:
+            choice = response.choices[0].message
+            calls = tuple(
+                ToolCall(id=c.id, name=c.function.name, arguments=c.function.arguments)
+                for c in (choice.tool_calls or [])
+            )
+            text = choice.content or ""
+            if not isinstance(text, str):
+                raise TypeError("content is not text")
+            usage = response.usage
+            return Generation(
+                text=text,
+                tool_calls=calls,
+                prompt_tokens=usage.prompt_tokens if usage else None,
+                completion_tokens=usage.completion_tokens if usage else None,
+            )
+        except (AttributeError, TypeError, IndexError, KeyError, ValueError) as exc:
+            raise self._junk("/chat/completions", response) from exc
+
+    def _junk(self, endpoint: str, body: Any) -> VLMRequestError:
+        shown = repr(body)[:120]
+        return VLMRequestError(
+            f"the VLM server at {self.base_url} answered {endpoint} with something that is not "
+            f"an OpenAI-compatible response ({shown}); is GEOMAG_VLLM_URL an OpenAI-compatible "
+            "server such as `geomag serve-vlm`?"
         )
 
-    def _call(self, request: Any) -> Any:
+    def _call(self, request: Callable[[Any], Any]) -> Any:
+        """``request(client)`` retried with backoff until it succeeds or the deadline passes."""
         import openai
 
-        try:
-            return request()
-        except openai.APITimeoutError as exc:
-            raise VLMUnavailableError(
-                self.base_url, f"no answer within {self.timeout_s:g} s"
-            ) from exc
-        except openai.APIConnectionError as exc:
-            raise VLMUnavailableError(self.base_url, f"connection failed: {exc}") from exc
-        except openai.APIStatusError as exc:
-            detail = _error_detail(exc)
-            raise VLMRequestError(
-                f"the VLM server at {self.base_url} refused the request "
-                f"(HTTP {exc.status_code}): {detail}"
-            ) from exc
+        deadline = time.monotonic() + self.timeout_s
+        attempt = 0
+        while True:
+            left = deadline - time.monotonic()
+            client = self.client
+            if hasattr(client, "with_options"):
+                client = client.with_options(timeout=max(left, 0.001))
+            try:
+                return request(client)
+            except openai.APIResponseValidationError as exc:
+                raise self._junk("the request", getattr(exc, "body", None)) from exc
+            except ValueError as exc:  # a 200 whose body is not JSON at all
+                raise self._junk("the request", str(exc)) from exc
+            except (openai.APITimeoutError, openai.APIConnectionError) as exc:
+                failure: Exception = exc
+            except openai.APIStatusError as exc:
+                if exc.status_code != 429 and exc.status_code < 500:
+                    detail = _error_detail(exc)
+                    raise VLMRequestError(
+                        f"the VLM server at {self.base_url} refused the request "
+                        f"(HTTP {exc.status_code}): {detail}"
+                    ) from exc
+                failure = exc
+            attempt += 1
+            pause = min(0.5 * 2 ** (attempt - 1), 8.0)
+            if attempt > self.max_retries or time.monotonic() + pause >= deadline:
+                raise VLMUnavailableError(self.base_url, self._why(failure, attempt)) from failure
+            time.sleep(pause)
+
+    def _why(self, failure: Exception, attempts: int) -> str:
+        import openai
+
+        tries = f"{attempts} attempt{'s' if attempts > 1 else ''}"
+        within = f"within {self.timeout_s:g} s, the overall deadline of one call"
+        if isinstance(failure, openai.APITimeoutError):
+            return f"no answer {within} (GEOMAG_VLLM_TIMEOUT_S; {tries})"
+        if isinstance(failure, openai.APIStatusError):
+            return f"HTTP {failure.status_code} on each of {tries} {within}"
+        return f"connection failed: {failure} ({tries} {within})"
 
 
 def _error_detail(exc: Any) -> str:

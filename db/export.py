@@ -2,7 +2,13 @@
 
 GeoJSON and GeoPackage carry the CRS (WGS84); CSV holds the geometry as WKT in a ``WKT`` column
 (QGIS: "Delimited text", geometry definition WKT, EPSG:4326; geopandas: ``read_file`` finds it).
-Results without a geometry (answers) are exported with an empty geometry.
+Results without a geometry (answers, and every result of a scene without a CRS) are exported
+with an empty geometry.
+
+Every row also carries ``pixel_wkt``: the shape in the scene's pixel frame, the way QGIS places
+a raster without a CRS (x = column, y = −row, one unit a pixel), so the outlines of a scene
+without a CRS overlay its image in QGIS or geopandas. A GeoPackage has them as a second layer,
+``results_pixels`` (no CRS), beside ``results``.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from geomag_core.errors import DatabaseError, ExportError
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["COLUMNS", "ExportFormat", "export_results", "to_geodataframe"]
+__all__ = ["COLUMNS", "PIXEL_LAYER", "ExportFormat", "export_results", "to_geodataframe"]
 
 #: Attribute columns of every export, in order (the geometry comes last).
 COLUMNS = (
@@ -44,7 +50,10 @@ COLUMNS = (
     "px_y0",
     "px_x1",
     "px_y1",
+    "pixel_wkt",
 )
+#: The GeoPackage layer of the pixel outlines (no CRS; see the module docstring).
+PIXEL_LAYER = "results_pixels"
 
 
 class ExportFormat(StrEnum):
@@ -82,9 +91,22 @@ def to_geodataframe(records: Sequence[ResultRecord]) -> gpd.GeoDataFrame:
             name: pd.array([box(r, i) for r in records], dtype="Int64")
             for i, name in enumerate(("px_x0", "px_y0", "px_x1", "px_y1"))
         },
+        "pixel_wkt": pd.array(
+            [r.outline_px.wkt if r.outline_px is not None else None for r in records],
+            dtype="str",
+        ),
     }
     geometry = gpd.GeoSeries([r.geometry for r in records], crs=f"EPSG:{WGS84_SRID}")
     return gpd.GeoDataFrame(data, geometry=geometry, crs=f"EPSG:{WGS84_SRID}")
+
+
+def _pixel_layer(records: Sequence[ResultRecord]) -> gpd.GeoDataFrame:
+    """The records with their pixel outlines as geometry, in no CRS (``results_pixels``)."""
+    import geopandas as gpd
+
+    frame = to_geodataframe(records).drop(columns=["geometry", "pixel_wkt"])
+    outlines = gpd.GeoSeries([r.outline_px for r in records])
+    return gpd.GeoDataFrame(frame, geometry=outlines, crs=None)
 
 
 def export_results(
@@ -121,6 +143,9 @@ def export_results(
             frame.to_file(partial, driver="GeoJSON", engine="pyogrio")
         elif fmt == ExportFormat.GPKG:
             frame.to_file(partial, driver="GPKG", layer="results", engine="pyogrio")
+            _pixel_layer(records).to_file(
+                partial, driver="GPKG", layer=PIXEL_LAYER, engine="pyogrio"
+            )
         else:
             options = {"GEOMETRY": "AS_WKT"}
             frame.to_file(partial, driver="CSV", engine="pyogrio", layer_options=options)

@@ -116,11 +116,11 @@ def test_the_catalogued_series_gives_all_ten_dates(
     assert len(dates) == 10 and dates == sorted(dates)  # the bundled copies are not repeated
 
 
-def test_water_on_a_scene_without_nir_says_what_it_needs(
-    workbench: Workbench, tmp_path: Path
-) -> None:
+def test_water_on_a_scene_without_nir_says_what_it_needs(workbench: Workbench) -> None:
     data, _ = land_cover_rgbn()
-    rgb = write_geotiff(tmp_path / "rgb.tif", data[:3])
+    uploads = workbench.settings.data_dir / "uploads"  # a scene folder the agent may open
+    uploads.mkdir(exist_ok=True)
+    rgb = write_geotiff(uploads / "rgb.tif", data[:3])
     final, _ = _ask(workbench, rgb, "outline the water")
     first = final["answer"].splitlines()[0]
     assert first.startswith("Cannot answer about water on this scene: rgb.tif has no near-infrared")

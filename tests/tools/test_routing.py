@@ -13,7 +13,7 @@ from tools.workbench import Workbench
 
 
 def _route(profile: str, scene: Path, question: str, granularity: str = "pixel") -> dict:
-    wb = Workbench(Settings(model_profile=profile))
+    wb = Workbench(Settings(model_profile=profile, scenes_dir=scene.parent))
     return route(read(question, granularity), wb.scene(scene), active_capabilities(wb)).as_dict()
 
 

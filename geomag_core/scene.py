@@ -125,8 +125,8 @@ class Scene:
         if pixels > max_pixels:
             raise SceneReadError(
                 self.path,
-                f"it declares {self.width:,} × {self.height:,} px ({pixels / 1e6:,.0f} Mpx), "
-                f"over the limit of {max_pixels / 1e6:,.0f} Mpx (GEOMAG_MAX_SCENE_PIXELS); "
+                f"it declares {self.width:,} × {self.height:,} = {pixels:,} px, over the limit "
+                f"of {max_pixels:,} px (GEOMAG_MAX_SCENE_PIXELS); "
                 "crop or tile it, or raise the limit",
             )
 

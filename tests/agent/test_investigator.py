@@ -49,7 +49,8 @@ def test_investigator_runs_the_pipeline_then_queries_history(
 
 
 def test_a_failing_tool_gives_the_model_a_readable_message(tmp_path: Path) -> None:
-    wb = Workbench(Settings(data_dir=tmp_path, model_profile="tiny"))
+    # scenes_dir: the tools open scenes only under the scene folders (issue 15, case 6)
+    wb = Workbench(Settings(data_dir=tmp_path, scenes_dir=tmp_path, model_profile="tiny"))
     missing = tmp_path / "nowhere.tif"
     script = iter(
         [

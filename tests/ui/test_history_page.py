@@ -61,3 +61,23 @@ def test_accepting_a_result_stores_feedback(asked: Any, app: AppTest, app_env: A
         ).all()
     engine.dispose()
     assert Verdict.ACCEPT in verdicts
+
+
+def test_distinct_objects_merge_a_re_asked_question(asked: Any, app: AppTest) -> None:
+    from tests.ui.conftest import PIXEL_QUESTION
+
+    app.run()
+    app.chat_input[0].set_value(PIXEL_QUESTION).run()  # the same question again: stored again
+    again = app.session_state["conversation.messages"][-1].outcome
+    assert again.query_id != asked.outcome.query_id and len(again.result_ids) >= 2
+    app.switch_page("pages/history.py").run()
+    plain = app.dataframe[0].value
+    app.text_input(key="history_filters.label").input("field")
+    app.toggle(key="history_filters.distinct").set_value(True)
+    app.button[0].click().run()
+    assert not app.exception and not app.error
+    objects = app.dataframe[0].value
+    fields = plain[plain["label"] == "field"]
+    assert 0 < len(objects) < len(fields)  # the repeat merged into the first asking's objects
+    assert objects["found by queries"].max() >= 2
+    assert any("distinct object(s)" in c.value for c in app.caption)

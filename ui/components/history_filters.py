@@ -24,6 +24,12 @@ def history_filters() -> HistoryForm:
         since = d.date_input("Asked on or after", value=None, key=_K + "since")
         until = e.date_input("Asked on or before", value=None, key=_K + "until")
         confidence = f.slider("Minimum confidence", 0.0, 1.0, 0.0, 0.05, key=_K + "confidence")
+        distinct = st.toggle(
+            "Distinct objects",
+            key=_K + "distinct",
+            help="Results of one scene and label that overlap (IoU ≥ 0.5) are one object: "
+            "shown once, with how many queries found it and its best confidence.",
+        )
         st.form_submit_button("Apply filters", icon=":material/search:")
     return HistoryForm(
         label=label,
@@ -32,4 +38,5 @@ def history_filters() -> HistoryForm:
         until=until,
         min_confidence=confidence,
         bbox=bbox,
+        distinct=distinct,
     )

@@ -10,7 +10,7 @@ from ui.components.map_view import show_map
 from ui.components.result_actions import export_buttons, verdict_form
 from ui.resources import agent_runner
 from ui.services.errors import readable_error
-from ui.services.history import search, table
+from ui.services.history import distinct_table, search, search_distinct, table
 from ui.services.maps import MapLayer, evidence_map
 
 st.title("History")
@@ -18,13 +18,19 @@ settings = settings_or_stop()
 form = history_filters()
 try:
     engine = agent_runner(settings).workbench.engine
-    records = search(engine, form)
+    objects = search_distinct(engine, form) if form.distinct else None
+    records = [o.best for o in objects] if objects is not None else search(engine, form)
 except Exception as exc:
     st.error(readable_error(exc, settings))
     st.stop()
-st.caption(f"{len(records)} result(s){' (newest 500)' if len(records) == 500 else ''}")
+newest = " (newest 500)" if len(records) == 500 else ""
+if objects is not None:
+    found = sum(len(o.result_ids) for o in objects)
+    st.caption(f"{len(objects)} distinct object(s){newest} from {found} stored result(s)")
+else:
+    st.caption(f"{len(records)} result(s){newest}")
 if records:
-    st.dataframe(table(records), hide_index=True)
+    st.dataframe(distinct_table(objects) if objects else table(records), hide_index=True)
     shapes = [
         (r.geometry, f"#{r.result_id} {r.label or r.kind} · {r.query_text[:60]}")
         for r in records

@@ -13,7 +13,13 @@ from sqlalchemy import Engine
 
 from db.enums import Verdict
 from db.export import ExportFormat, export_results, to_geodataframe
-from db.history import HistoryFilter, ResultRecord, find_results
+from db.history import (
+    DistinctObject,
+    HistoryFilter,
+    ResultRecord,
+    find_distinct_objects,
+    find_results,
+)
 from db.spatial import Bounds
 from db.writes import save_feedback
 from geomag_core.errors import DatabaseError
@@ -21,7 +27,17 @@ from geomag_core.errors import DatabaseError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["EXPORT_MIME", "HistoryForm", "export_bytes", "judge", "parse_bbox", "search", "table"]
+__all__ = [
+    "EXPORT_MIME",
+    "HistoryForm",
+    "distinct_table",
+    "export_bytes",
+    "judge",
+    "parse_bbox",
+    "search",
+    "search_distinct",
+    "table",
+]
 
 #: MIME type of each export format, for the download buttons.
 EXPORT_MIME = {
@@ -58,6 +74,8 @@ class HistoryForm:
     """Inclusive."""
     min_confidence: float = 0.0
     bbox: str = ""
+    distinct: bool = False
+    """Show distinct objects (overlapping results of one scene and label merged)."""
 
     def to_filter(self) -> HistoryFilter:
         """The :class:`HistoryFilter` these fields mean (dates are UTC days)."""
@@ -78,6 +96,18 @@ class HistoryForm:
 def search(engine: Engine, form: HistoryForm, limit: int = 500) -> list[ResultRecord]:
     """The newest ``limit`` results matching ``form``."""
     return find_results(engine, form.to_filter(), limit=limit).items
+
+
+def search_distinct(engine: Engine, form: HistoryForm, limit: int = 500) -> list[DistinctObject]:
+    """The newest ``limit`` distinct objects among every result matching ``form``."""
+    return find_distinct_objects(engine, form.to_filter())[:limit]
+
+
+def distinct_table(objects: Sequence[DistinctObject]) -> pd.DataFrame:
+    """One row per object: its best result's columns, how many queries found it, its results."""
+    frame = table([o.best for o in objects])
+    frame.insert(3, "found by queries", [o.queries for o in objects])
+    return frame.assign(results=[", ".join(f"#{i}" for i in o.result_ids) for o in objects])
 
 
 def table(records: Sequence[ResultRecord]) -> pd.DataFrame:

@@ -135,3 +135,23 @@ def test_the_heat_map_can_be_laid_under_the_windows(asked: Any, app: AppTest) ->
     assert all(h.values.max() > 0 for h in maps.values())
     assert "PSC heat" in app.get("image")[0].proto.imgs[0].caption
     assert app.get("image")[0].proto.imgs[0].url != before  # the overlay image changed
+
+
+def test_the_results_tab_has_lat_lon_and_rounded_numbers(asked: Any) -> None:
+    from ui.components.evidence import results_frame
+
+    frame = results_frame(asked.outcome)
+    masks = frame[frame["kind"] == "mask"]
+    assert len(masks) >= 1 and masks["lat"].notna().all() and masks["lon"].notna().all()
+    assert masks["lat"].between(46.9, 47.2).all() and masks["lon"].between(-99.3, -98.9).all()
+    assert all(round(v, 2) == v for v in masks["confidence"])
+    assert all(round(v, 1) == v for v in masks["area m²"])
+
+
+def test_the_scene_is_previewed_before_the_first_question(app: AppTest) -> None:
+    app.run()
+    assert not app.chat_message
+    (preview,) = app.get("image")
+    caption = preview.proto.imgs[0].caption
+    assert caption.startswith("m_4709963_se_14_1_") and " px · " in caption and "EPSG" in caption
+    assert any(c.value.startswith("`m_4709963_se_14_1_") for c in app.sidebar.caption)

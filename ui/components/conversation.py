@@ -146,9 +146,27 @@ def _ask(runner: AgentRunner, settings: Settings, scene: Path | None, question: 
             )
 
 
+def _preview(runner: AgentRunner, path: Path) -> None:
+    """The picked scene before the first question: what will be asked about."""
+    try:
+        scene = runner.workbench.scene(path)
+        image, _ = scene.read_overview(640)
+    except GeoMagError as exc:
+        st.warning(f"The scene cannot be previewed: {exc}")
+        return
+    crs = scene.crs.to_string() if scene.crs else "no CRS (pixel space)"
+    size = f"{scene.width:,}×{scene.height:,} px"
+    st.image(image, caption=f"{path.name} · {size} · {scene.count} band(s) · {crs}", width=640)
+
+
 def chat(runner: AgentRunner, settings: Settings, scene: Path | None) -> None:
-    """Past messages of the thread, then the question box; a question is answered in place."""
+    """Past messages of the thread, then the question box; a question is answered in place.
+
+    Before the first question the picked scene is previewed.
+    """
     messages = _messages()
+    if not messages and scene is not None:
+        _preview(runner, scene)
     for i, message in enumerate(messages):
         _render(message, runner, latest=i == len(messages) - 1)
     question = st.chat_input(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 from shapely import wkt
@@ -22,22 +24,43 @@ from ui.services.heat import zoom_heat_maps
 from ui.services.maps import MapLayer, evidence_map, pixel_map
 from ui.services.overlays import ZOOM_COLOURS, draw_evidence, mask_rings_px
 
-__all__ = ["show_evidence"]
+__all__ = ["results_frame", "show_evidence"]
 
 
-def _results_frame(outcome: Outcome) -> pd.DataFrame:
+def _centre(result: dict[str, Any]) -> tuple[float | None, float | None]:
+    """``(lat, lon)`` of a result's WGS84 shape (a point inside it), or ``(None, None)``."""
+    if not result.get("wkt"):
+        return None, None
+    point = wkt.loads(result["wkt"]).representative_point()
+    return round(point.y, 6), round(point.x, 6)
+
+
+def _rounded(value: Any, digits: int) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def results_frame(outcome: Outcome) -> pd.DataFrame:
+    """The Results tab's table, one row per result, rounded for reading.
+
+    Confidence to 2 decimals, area to 0.1 m², latitude/longitude of a point inside the shape to
+    6 decimals (about 0.1 m; empty for a scene without a CRS), the pixel box as stored.
+    """
     ids: list[int | None] = [*outcome.result_ids] or [None] * len(outcome.results)
-    rows = [
-        {
-            "result": rid,
-            "kind": r.get("kind"),
-            "label": r.get("label"),
-            "confidence": r.get("confidence"),
-            "area m²": r.get("area_m2"),
-            "pixel box": r.get("pixel_box"),
-        }
-        for rid, r in zip(ids, outcome.results, strict=True)
-    ]
+    rows = []
+    for rid, r in zip(ids, outcome.results, strict=True):
+        lat, lon = _centre(r)
+        rows.append(
+            {
+                "result": rid,
+                "kind": r.get("kind"),
+                "label": r.get("label"),
+                "confidence": _rounded(r.get("confidence"), 2),
+                "area m²": _rounded(r.get("area_m2"), 1),
+                "lat": lat,
+                "lon": lon,
+                "pixel box": r.get("pixel_box"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -169,4 +192,4 @@ def show_evidence(
     with tabs[2]:
         zoom_drawer(scene, outcome.zoom_steps, heat=maps, opacity=opacity)
     with tabs[3]:
-        st.dataframe(_results_frame(outcome), hide_index=True)
+        st.dataframe(results_frame(outcome), hide_index=True)

@@ -53,6 +53,8 @@ def pick_scene(settings: Settings, store: UploadStore) -> Path | None:
         if st.session_state.get(CHOICE_KEY) not in labels:
             st.session_state.pop(CHOICE_KEY, None)
         choice = st.selectbox("Scene", list(labels), format_func=labels.__getitem__, key=CHOICE_KEY)
+        if choice:  # the box cuts long names off: the whole name, wrapped, under it
+            st.caption(f"`{Path(choice).name}`")
     if error:
         st.error(f"Upload refused. {error}")
     return Path(choice) if choice else None

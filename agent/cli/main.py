@@ -14,7 +14,7 @@ import sys
 import typer
 
 from agent.cli import app as app_command
-from agent.cli import ask, classifier, database, decoder, nano, scenes, serving, settings
+from agent.cli import ask, batch, classifier, database, decoder, nano, scenes, serving, settings
 from geomag_core.errors import GeoMagError
 
 __all__ = ["app", "eval_app", "main", "train_app"]
@@ -35,6 +35,7 @@ settings.register(app)
 scenes.register(app)
 serving.register(app)
 ask.register(app)
+batch.register(app)
 app_command.register(app)
 database.register(app)
 classifier.register(app, train_app=train_app, eval_app=eval_app)

@@ -1,0 +1,110 @@
+"""Which scenes a batch covers, and the request id that makes each scene's answer exactly once.
+
+Scenes come as paths typed on the command line and/or one ``--scenes-from`` source: a text file
+of paths (one per line, ``#`` comments; relative paths are relative to the file), a folder
+(its GeoTIFF, JPEG and PNG files, not recursive) or a glob pattern (``**`` recurses). Duplicate
+paths are kept once, in first-seen order.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from geomag_core.errors import GeoMagError, SceneReadError
+
+__all__ = ["SCENE_SUFFIXES", "SceneTask", "batch_request_id", "collect_scenes", "file_sha256"]
+
+#: File name endings taken from a folder or a glob.
+SCENE_SUFFIXES = (".tif", ".tiff", ".jpg", ".jpeg", ".png")
+
+
+@dataclass(frozen=True)
+class SceneTask:
+    """One scene of a batch, as the driver hands it to a worker."""
+
+    path: str
+    """Absolute path of the scene file."""
+    sha256: str
+    """SHA-256 of the file's bytes (the scene's content hash in the history)."""
+    request_id: str
+    """Idempotency key of this scene's answer (see :func:`batch_request_id`)."""
+
+
+def batch_request_id(
+    question: str, scene_sha256: str, versions: dict[str, Any], redo: str | None = None
+) -> str:
+    """The request id of ``question`` about the scene with content hash ``scene_sha256``.
+
+    A SHA-256 over the question (trimmed), the scene hash and the model versions: the same
+    question about the same bytes with the same models is the same request, whichever worker,
+    retry or rerun answers it, so the history stores it once. ``redo`` (a token per ``--redo``
+    run) makes a new request on purpose. No thread is involved, unlike ``geomag ask``'s ids.
+    """
+    key: dict[str, Any] = {
+        "kind": "batch",
+        "question": question.strip(),
+        "scene_sha256": scene_sha256,
+        "versions": versions,
+    }
+    if redo:
+        key["redo"] = redo
+    text = json.dumps(key, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 (hex) of ``path``'s bytes, read in chunks; the same as ``Scene.content_hash``."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(4 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def collect_scenes(paths: list[Path], scenes_from: str | None = None) -> list[Path]:
+    """The batch's scene files, absolute, each once, in the order given.
+
+    Raises :class:`SceneReadError` for a path or source that does not exist or holds no
+    scene, and :class:`GeoMagError` when no scene is given at all.
+    """
+    found: list[Path] = list(paths)
+    if scenes_from:
+        found += _from_source(scenes_from)
+    if not found:
+        raise GeoMagError("no scenes given: name scene files, or use --scenes-from FILE|DIR|GLOB")
+    unique: dict[Path, None] = {}
+    for path in found:
+        full = path.expanduser().resolve()
+        if not full.exists():
+            raise SceneReadError(path, "no such file")
+        if full.is_dir():
+            raise SceneReadError(path, f"it is a folder: pass it as --scenes-from {path}")
+        unique.setdefault(full, None)
+    return list(unique)
+
+
+def _from_source(source: str) -> list[Path]:
+    where = Path(source).expanduser()
+    if where.is_dir():
+        scenes = sorted(p for p in where.iterdir() if p.suffix.lower() in SCENE_SUFFIXES)
+        if not scenes:
+            raise SceneReadError(source, f"the folder holds no {'/'.join(SCENE_SUFFIXES)} file")
+        return scenes
+    if where.is_file():
+        lines = [ln.strip() for ln in where.read_text(errors="replace").splitlines()]
+        listed = [ln for ln in lines if ln and not ln.startswith("#")]
+        if not listed:
+            raise SceneReadError(source, "the list holds no scene path")
+        return [p if p.is_absolute() else where.parent / p for p in map(Path, listed)]
+    if glob.has_magic(source):
+        matched = sorted(Path(p) for p in glob.glob(str(where), recursive=True))
+        scenes = [p for p in matched if p.is_file() and p.suffix.lower() in SCENE_SUFFIXES]
+        if not scenes:
+            raise SceneReadError(source, "the pattern matches no scene file")
+        return scenes
+    raise SceneReadError(source, "no such file, folder or glob pattern (--scenes-from)")

@@ -147,6 +147,7 @@ def find_objects(
         ours = Budget(pixels=0, tokens=0)
         out["searched_fraction"] = 0.0
     else:
+        search = search or BlockSearch(time_budget_s=wb.settings.question_budget_s)
         found = search_scene(wb.nano, s, target, gsd_m=gsd, search=search)
         steps: list[dict[str, Any]] = []
         heat = found.heat

@@ -17,6 +17,7 @@ the small-object benchmark's strategy (d), so the numbers measure what the produ
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,6 +67,9 @@ class BlockSearch:
         max_fraction: never read more than this share of the heat map's region (margins
             counted); with the 1024-px heat map view (16 % of a 2560-px scene) the whole search
             stays within 35 % of the scene's pixels.
+        time_budget_s: wall-clock budget of the native-resolution reads (``None``: none); when
+            it is spent no further window is read, the hottest having gone first, and the
+            search reports only what it read (``GEOMAG_QUESTION_BUDGET_S``).
 
     """
 
@@ -73,6 +77,7 @@ class BlockSearch:
     margin: int = 16
     coverage: float = 1.0
     max_fraction: float = 0.18
+    time_budget_s: float | None = None
 
     def windows(self, heat: HeatMap) -> list[tuple[ScoredWindow, PixelBox]]:
         """The chosen windows, hottest first: each with its scene box, margin included."""
@@ -121,6 +126,7 @@ class SceneSearch:
         native_pixels: pixels read at native resolution (windows, overlaps counted).
         searched_pixels: distinct scene pixels seen at native resolution.
         scene_pixels: the scene's pixels.
+        out_of_time: the time budget stopped the search before every chosen window was read.
 
     """
 
@@ -133,6 +139,7 @@ class SceneSearch:
     searched_pixels: int = 0
     scene_pixels: int = 1
     view_pixels: int = field(default=0)
+    out_of_time: bool = False
 
     @property
     def searched_fraction(self) -> float:
@@ -210,7 +217,8 @@ def search_scene(
     """
     whole = PixelBox(0, 0, scene.width, scene.height)
     # Fragments are judged on the model's cores (shrunk targets), before they grow back.
-    min_px = max(3, round(min_fragment_pixels(target, gsd_m) * model.target_shrink**2))
+    shrink = model.shrink_for(target.name)
+    min_px = max(3, round(min_fragment_pixels(target, gsd_m) * shrink**2))
     heat: HeatMap | None = None
     coarse: CoarseMasks | None = None
     windows: list[tuple[ScoredWindow | None, PixelBox]]
@@ -221,17 +229,29 @@ def search_scene(
             scene, whole, target.prompt
         )
         windows = list((search or BlockSearch()).windows(heat))
+    budget = (search or BlockSearch()).time_budget_s
+    deadline = None if budget is None else time.monotonic() + budget
     boxes = [b for _, b in windows]
+    rank = {id(b): i for i, b in enumerate(boxes)}
+    read: set[int] = set()
     found: list[FoundInstance] = []
     native_px, searched_px = 0, 0
     # Stitch each cluster of overlapping windows on its own bounding box: memory stays bounded
-    # by the windows, never by the scene (windows can be far apart on a huge scene).
-    for group in _clusters(boxes):
+    # by the windows, never by the scene (windows can be far apart on a huge scene). Clusters
+    # go hottest first, so a spent time budget leaves the coolest windows unread.
+    clusters = sorted(_clusters(boxes), key=lambda g: min(rank[id(b)] for b in g))
+    for group in clusters:
+        if deadline is not None and time.monotonic() >= deadline:
+            break
+        group = sorted(group, key=lambda b: rank[id(b)])
         x0, y0 = min(b.x0 for b in group), min(b.y0 for b in group)
         union = PixelBox(x0, y0, max(b.x1 for b in group), max(b.y1 for b in group))
         probs = np.zeros((union.height, union.width), dtype=np.float32)
         covered = np.zeros(probs.shape, dtype=bool)
         for box in group:
+            if read and deadline is not None and time.monotonic() >= deadline:
+                break
+            read.add(rank[id(box)])
             zoom = target.zoom if model.magnifies else 1.0
             crop_probs = _segment(model, scene.read(box), target.prompt, zoom)
             region = (slice(box.y0 - y0, box.y1 - y0), slice(box.x0 - x0, box.x1 - x0))
@@ -245,14 +265,17 @@ def search_scene(
             c0, r0, c1, r1 = inst.box
             mask = SceneMask(inst.mask, PixelBox(x0 + c0, y0 + r0, x0 + c1, y0 + r1))
             found.append(FoundInstance(mask, inst.score, "native"))
+    out_of_time = len(read) < len(windows)
+    windows = [w for i, w in enumerate(windows) if i in read]
+    boxes = [b for _, b in windows]
     if coarse is not None:
         for probs_c, to_scene, score in coarse_instances(coarse, boxes, min_px):
             mask = paste_crop_mask(probs_c, to_scene, scene.size)
             tight = _tight(mask)
             if tight is not None:
                 found.append(FoundInstance(tight, score, "coarse"))
-    if model.target_shrink != 1.0:  # the model outlines cores: grow them to the objects
-        grow = 1.0 / model.target_shrink
+    if shrink != 1.0:  # the model outlines cores: grow them to the objects
+        grow = 1.0 / shrink
         found = [
             FoundInstance(_grow(f.mask, grow, scene.size), f.score, f.resolution) for f in found
         ]
@@ -268,6 +291,7 @@ def search_scene(
         searched_pixels=searched_px,
         scene_pixels=scene.width * scene.height,
         view_pixels=heat.view_pixels if heat is not None else 0,
+        out_of_time=out_of_time,
     )
 
 

@@ -119,6 +119,7 @@ NANO_CLASSES: tuple[ObjectClass, ...] = (
         length_m=(4.0, 130.0),
         max_gsd_m=3.0,
         data="airbus-oil-storage (SPOT, ~1.2 m)",
+        zoom=2.0,
     ),
     ObjectClass(
         name="car",

@@ -46,7 +46,8 @@ def test_change_questions_without_a_subject_measure_water_and_vegetation(
     decided = _route("nano", sample_scene, "what changed here since 2016?")
     assert _parts(decided) == [("spectral", ["water", "vegetation"])]
     assert decided["change"] == {"since": 2016, "until": None, "years": ()}
-    assert _route("nano", rgb_scene, "what changed here since 2016?")["parts"] == []
+    on_rgb = _route("nano", rgb_scene, "what changed here since 2016?")
+    assert on_rgb["parts"] == [] and "no near-infrared band" in on_rgb["refused"][0]["why"]
 
 
 def test_a_free_form_vlm_takes_what_no_specialist_can(sample_scene: Path, rgb_scene: Path) -> None:

@@ -82,8 +82,13 @@ def route(reading: Reading, scene: Scene, capabilities: list[Capability]) -> Rou
     subjects = reading.subjects
     if not subjects and reading.dates is not None:
         spectral = next((c for c in capabilities if c.subjects and "water" in c.subjects), None)
-        if spectral is not None and spectral.unusable_on(scene) is None:
+        reason = "no active capability measures water or vegetation"
+        if spectral is not None:
+            reason = spectral.unusable_on(scene) or ""
+        if not reason:
             subjects = ["water", "vegetation"]
+        elif free is None:
+            refused.append({"subject": "change (no subject named)", "why": reason})
     for subject in subjects:
         claimers = [c for c in capabilities if c.subjects is not None and c.answers(subject)]
         usable = [c for c in claimers if c.unusable_on(scene) is None]

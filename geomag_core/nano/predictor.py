@@ -136,6 +136,7 @@ class NanoModel:
             factor); instances grow back by its inverse.
         magnifies: the weights were trained on magnified views of classes with a ``zoom``
             (:class:`~geomag_core.nano.classes.ObjectClass`), so the search magnifies them too.
+        whole_classes: classes trained on whole ellipses despite ``target_shrink``.
 
     """
 
@@ -146,8 +147,10 @@ class NanoModel:
         device: str | torch.device = "cpu",
         target_shrink: float = 1.0,
         magnifies: bool = True,
+        whole_classes: tuple[str, ...] = (),
     ) -> None:
         self.target_shrink = target_shrink
+        self.whole_classes = whole_classes
         self.magnifies = magnifies
         self.device = torch.device(device)
         self.head = head.to(self.device).eval()
@@ -167,7 +170,12 @@ class NanoModel:
             device=device,
             target_shrink=float(config.get("target_shrink", 1.0)),
             magnifies=cores,
+            whole_classes=tuple(config.get("whole_classes", ())),
         )
+
+    def shrink_for(self, name: str) -> float:
+        """The core factor the weights learned for class ``name`` (1.0: whole outlines)."""
+        return 1.0 if name in self.whole_classes else self.target_shrink
 
     def text(self, query: str) -> TextTokens:
         """MiniLM token states of ``query`` (cached)."""

@@ -93,6 +93,8 @@ class NanoTrainConfig:
         attention_weight: weight of the attention-to-target loss.
         target_shrink: targets are the inscribed ellipses shrunk by this factor (cores), so
             neighbours (parked cars, tanks in a farm) stay apart; the search grows them back.
+        whole_classes: classes whose targets stay whole ellipses whatever ``target_shrink``
+            (their cores would be too small for the stride-4 decoder to learn).
         seed: seed of crops, prompts and initialisation.
 
     """
@@ -106,6 +108,7 @@ class NanoTrainConfig:
     absent_fraction: float = 0.1
     attention_weight: float = 1.0
     target_shrink: float = 1.0
+    whole_classes: tuple[str, ...] = ()
     seed: int = 0
 
     @property
@@ -217,9 +220,9 @@ def build_cache(
             image = _open_rgb(scene.path)
             for _ in range(n):
                 scale = rng.choices(scales, weights)[0]
-                pixels, mask = _scaled_crop(
-                    rng, image, scene.boxes, config.crop, scale, config.target_shrink
-                )
+                whole = class_of[mix.dataset] in config.whole_classes
+                shrink = 1.0 if whole else config.target_shrink
+                pixels, mask = _scaled_crop(rng, image, scene.boxes, config.crop, scale, shrink)
                 k, flip = rng.randrange(4), rng.random() < 0.5
                 pixels, mask = np.rot90(pixels, k), np.rot90(mask, k)
                 if flip:

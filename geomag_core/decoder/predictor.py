@@ -144,6 +144,9 @@ def build_mask_predictor(
 
     """
     device = resolve_device(settings.device)
+    # Seeded before SAM2 too: without a checkpoint its weights are random, and unseeded they
+    # differed per process (the tiny profile gave 4, 5, 17 or 21 masks for one question).
+    torch.manual_seed(0)
     sam2 = build_sam2_model(settings.sam2_config, settings.sam2_checkpoint, device)
     torch.manual_seed(0)
     projection = SegProjection(hidden_size=hidden_size)

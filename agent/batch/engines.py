@@ -103,7 +103,8 @@ class RayEngine:
             }
             if self.address:
                 options["address"] = self.address
-            else:
+            else:  # a new cluster of our own, never one another driver or `ray start` left
+                options["address"] = "local"
                 options["num_cpus"] = self.cpus or os.cpu_count() or 1
                 options["object_store_memory"] = 256 * 1024 * 1024
             try:
@@ -115,8 +116,10 @@ class RayEngine:
 
     def run(self, tasks: Sequence[SceneTask], report: Report) -> list[SceneOutcome]:
         """Answer ``tasks`` on the actors; returns every outcome (in arrival order)."""
+        import ray as ray_module
+
+        owns_cluster = not ray_module.is_initialized() and not self.address
         ray = self._start()
-        owns_cluster = not self.address
         try:
             return self._run(ray, tasks, report)
         finally:

@@ -11,6 +11,7 @@ and every host name but 127.0.0.1 resolves to nothing, so a map that needed a CD
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -29,6 +30,8 @@ pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 QUESTION = "Outline the fields"
+#: A real Airbus Pléiades airport scene (CC BY-NC-SA 4.0, Airbus DS) with many aircraft.
+AIRPORT = "014de911-7810-4f7d-8967-3e5402209f4a.jpg"
 #: Chromium flags that cut the browser off from everything but the app on 127.0.0.1.
 OFFLINE_FLAGS = (
     "--proxy-server=http://127.0.0.1:9",
@@ -56,16 +59,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture()
-def app_url(tiny_app_env: dict[str, str], sample_scene: Path, tmp_path: Path) -> Iterator[str]:
+@contextlib.contextmanager
+def _serve(app_env: dict[str, str], scene: Path, tmp_path: Path) -> Iterator[str]:
+    """``geomag app`` on a free port of 127.0.0.1 with ``app_env``, opened on ``scene``."""
     _require_browser()
     port = _free_port()
     geomag = shutil.which("geomag", path=str(Path(sys.executable).parent))
     assert geomag
-    env = {**os.environ, **tiny_app_env}
+    env = {**os.environ, **app_env}
     log = (tmp_path / "app.log").open("w")
     server = subprocess.Popen(
-        [geomag, "app", "--port", str(port), "--scene", str(sample_scene)],
+        [geomag, "app", "--port", str(port), "--scene", str(scene)],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -86,6 +90,28 @@ def app_url(tiny_app_env: dict[str, str], sample_scene: Path, tmp_path: Path) ->
         server.terminate()
         server.wait(timeout=20)
         log.close()
+
+
+@pytest.fixture()
+def app_url(tiny_app_env: dict[str, str], sample_scene: Path, tmp_path: Path) -> Iterator[str]:
+    with _serve(tiny_app_env, sample_scene, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture()
+def nano_app_url(shared_data: Path, tmp_path: Path) -> Iterator[str]:
+    """The app on the nano profile (shipped weights), opened on a real Airbus airport scene."""
+    scene = shared_data / "airbus-aircraft" / "train" / AIRPORT
+    if not scene.exists():
+        pytest.skip(f"{scene} is not there (shared data)")
+    env = {
+        "GEOMAG_DATA_DIR": str(tmp_path / "nano-data"),
+        "GEOMAG_MODEL_PROFILE": "nano",
+        "GEOMAG_DATABASE_URL": f"sqlite:///{tmp_path / 'nano.sqlite'}",
+        "HF_HUB_OFFLINE": "1",
+    }
+    with _serve(env, scene, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture()
@@ -209,3 +235,43 @@ def test_the_map_shows_the_scene_offline(app_url: str, browser: Any, tmp_path: P
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
     if keep := os.environ.get("GEOMAG_MAP_SCREENSHOT"):
         shutil.copyfile(shot, keep)
+
+
+def test_nano_shows_its_heat_map_under_the_windows(
+    nano_app_url: str, browser: Any, tmp_path: Path
+) -> None:
+    """Nano on a real airport: the answer, then the PSC heat map laid under the windows."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def captions() -> list[str]:
+        found = browser.find_elements(By.CSS_SELECTOR, "[data-testid=stImageCaption]")
+        return [c.text for c in found]
+
+    try:
+        _ask(browser, nano_app_url, "where are the aircraft?")
+        body = browser.find_element(By.TAG_NAME, "body").text
+        assert "aircraft" in body and "Looked at " in body and "Traceback" not in body
+        toggle = next(
+            e
+            for e in browser.find_elements(By.CSS_SELECTOR, "[data-testid=stCheckbox] label")
+            if "PSC heat map" in e.text
+        )
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", toggle)
+        toggle.click()  # a real click: React ignores a scripted one here
+        WebDriverWait(browser, 240).until(lambda b: any("PSC heat" in c for c in captions()))
+    except TimeoutException:
+        browser.save_screenshot(str(tmp_path / "timeout.png"))
+        pytest.fail(f"timed out; the page is in {tmp_path / 'timeout.png'}")
+    image = next(
+        c
+        for c in browser.find_elements(By.CSS_SELECTOR, "[data-testid=stImageCaption]")
+        if "PSC heat" in c.text
+    )
+    answer = browser.find_elements(By.CSS_SELECTOR, "[data-testid=stChatMessage]")[-1]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'start'});", answer)
+    time.sleep(1.5)  # let the heated image paint before the picture
+    assert image.is_displayed()
+    if keep := os.environ.get("GEOMAG_NANO_SCREENSHOT"):
+        assert browser.save_screenshot(keep)

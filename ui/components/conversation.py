@@ -15,7 +15,7 @@ from geomag_core.errors import EmptyQueryError, GeoMagError
 from ui.components.evidence import show_evidence
 from ui.components.scene_picker import select_scene
 from ui.components.step_trail import StepTrail
-from ui.services.asking import AgentRunner, Outcome, new_thread_id
+from ui.services.asking import AgentRunner, Outcome, ThreadSummary, new_thread_id
 from ui.services.errors import readable_error
 
 __all__ = ["INPUT_KEY", "THREAD_KEY", "chat", "investigations_sidebar"]
@@ -68,6 +68,15 @@ def _resume(runner: AgentRunner, thread_id: str) -> None:
         select_scene(str(Path(history[-1]["scene"]).resolve()))
 
 
+def _entry_label(t: ThreadSummary) -> str:
+    """``scene · MM-DD HH:MM · question`` short enough for two sidebar lines."""
+    name = Path(t.scene).name if t.scene else "no scene"
+    if len(name) > 32:  # e.g. a UUID-named JPEG: keep its start and its suffix
+        name = f"{name[:14]}…{name[-12:]}"
+    title = t.title if len(t.title) <= 40 else t.title[:39] + "…"
+    return f"{name} · {t.created_at:%m-%d %H:%M} · {title}"
+
+
 def investigations_sidebar(runner: AgentRunner, settings: Settings) -> None:
     """The investigations (threads) in the sidebar: start a new one or resume one."""
     current = _thread()
@@ -83,7 +92,7 @@ def investigations_sidebar(runner: AgentRunner, settings: Settings) -> None:
             return
         for t in threads:
             st.button(
-                t.label[:72],
+                _entry_label(t),
                 key=f"conversation.thread.{t.thread_id}",
                 on_click=_resume,
                 args=(runner, t.thread_id),

@@ -175,7 +175,7 @@ def show_evidence(
         caption = "masks in red, zoom windows by depth (yellow, orange, pink)"
         if maps:
             first = next(iter(maps.values()))
-            caption += f"; PSC heat ({first.source}) from dark to yellow"
+            caption += f"; PSC heat ({first.source}) from blue (cold) to red (hot)"
         st.image(
             draw_evidence(
                 scene, outcome.results, outcome.zoom_steps, heat=list(maps.values())[:1],

@@ -42,18 +42,26 @@ def _box(to_view: Affine, box: Sequence[int]) -> list[float]:
     return [x0, y0, max(x0 + 1, x1), max(y0 + 1, y1)]
 
 
+#: The heat colour ramp, cold to hot (RGB, 0..1): blue, cyan, yellow, red.
+HEAT_RAMP = np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 1.0], [1.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+
+
 def heat_layer(
     heat: HeatMap, to_view: Affine, size: tuple[int, int], opacity: float = 0.5
 ) -> Image.Image:
-    """``heat`` as an RGBA layer of ``size`` (view pixels), black→red→yellow→white, hotter opaquer.
+    """``heat`` as an RGBA layer of ``size`` (view pixels): blue (cold) to red (hot).
 
-    ``to_view`` maps scene pixels to the view; the grid is placed through its own
-    ``to_scene`` affine, so it lands where its cells looked.
+    Values are scaled to the map's 99th percentile and square-rooted, so a few hot cells do not
+    leave the rest of the map invisible; hotter cells are also more opaque (``opacity`` at the
+    hottest, 40 % of it at the coldest). ``to_view`` maps scene pixels to the view; the grid is
+    placed through its own ``to_scene`` affine, so it lands where its cells looked.
     """
-    values = heat.values / max(float(heat.values.max()), 1e-12)
-    ramp = np.clip(np.stack([3 * values, 3 * values - 1, 3 * values - 2], axis=-1), 0, 1)
-    alpha = opacity * (0.15 + 0.85 * values)
-    grid = (np.concatenate([ramp, alpha[..., None]], axis=-1) * 255).astype(np.uint8)
+    top = float(np.percentile(heat.values, 99)) or float(heat.values.max())
+    values = np.sqrt(np.clip(heat.values / max(top, 1e-12), 0.0, 1.0))
+    stops = np.linspace(0.0, 1.0, len(HEAT_RAMP))
+    ramp = np.stack([np.interp(values, stops, HEAT_RAMP[:, c]) for c in range(3)], axis=-1)
+    alpha = opacity * (0.4 + 0.6 * values)
+    grid = (np.concatenate([ramp, alpha[..., None]], axis=-1) * 255).round().astype(np.uint8)
     rows, cols = heat.shape
     (x0, y0), (x1, y1) = _xy(to_view @ heat.to_scene, [(0, 0), (cols, rows)])
     width, height = max(1, round(x1 - x0)), max(1, round(y1 - y0))

@@ -1,0 +1,118 @@
+"""Peak memory and wall time of the CLI on a large tiled GeoTIFF (issue 15's limits table).
+
+Generates a seeded ``SIDE``² 3-band tiled, deflate GeoTIFF (no overviews, the worst case for
+decimated reads) in a temporary folder, then runs each command in a child process and reports
+its peak resident memory (``ru_maxrss`` of the child, i.e. its VmHWM) and wall time::
+
+    .venv/bin/python scripts/bench_limits.py --side 20000
+
+Nothing is kept: the raster is deleted at the end (``--keep DIR`` keeps it there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from affine import Affine
+from rasterio.windows import Window
+
+BIN = Path(sys.executable).parent
+
+
+def make_scene(path: Path, side: int, seed: int = 0) -> Path:
+    """A ``side``² RGB uint8 tiled GeoTIFF: smooth fields plus noise, written in 512-row strips."""
+    rng = np.random.default_rng(seed)
+    profile = {
+        "driver": "GTiff",
+        "width": side,
+        "height": side,
+        "count": 3,
+        "dtype": "uint8",
+        "tiled": True,
+        "blockxsize": 512,
+        "blockysize": 512,
+        "compress": "deflate",
+        "zlevel": 1,
+        "crs": "EPSG:32633",
+        "transform": Affine(0.5, 0, 400_000, 0, -0.5, 5_000_000),
+        "BIGTIFF": "YES",
+    }
+    xx = np.arange(side, dtype=np.float32)
+    with rasterio.open(path, "w", **profile) as dst:
+        for y0 in range(0, side, 512):
+            rows = min(512, side - y0)
+            yy = np.arange(y0, y0 + rows, dtype=np.float32)[:, None]
+            base = 100 + 60 * np.sin(xx[None, :] / 900.0) * np.cos(yy / 700.0)
+            noise = rng.integers(0, 24, (3, rows, side), dtype=np.uint8)
+            strip = (base[None] + noise).astype(np.uint8)
+            dst.write(strip, window=Window(0, y0, side, rows))
+    return path
+
+
+def measure(command: list[str], env: dict[str, str]) -> tuple[int, float, float]:
+    """Exit status, peak RSS (MiB) and wall seconds of ``command`` run as a child."""
+    started = time.perf_counter()
+    proc = subprocess.run(command, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if proc.returncode:
+        print(proc.stderr.strip().splitlines()[-1:], file=sys.stderr)
+    return proc.returncode, peak_kib / 1024, wall
+
+
+def main() -> None:
+    """Generate the scene, run the commands one per child process, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--side", type=int, default=20_000)
+    parser.add_argument("--keep", type=Path, default=None)
+    parser.add_argument("--commands", default="scene,views,ask")
+    args = parser.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="geomag-limits-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    scene = folder / f"tiled_{args.side}.tif"
+    if not scene.exists():
+        t = time.perf_counter()
+        make_scene(scene, args.side)
+        size = scene.stat().st_size / 2**20
+        print(f"made {scene} ({size:,.0f} MiB) in {time.perf_counter() - t:.0f} s")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GEOMAG_DATA_DIR": str(folder / "data")}
+    commands = {
+        "scene": [str(BIN / "geomag"), "scene", str(scene), "--json"],
+        "views": [str(BIN / "geomag"), "views", str(scene), "-g", "pixel", "--json"],
+        "ask": [str(BIN / "geomag"), "ask", str(scene), "how many aircraft are there?", "--json"],
+    }
+    print("| command | exit | peak RSS (MiB) | wall (s) |\n|---|---:|---:|---:|")
+    for name in args.commands.split(","):
+        # a fresh wrapper per command, so ru_maxrss is that command's own peak
+        wrapper = [
+            sys.executable,
+            "-c",
+            "import json,sys; sys.path.insert(0, sys.argv[1]); "
+            "from bench_limits import measure; "
+            "print(json.dumps(measure(json.loads(sys.argv[2]), dict(__import__('os').environ))))",
+            str(Path(__file__).parent),
+            __import__("json").dumps(commands[name]),
+        ]
+        out = subprocess.run(wrapper, env=env, capture_output=True, text=True)
+        if out.returncode:
+            print(out.stderr, file=sys.stderr)
+            continue
+        code, peak, wall = __import__("json").loads(out.stdout.strip().splitlines()[-1])
+        print(f"| geomag {name} | {code} | {peak:,.0f} | {wall:,.1f} |", flush=True)
+    if args.keep is None:
+        for p in sorted(folder.rglob("*"), reverse=True):
+            p.unlink() if p.is_file() else p.rmdir()
+        folder.rmdir()
+
+
+if __name__ == "__main__":
+    main()

@@ -2,8 +2,13 @@
 
 Uses the system Chromium and chromedriver (``scripts/setup.sh`` installs them) and installs
 nothing itself. Missing browser: a failure in CI (``CI=true``), a skip with the reason elsewhere.
-Set ``GEOMAG_SCREENSHOT=path.png`` to keep the screenshot (``docs/screenshot.png`` is made so)
-and ``GEOMAG_MAP_SCREENSHOT`` for the Map tab's (``docs/screenshot-map.png``).
+Screenshots are kept where these say: ``GEOMAG_NANO_SCREENSHOT`` (nano's answer on a real
+Airbus airport with its heat map: ``docs/screenshot.png``), ``GEOMAG_MAP_SCREENSHOT`` (the
+offline Map tab on the NAIP sample: ``docs/screenshot-map.png``) and ``GEOMAG_SCREENSHOT``
+(the tiny profile's answer)::
+
+    GEOMAG_NANO_SCREENSHOT=docs/screenshot.png GEOMAG_MAP_SCREENSHOT=docs/screenshot-map.png \
+        .venv/bin/python -m pytest -m browser tests/ui/test_browser.py
 
 The browser has no network but the app's loopback: every proxied request goes to a closed port
 and every host name but 127.0.0.1 resolves to nothing, so a map that needed a CDN would be blank.
@@ -14,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -70,7 +76,7 @@ def _serve(app_env: dict[str, str], scene: Path, tmp_path: Path) -> Iterator[str
     log = (tmp_path / "app.log").open("w")
     server = subprocess.Popen(
         [geomag, "app", "--port", str(port), "--scene", str(scene)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
@@ -86,9 +92,13 @@ def _serve(app_env: dict[str, str], scene: Path, tmp_path: Path) -> Iterator[str
                 pytest.fail(f"the app did not start: {(tmp_path / 'app.log').read_text()[-2000:]}")
             time.sleep(0.3)
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    finally:  # the whole group: `geomag app` and the `streamlit run` it started
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGKILL)
         log.close()
 
 
@@ -243,11 +253,15 @@ def test_nano_shows_its_heat_map_under_the_windows(
     """Nano on a real airport: the answer, then the PSC heat map laid under the windows."""
     from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    def captions() -> list[str]:
-        found = browser.find_elements(By.CSS_SELECTOR, "[data-testid=stImageCaption]")
-        return [c.text for c in found]
+    def captions() -> list[str]:  # read in one script: reruns replace the elements
+        texts: list[str] = browser.execute_script(
+            "return [...document.querySelectorAll('[data-testid=stImageCaption]')]"
+            ".map(c => c.textContent);"
+        )
+        return texts
 
     try:
         _ask(browser, nano_app_url, "where are the aircraft?")
@@ -264,14 +278,16 @@ def test_nano_shows_its_heat_map_under_the_windows(
     except TimeoutException:
         browser.save_screenshot(str(tmp_path / "timeout.png"))
         pytest.fail(f"timed out; the page is in {tmp_path / 'timeout.png'}")
-    image = next(
-        c
-        for c in browser.find_elements(By.CSS_SELECTOR, "[data-testid=stImageCaption]")
-        if "PSC heat" in c.text
+    running = (By.CSS_SELECTOR, "[data-testid=stStatusWidget]")
+    WebDriverWait(browser, 120).until(ec.invisibility_of_element_located(running))
+    time.sleep(1)  # the rerun is over: elements stop being replaced
+    shown = browser.execute_script(
+        "const answer = [...document.querySelectorAll('[data-testid=stChatMessage]')].pop();"
+        "answer.scrollIntoView({block: 'start'});"
+        "return [...document.querySelectorAll('[data-testid=stImageCaption]')]"
+        ".some(c => c.textContent.includes('PSC heat') && c.getBoundingClientRect().height > 0);"
     )
-    answer = browser.find_elements(By.CSS_SELECTOR, "[data-testid=stChatMessage]")[-1]
-    browser.execute_script("arguments[0].scrollIntoView({block: 'start'});", answer)
+    assert shown
     time.sleep(1.5)  # let the heated image paint before the picture
-    assert image.is_displayed()
     if keep := os.environ.get("GEOMAG_NANO_SCREENSHOT"):
         assert browser.save_screenshot(keep)

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from geomag_core.errors import GeoMagError, SceneReadError
-from geomag_core.scene import Scene
+from geomag_core.scene import DEFAULT_MAX_PIXELS, Scene
 
 __all__ = ["ALLOWED_SUFFIXES", "UploadStore", "safe_stem"]
 
@@ -29,19 +29,22 @@ class UploadStore:
     Args:
         root: the folder (``<data_dir>/uploads``), created on first save.
         max_bytes: the largest upload accepted.
+        max_pixels: the largest scene accepted, in pixels (``GEOMAG_MAX_SCENE_PIXELS``),
+            checked from the file's header before any pixel is decoded.
 
     """
 
-    def __init__(self, root: Path, max_bytes: int) -> None:
+    def __init__(self, root: Path, max_bytes: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
         self.root = root
         self.max_bytes = max_bytes
+        self.max_pixels = max_pixels
 
     def save(self, filename: str, data: bytes) -> Path:
         """Store ``data`` (once per content) and check it opens as a scene; returns its path.
 
         Raises:
-            SceneReadError: empty, too large, not a GeoTIFF/JPEG/PNG, or unreadable; nothing
-                is kept then.
+            SceneReadError: empty, too large (bytes or pixels), not a GeoTIFF/JPEG/PNG, or
+                unreadable; nothing is kept then.
 
         """
         suffix = Path(filename).suffix.lower()
@@ -65,7 +68,7 @@ class UploadStore:
             partial.write_bytes(data)
             partial.replace(path)
         try:
-            Scene(path).read_overview(64)
+            Scene(path, max_pixels=self.max_pixels).read_overview(64)
         except SceneReadError as exc:
             path.unlink(missing_ok=True)
             raise SceneReadError(filename, exc.reason) from exc

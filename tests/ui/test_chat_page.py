@@ -59,8 +59,9 @@ def test_the_investigation_is_listed_and_resumes(asked: Any, app: AppTest) -> No
 
 
 def test_pixels_looked_at_are_one_number_everywhere(asked: Any, ui_data_dir: Path) -> None:
-    from sqlalchemy import create_engine, select
+    from sqlalchemy import select
 
+    from db.engine import create_db_engine
     from db.models import QueryRow
     from ui.services.asking import LookedAt
 
@@ -70,7 +71,8 @@ def test_pixels_looked_at_are_one_number_everywhere(asked: Any, ui_data_dir: Pat
     # the answer, the caption (looked.line()), the state's sum and the database agree
     assert looked.line() in outcome.answer
     assert LookedAt.of(outcome.budget, outcome.zoom_steps) == looked
-    engine = create_engine(f"sqlite:///{ui_data_dir / 'geomag.sqlite'}")
+    # the app's own SQLite library: a second one in the process would break the file's locks
+    engine = create_db_engine(f"sqlite:///{ui_data_dir / 'geomag.sqlite'}")
     with engine.connect() as c:
         stored = c.execute(
             select(QueryRow.pixels, QueryRow.tokens).where(QueryRow.id == outcome.query_id)

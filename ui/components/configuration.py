@@ -6,6 +6,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from geomag_core.config import Settings
+from geomag_core.errors import ConfigError
 from ui.components.banner import profile_banner
 from ui.services.errors import readable_error
 
@@ -16,7 +17,7 @@ def settings_or_stop() -> Settings:
     """The effective settings, with the profile banner shown; a readable error stops the page."""
     try:
         settings = Settings()
-    except ValidationError as exc:
+    except (ValidationError, ConfigError) as exc:  # Settings() raises ConfigError for a bad value
         st.error(readable_error(exc))
         st.stop()
     profile_banner(settings)

@@ -66,3 +66,20 @@ def test_heat_is_recomputed_for_the_text_and_boxes_it_was_made_for() -> None:
     cars = [{"label": "car"}, {"label": "car"}, {"label": "aircraft"}]
     assert heat_prompt(steps[1], "count cars", cars, nano=True) == "segment the cars"
     assert heat_prompt(steps[0], "where are the planes?", [], nano=False) == "where are the planes?"
+
+
+def test_the_judged_result_is_cropped_around_its_outline(sample_scene: Path) -> None:
+    from shapely.geometry import box
+
+    from ui.services.overlays import draw_result_crop
+
+    scene = Scene(sample_scene)
+    outline = box(100, -140, 140, -100)  # pixels 100..140 (QGIS frame: y = -row)
+    crop = draw_result_crop(scene, outline, None)
+    assert crop is not None
+    assert crop.size == (81, 81)  # the 40 px box and half of it on each side, at native size
+    plain = np.asarray(scene.read(PixelBox(80, 80, 161, 161))).astype(int)
+    drawn = np.asarray(crop).astype(int)
+    assert drawn[40, 40, 0] - plain[40, 40, 0] > 30  # inside the outline: reddened
+    assert (drawn[2, 2] == plain[2, 2]).all()  # the margin is the scene as it is
+    assert draw_result_crop(scene, None, None) is None  # a text answer has nothing to show

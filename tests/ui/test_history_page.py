@@ -81,3 +81,35 @@ def test_distinct_objects_merge_a_re_asked_question(asked: Any, app: AppTest) ->
     assert 0 < len(objects) < len(fields)  # the repeat merged into the first asking's objects
     assert objects["found by queries"].max() >= 2
     assert any("distinct object(s)" in c.value for c in app.caption)
+
+
+def test_the_judged_result_is_shown_and_its_outline_can_be_corrected(
+    asked: Any, app: AppTest, app_env: Any
+) -> None:
+    from geoalchemy2.shape import to_shape
+    from shapely import affinity, wkt
+
+    _history(app)
+    rid = asked.outcome.result_ids[-1]  # a mask (the first result is the text answer)
+    app.selectbox(key="result_actions.result").set_value(rid).run()
+    assert not app.exception
+    crops = [i for i in app.get("image") if i.proto.imgs[0].caption.startswith(f"#{rid} ")]
+    assert len(crops) == 1  # the crop with its mask, beside the verdict buttons
+    box = app.text_area(key=f"result_actions.outline.{rid}")
+    moved = affinity.translate(wkt.loads(box.value), xoff=0.0001)
+    box.input("POLYGON ((oops")
+    next(b for b in app.button if b.label == "Correct").click().run()
+    assert any("not WKT" in e.value for e in app.error)
+    app.text_area(key=f"result_actions.outline.{rid}").input(moved.wkt)
+    next(b for b in app.button if b.label == "Correct").click().run()
+    assert any(f"correction of result #{rid}" in s.value for s in app.success)
+    engine = create_db_engine(app_env["GEOMAG_DATABASE_URL"])
+    with Session(engine) as session:
+        rows = session.scalars(
+            select(FeedbackRow).where(
+                FeedbackRow.result_id == rid, FeedbackRow.verdict == Verdict.CORRECT
+            )
+        ).all()
+        stored = [to_shape(r.geom) for r in rows if r.geom is not None]
+    engine.dispose()
+    assert any(s.equals_exact(moved, 1e-9) for s in stored)

@@ -17,7 +17,8 @@ st.title("History")
 settings = settings_or_stop()
 form = history_filters()
 try:
-    engine = agent_runner(settings).workbench.engine
+    workbench = agent_runner(settings).workbench
+    engine = workbench.engine
     objects = search_distinct(engine, form) if form.distinct else None
     records = [o.best for o in objects] if objects is not None else search(engine, form)
 except Exception as exc:
@@ -44,4 +45,4 @@ else:
     st.info("No stored results match. Ask a question on the Chat page, or widen the filters.")
 export_buttons(records)
 st.subheader("Judge a result")
-verdict_form(engine, records)
+verdict_form(engine, records, workbench.scene)

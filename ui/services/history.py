@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EXPORT_MIME",
     "HistoryForm",
+    "correct",
     "distinct_table",
     "export_bytes",
     "judge",
@@ -130,3 +131,29 @@ def export_bytes(records: Sequence[ResultRecord], fmt: ExportFormat) -> bytes:
 def judge(engine: Engine, result_id: int, verdict: Verdict, note: str | None = None) -> int:
     """Store the analyst's accept/reject of a result; returns the feedback id."""
     return save_feedback(engine, result_id, verdict, note=note or None, analyst="app")
+
+
+def correct(engine: Engine, result_id: int, outline_wkt: str, note: str | None = None) -> int:
+    """Store the analyst's corrected outline (WKT, WGS84 lon/lat) of a result; the feedback id.
+
+    Raises:
+        DatabaseError: the text is not a valid polygon in degrees.
+
+    """
+    from shapely import wkt
+    from shapely.errors import ShapelyError
+
+    try:
+        shape = wkt.loads(outline_wkt.strip())
+    except (ShapelyError, ValueError) as exc:
+        raise DatabaseError(
+            f"the corrected outline is not WKT ({exc}): give e.g. POLYGON ((lon lat, …))"
+        ) from exc
+    if shape.geom_type not in ("Polygon", "MultiPolygon") or not shape.is_valid:
+        raise DatabaseError(f"the corrected outline must be a valid polygon, got {shape.geom_type}")
+    west, south, east, north = shape.bounds
+    if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+        raise DatabaseError("the corrected outline must be in WGS84 degrees (lon lat)")
+    return save_feedback(
+        engine, result_id, Verdict.CORRECT, geometry=shape, note=note or None, analyst="app"
+    )

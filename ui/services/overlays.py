@@ -12,14 +12,22 @@ from typing import Any
 import numpy as np
 from affine import Affine
 from PIL import Image, ImageDraw
-from shapely import wkt
+from shapely import affinity, wkt
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from geomag_core.boxes import PixelBox
 from geomag_core.psc.heatmap import HeatMap
 from geomag_core.scene import Scene
 
-__all__ = ["ZOOM_COLOURS", "draw_evidence", "draw_zoom_step", "heat_layer", "mask_rings_px"]
+__all__ = [
+    "ZOOM_COLOURS",
+    "draw_evidence",
+    "draw_result_crop",
+    "draw_zoom_step",
+    "heat_layer",
+    "mask_rings_px",
+]
 
 #: Outline colours of zoom depths 1, 2, 3… (RGB).
 ZOOM_COLOURS = ((255, 215, 0), (255, 128, 0), (255, 64, 160), (160, 96, 255))
@@ -134,3 +142,48 @@ def draw_zoom_step(
     pen.rectangle(_box(to_view, step["looked_at"]), outline=(255, 255, 255, 255), width=2)
     pen.rectangle(_box(to_view, step["window"]), outline=(*colour, 255), width=3)
     return base.convert("RGB")
+
+
+def draw_result_crop(
+    scene: Scene,
+    outline_px: BaseGeometry | None,
+    pixel_box: Sequence[int] | None,
+    margin: float = 0.5,
+    max_side: int = 384,
+) -> Image.Image | None:
+    """The scene around one result at native resolution, its outline (or box) drawn on it.
+
+    ``outline_px`` is in the QGIS pixel frame of the history records (x = column, y = −row);
+    the crop spans the shape's box grown by ``margin`` of its size on each side. ``None`` when
+    the result has no shape.
+    """
+    if outline_px is not None and not outline_px.is_empty:
+        shape: BaseGeometry | None = affinity.scale(outline_px, 1.0, -1.0, origin=(0, 0))
+        x0, y0, x1, y1 = shape.bounds if shape is not None else (0, 0, 0, 0)
+    elif pixel_box is not None:
+        shape, (x0, y0, x1, y1) = None, pixel_box
+    else:
+        return None
+    pad_x, pad_y = max(8.0, (x1 - x0) * margin), max(8.0, (y1 - y0) * margin)
+    crop = PixelBox(
+        max(0, int(x0 - pad_x)),
+        max(0, int(y0 - pad_y)),
+        min(scene.width, int(x1 + pad_x) + 1),
+        min(scene.height, int(y1 + pad_y) + 1),
+    )
+    scale = min(1.0, max_side / max(crop.width, crop.height))
+    size = (max(1, round(crop.height * scale)), max(1, round(crop.width * scale)))
+    base = Image.fromarray(scene.read(crop, out_shape=size)).convert("RGBA")
+    to_view = Affine.scale(base.width / crop.width, base.height / crop.height) * Affine.translation(
+        -crop.x0, -crop.y0
+    )
+    layer = Image.new("RGBA", base.size, (0, 0, 0, 0))
+    pen = ImageDraw.Draw(layer)
+    parts = [] if shape is None else list(getattr(shape, "geoms", [shape]))
+    for part in parts:
+        if isinstance(part, Polygon) and not part.is_empty:
+            ring = np.asarray(part.exterior.coords)[:, :2]
+            pen.polygon(_xy(to_view, ring), fill=MASK_FILL, outline=MASK_EDGE)
+    if not parts:
+        pen.rectangle(_box(to_view, [x0, y0, x1, y1]), outline=BOX_EDGE, width=2)
+    return Image.alpha_composite(base, layer).convert("RGB")

@@ -133,8 +133,13 @@ class SceneAnswerer:
             # One scene's failure (corrupt file, out of memory, database) is that scene's.
             outcome.error = one_line(exc)
         except Exception as exc:  # a bug on one scene must not lose the other scenes' work
-            outcome.error = f"internal error ({one_line(exc)}); rerun with --engine local and "
-            outcome.error += "GEOMAG_DEBUG=1 for the traceback"
+            if os.environ.get("GEOMAG_DEBUG") == "1":
+                raise
+            if type(exc).__name__ == "OutOfMemoryError":  # torch's, on a GPU
+                outcome.error = f"out of memory: {one_line(exc)}"
+            else:
+                outcome.error = f"internal error ({one_line(exc)}); rerun it with --engine local "
+                outcome.error += "and GEOMAG_DEBUG=1 for the traceback"
         else:
             outcome.status = "answered"
             outcome.query_id = final["query_id"]

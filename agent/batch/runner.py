@@ -117,7 +117,8 @@ def plan_batch(
             continue
         request = batch_request_id(question, sha, versions, redo=token)
         tasks.append(SceneTask(str(path), sha, request))
-    done = {} if redo else _answered(settings, [t.request_id for t in tasks])
+    # Always read (which also creates and migrates the history before any worker opens it).
+    done = _answered(settings, [t.request_id for t in tasks])
     to_run = []
     for task in tasks:
         if task.request_id in done:

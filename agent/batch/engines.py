@@ -57,8 +57,8 @@ class RayEngine:
         settings: the batch's settings, sent to every actor.
         question: the batch's question.
         workers: actors to run.
-        address: a Ray cluster to join (``auto`` or ``ray://host:10001``); ``None`` starts a
-            local one for this batch and stops it afterwards.
+        address: a Ray cluster to join from one of its nodes (``auto`` or ``HEAD_IP:6379``);
+            ``None`` starts a local one for this batch and stops it afterwards.
         cpus: CPUs of the local cluster (default: all of this machine's); ignored with
             ``address``.
         max_attempts: tries per scene when workers die under it.

@@ -47,8 +47,8 @@ def batch(
     address: Annotated[
         str | None,
         typer.Option(
-            help="Ray cluster to join (e.g. auto, ray://head:10001); default: a "
-            "local Ray started for this batch."
+            help="Ray cluster to join, from one of its nodes (auto, or HEAD_IP:6379); "
+            "default: a local Ray started for this batch."
         ),
     ] = None,
     workers: Annotated[

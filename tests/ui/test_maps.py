@@ -65,6 +65,7 @@ def test_a_pixel_scene_map_is_in_its_own_frame() -> None:
     # y is flipped (Leaflet's y goes up): the window's top edge y=1 becomes 6 - 1 = 5
     assert re.search(r"\[2\.0, 5\.0\]", html) and re.search(r"\[6\.0, 3\.0\]", html)
     assert "L.tileLayer(" not in html
+    assert '"minZoom": -8' in html  # at zoom 0 a unit is a pixel: big scenes must zoom out
 
 
 @pytest.mark.parametrize(

@@ -237,7 +237,8 @@ def pixel_map(
 
     ``layers`` hold geometries in scene pixels (XY, y down), e.g. zoom windows and masks.
     """
-    fmap = _offline(folium.Map(tiles=None, crs="Simple", control_scale=False, zoom_start=0))
+    fmap = _offline(folium.Map(tiles=None, crs="Simple", control_scale=False, zoom_snap=0.25))
+    fmap.options["minZoom"] = -8  # 1 unit = 1 px at zoom 0: a big scene needs to zoom out
     folium.raster_layers.ImageOverlay(
         image, bounds=[[0, 0], [height, width]], name="scene image", opacity=1.0
     ).add_to(fmap)

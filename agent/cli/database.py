@@ -53,11 +53,18 @@ def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
     """Create or migrate the database to the newest schema (or to REVISION)."""
+    from alembic.util import CommandError
+
     engine = create_db_engine()
     try:
         before = current_revision(engine)
         upgrade(engine, revision)
         after = current_revision(engine)
+    except CommandError as exc:
+        raise DatabaseError(
+            f"cannot migrate {redacted(engine.url)} to {revision!r}: {exc}; "
+            "`geomag db upgrade` (no argument) goes to the newest schema"
+        ) from exc
     finally:
         engine.dispose()
     typer.echo(f"{redacted(engine.url)}: {before or '(empty)'} → {after}")

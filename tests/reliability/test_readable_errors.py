@@ -126,3 +126,8 @@ def test_the_console_script_prints_no_traceback(tmp_path: Path) -> None:
     )
     assert bad_setting.returncode == 2 and "Traceback" not in bad_setting.stderr
     assert bad_setting.stderr.count("\n") == 1 and "GEOMAG_POOL_FACTOR" in bad_setting.stderr
+
+
+def test_an_unknown_migration_revision(cli: Cli) -> None:
+    line = cli("db", "upgrade", "no-such-revision").one_line_error()
+    assert "'no-such-revision'" in line and "geomag db upgrade" in line

@@ -20,11 +20,11 @@ from agent.context import AgentContext
 from agent.pipeline import build_pipeline
 from agent.prompts import INVESTIGATOR_PROMPT
 from geomag_core.config import Settings
-from geomag_core.errors import GeoMagError
+from geomag_core.errors import GeoMagError, VLMRequestError, VLMUnavailableError
 from tools.registry import make_tools
 from tools.workbench import Workbench
 
-__all__ = ["build_investigator", "chat_model_from_settings", "pipeline_tool"]
+__all__ = ["build_investigator", "chat_model_from_settings", "pipeline_tool", "run_investigator"]
 
 
 class PipelineArgs(BaseModel):
@@ -74,6 +74,29 @@ def chat_model_from_settings(settings: Settings) -> BaseChatModel | None:
         max_retries=0,
         temperature=0,
     )
+
+
+def run_investigator(graph: Any, inputs: dict[str, Any], config: Any, url: str) -> Any:
+    """``graph.invoke(inputs, config)`` with the chat server's failures as readable errors.
+
+    Raises:
+        VLMUnavailableError: the server cannot be reached or did not answer in time.
+        VLMRequestError: it answered with an error status.
+
+    """
+    import openai
+
+    try:
+        return graph.invoke(inputs, config)
+    except openai.APITimeoutError as exc:
+        raise VLMUnavailableError(url, "no answer within GEOMAG_VLLM_TIMEOUT_S") from exc
+    except openai.APIConnectionError as exc:
+        raise VLMUnavailableError(url, f"connection failed: {exc}") from exc
+    except openai.APIStatusError as exc:
+        raise VLMRequestError(
+            f"the VLM server at {url} refused the request (HTTP {exc.status_code}): "
+            f"{str(exc)[:300]}"
+        ) from exc
 
 
 def build_investigator(

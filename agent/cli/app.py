@@ -35,7 +35,7 @@ def streamlit_command(host: str, port: int, max_upload_mb: int) -> list[str]:
 
 
 def app(
-    port: Annotated[int, typer.Option(help="Listen port.")] = 8501,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Listen port.")] = 8501,
     host: Annotated[str, typer.Option(help="Listen address.")] = "127.0.0.1",
     scene: Annotated[
         Path | None, typer.Option(help="Scene the chat opens on (added to the catalogue).")

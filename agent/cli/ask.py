@@ -16,6 +16,7 @@ from agent.cli.output import json_text
 from agent.context import AgentContext
 from agent.events import describe
 from agent.graph import build_agent
+from agent.investigator import run_investigator
 from agent.retries import plan_question
 from geomag_core.config import Settings, check_device
 from tools.workbench import Workbench
@@ -70,7 +71,7 @@ def ask(
             from langchain_core.messages import HumanMessage
 
             message = HumanMessage(f"Scene: {scene_path}\n{question}")
-            state = graph.invoke({"messages": [message]}, config)
+            state = run_investigator(graph, {"messages": [message]}, config, settings.vllm_url)
             answer = state["messages"][-1].content
             record: dict[str, Any] = {"mode": mode, "thread": thread_id, "answer": answer}
         else:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
 from geomag_core.errors import VLMRequestError, VLMUnavailableError
 from geomag_core.vlm.messages import ChatMessage
 from geomag_core.vlm.openai_backend import OpenAIVLM
+from tests.reliability.conftest import Run
 
 BODIES = {
     "/html/v1/chat/completions": ("text/html", b"<html>proxy login</html>"),
@@ -74,3 +76,16 @@ def test_a_hung_server_costs_one_deadline_not_three() -> None:
         spent = time.monotonic() - started
     assert spent < 3.0, f"{spent:.1f} s for a 2 s deadline (before: 3 × 2 s plus backoff)"
     assert "within 2 s" in str(info.value)
+
+
+def test_the_investigator_with_its_server_down_is_one_line(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, sample_scene: Path
+) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("GEOMAG_AGENT_MODE", "investigator")
+    monkeypatch.setenv("GEOMAG_VLLM_MODEL", "m")
+    monkeypatch.setenv("GEOMAG_VLLM_URL", f"http://127.0.0.1:{port}/v1")
+    line = cli("ask", sample_scene, "how many cars are there?").one_line_error()
+    assert "is not answering" in line and "geomag serve-vlm" in line  # before: exit 1

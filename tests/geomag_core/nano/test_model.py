@@ -74,3 +74,12 @@ def test_magnified_crops_carry_shrunk_core_targets() -> None:
     # Seen at ×2 the tank is 40 px; its core target is the inscribed ellipse shrunk by 0.7.
     assert target.sum() == pytest.approx(np.pi / 4 * (40 * 0.7) ** 2, rel=0.05)
     assert crop[target].mean() == 255
+
+
+def test_whole_classes_keep_whole_outlines_while_others_grow_back_from_cores() -> None:
+    from geomag_core.nano.predictor import NanoModel
+
+    model = NanoModel.__new__(NanoModel)  # only the core bookkeeping, no weights needed
+    model.target_shrink, model.whole_classes = 0.7, ("car",)
+    assert model.shrink_for("car") == 1.0
+    assert model.shrink_for("aircraft") == 0.7

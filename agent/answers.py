@@ -6,7 +6,12 @@ capability's own account of what it found, then what was looked at and what was 
 
 from __future__ import annotations
 
+from typing import Any
+
+from shapely import wkt
+
 from agent.state import QuestionState
+from geomag_core.intents import Intent, read_intent
 from tools.capabilities import Capability
 from tools.capabilities.change import change_lines
 from tools.capabilities.nano import NANO_LIMITS
@@ -60,6 +65,65 @@ def _refusals(state: QuestionState, capabilities: list[Capability]) -> list[str]
     return lines
 
 
+#: At most this many results are listed for an intent.
+_LISTED = 10
+
+
+def _entry(rid: int | None, r: dict[str, Any]) -> str:
+    """One result in a list: id, label, size, confidence, pixel box, and lat/lon with a CRS."""
+    size = (
+        f"{r['area_m2']:,.0f} m²" if r.get("area_m2") is not None else f"{r.get('area_px', 0):,} px"
+    )
+    conf = "" if r.get("confidence") is None else f", confidence {r['confidence']:.2f}"
+    where = f"[{', '.join(str(v) for v in r['pixel_box'])}]" if r.get("pixel_box") else ""
+    if r.get("wkt"):
+        centre = wkt.loads(r["wkt"]).centroid
+        where += f" (lat {centre.y:.5f}, lon {centre.x:.5f})"
+    ref = f"#{rid} " if rid is not None else ""
+    return f"{ref}{r.get('label')}: {size}{conf} at {where}"
+
+
+def _intent_lines(state: QuestionState, intent: Intent) -> list[str]:
+    """The results the intent asks for, listed (every result stays stored)."""
+    ids: list[int | None] = [*state.result_ids] or [None] * len(state.results)
+    found = [
+        (rid, r)
+        for rid, r in zip(ids, state.results, strict=True)
+        if r.get("kind") == "mask" and not str(r.get("label", "")).endswith((" gained", " lost"))
+    ]
+    lines = [f"Understood: {intent.describe()}."]
+    if not found:
+        return [*lines, "No result to pick from."]
+
+    def size(item: tuple[int | None, dict[str, Any]]) -> float:
+        r = item[1]
+        return float(r["area_m2"] if r.get("area_m2") is not None else r.get("area_px", 0))
+
+    def confidence(item: tuple[int | None, dict[str, Any]]) -> float:
+        return float(item[1].get("confidence") or 0.0)
+
+    if intent.kind == "count":
+        labels: dict[str, int] = {}
+        for _, r in found:
+            labels[str(r.get("label"))] = labels.get(str(r.get("label")), 0) + 1
+        return [*lines, "Count: " + ", ".join(f"{n} {k}" for k, n in labels.items()) + "."]
+    if intent.kind == "above":
+        assert intent.threshold is not None
+        picked = [f for f in found if confidence(f) > intent.threshold]
+        lines.append(f"{len(picked)} of {len(found)} results are above {intent.threshold:.2f}.")
+    elif intent.kind in ("largest", "smallest"):
+        picked = sorted(found, key=size, reverse=intent.kind == "largest")[: intent.n]
+    elif intent.kind in ("most_confident", "least_confident"):
+        ranked = sorted(found, key=confidence, reverse=intent.kind == "most_confident")
+        picked = ranked[: intent.n]
+    else:
+        picked = found
+    lines += [f"- {_entry(rid, r)}" for rid, r in picked[:_LISTED]]
+    if len(picked) > _LISTED:
+        lines.append(f"… and {len(picked) - _LISTED} more (all are stored; see History).")
+    return lines
+
+
 def compose_answer(
     state: QuestionState, capabilities: list[Capability], *, meaningful: bool
 ) -> str:
@@ -77,6 +141,9 @@ def compose_answer(
             lines += change_lines(found) if "table" in found else [found.get("refusal", "")]
         else:
             lines += by_name[part["capability"]].answer_lines(state, found)
+    intent = read_intent(state.question)
+    if intent is not None and parts and route.get("change") is None:
+        lines += _intent_lines(state, intent)
     if state.budget:
         pixels = state.budget["views"]["pixels"] + sum(z["pixels"] for z in state.zoom_steps)
         tokens = state.budget["views"]["tokens"] + sum(z["tokens"] for z in state.zoom_steps)

@@ -135,3 +135,17 @@ def test_tiny_profile_routes_water_to_the_indices_and_fields_to_the_vlm(
     final, _ = _ask(wb, sample_scene, "outline the water")
     assert [p["capability"] for p in final["route"]["parts"]] == ["spectral"]
     assert not final["answer"].startswith("[tiny profile]")  # no random-weight model answered
+
+
+def test_the_wording_decides_what_is_listed(workbench: Workbench, sample_scene: Path) -> None:
+    final, _ = _ask(workbench, sample_scene, "show me the 3 largest ponds")
+    lines = final["answer"].splitlines()
+    at = lines.index("Understood: the largest 3.")
+    listed = lines[at + 1 : at + 4]
+    areas = [float(x.split(": ")[1].split(" m²")[0].replace(",", "")) for x in listed]
+    water = [r for r in final["results"] if r["kind"] == "mask"]
+    assert areas == sorted((round(r["area_m2"]) for r in water), reverse=True)[:3]
+    assert all("lat 47." in x and "lon -99." in x for x in listed)
+    assert len(final["result_ids"]) == len(water) > 3  # every region stays stored
+    counted, _ = _ask(workbench, sample_scene, "how many ponds are there?")
+    assert f"Count: {len(water)} water." in counted["answer"]

@@ -8,17 +8,19 @@ tool-calling model is configured, :func:`agent.graph.build_agent` falls back to 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from langchain.agents import create_agent
 from langchain_core.language_models import BaseChatModel
-from langchain_core.tools import BaseTool, StructuredTool, ToolException
+from langchain_core.tools import BaseTool, InjectedToolCallId, StructuredTool, ToolException
+from langgraph.config import get_config
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import BaseModel, Field
 
 from agent.context import AgentContext
 from agent.pipeline import build_pipeline
 from agent.prompts import INVESTIGATOR_PROMPT
+from agent.retries import request_id_for
 from geomag_core.config import Settings
 from geomag_core.errors import GeoMagError, VLMRequestError, VLMUnavailableError
 from tools.registry import make_tools
@@ -30,16 +32,18 @@ __all__ = ["build_investigator", "chat_model_from_settings", "pipeline_tool", "r
 class PipelineArgs(BaseModel):
     scene: str = Field(description="Path of the scene file.")
     question: str = Field(min_length=1, description="The question to answer about it.")
+    tool_call_id: Annotated[str, InjectedToolCallId] = ""
 
 
 def pipeline_tool(context: AgentContext) -> BaseTool:
     """The GeoMag pipeline (classify → zoom → ground → store) as one tool."""
     pipeline = build_pipeline()
 
-    def run(scene: str, question: str) -> dict[str, Any]:
+    def run(scene: str, question: str, tool_call_id: str = "") -> dict[str, Any]:
         try:
+            request = _request_id(context, scene, question, tool_call_id)
             state = pipeline.invoke(
-                {"scene": scene, "question": question, "request_id": uuid.uuid4().hex},
+                {"scene": scene, "question": question, "request_id": request},
                 context=context,
             )
         except GeoMagError as exc:
@@ -58,6 +62,19 @@ def pipeline_tool(context: AgentContext) -> BaseTool:
         args_schema=PipelineArgs,
         handle_tool_error=True,
     )
+
+
+def _request_id(context: AgentContext, scene: str, question: str, tool_call_id: str) -> str:
+    """The same tool call (an investigator run resumed from its checkpoint) stores once."""
+    if not tool_call_id:
+        return uuid.uuid4().hex
+    try:
+        thread = str(get_config().get("configurable", {}).get("thread_id", ""))
+    except RuntimeError:  # called outside a graph run
+        thread = ""
+    wb = context.workbench
+    sha = wb.scene(scene).content_hash
+    return request_id_for(f"{thread}/{tool_call_id}", question, sha, wb.model_versions(), 0)
 
 
 def chat_model_from_settings(settings: Settings) -> BaseChatModel | None:

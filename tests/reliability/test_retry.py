@@ -90,3 +90,32 @@ def test_the_request_id_depends_on_what_was_asked() -> None:
         request_id_for("T1", QUESTION, "ab" * 32, versions, 1),
     }
     assert first not in others and len(others) == 5 and len(first) == 64
+
+
+def test_the_investigators_pipeline_tool_stores_one_tool_call_once(
+    tmp_path: Path, sample_scene: Path
+) -> None:
+    """A resumed investigator run re-executes its pending tool call with the same id."""
+    from sqlalchemy import func, select
+
+    from agent.context import AgentContext
+    from agent.investigator import pipeline_tool
+    from db.models import QueryRow
+    from tools.workbench import Workbench
+
+    wb = Workbench(Settings(data_dir=tmp_path / "data", model_profile="nano"))
+    tool = pipeline_tool(AgentContext(workbench=wb))
+    args = {"scene": str(sample_scene), "question": QUESTION}
+
+    def call(call_id: str) -> None:
+        tool.invoke({"name": tool.name, "args": args, "id": call_id, "type": "tool_call"})
+
+    def stored() -> int:
+        with wb.engine.connect() as connection:
+            return int(connection.scalar(select(func.count()).select_from(QueryRow)) or 0)
+
+    call("call-1")
+    call("call-1")  # the same call again: the first save stands
+    assert stored() == 1
+    call("call-2")  # another call of the model: a new question
+    assert stored() == 2

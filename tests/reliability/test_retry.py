@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from agent.checkpointer import open_checkpointer
 from agent.pipeline import build_pipeline
 from agent.retries import request_id_for
+from db.engine import create_db_engine
 from geomag_core.config import Settings
+from tests.conftest import postgis_database
 
 QUESTION = "how many aircraft are there?"
 
@@ -43,39 +45,56 @@ def _kill_when_printed(command: list[str], env: dict[str, str], marker: str) -> 
     assert proc.returncode == -signal.SIGKILL, "".join(seen)
 
 
-def _stored(data: Path) -> tuple[int, int]:
-    with sqlite3.connect(data / "geomag.sqlite") as db:
-        queries = db.execute("SELECT count(*) FROM queries").fetchone()[0]
-        results = db.execute("SELECT count(*) FROM results").fetchone()[0]
+def _stored(url: str) -> tuple[int, int]:
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as db:
+            queries = db.execute(text("SELECT count(*) FROM queries")).scalar_one()
+            results = db.execute(text("SELECT count(*) FROM results")).scalar_one()
+    finally:
+        engine.dispose()
     return int(queries), int(results)
 
 
-def _remembered(data: Path, thread: str) -> list[dict[str, object]]:
-    with open_checkpointer(Settings(data_dir=data)) as saver:
+def _remembered(data: Path, url: str, thread: str) -> list[dict[str, object]]:
+    with open_checkpointer(Settings(data_dir=data, database_url=url)) as saver:
         state = build_pipeline(saver).get_state({"configurable": {"thread_id": thread}})
     return list(state.values.get("history", []))
+
+
+def _kill_and_rerun(tmp_path: Path, scene: Path, marker: str, url: str | None) -> None:
+    data = tmp_path / "data"
+    env = {**os.environ, "GEOMAG_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1"}
+    env.pop("GEOMAG_DATABASE_URL", None)
+    if url is not None:
+        env["GEOMAG_DATABASE_URL"] = url  # history and checkpoints both on Postgres
+    url = url or f"sqlite:///{data / 'geomag.sqlite'}"
+    command = _command(scene, "T1")
+    _kill_when_printed(command, env, marker)
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "Stored as query #1" in rerun.stdout
+    queries, results = _stored(url)
+    assert queries == 1, f"{queries} queries stored for one question"
+    history = _remembered(data, url, "T1")
+    assert len(history) == queries  # the thread remembers what the database holds
+    assert history[0]["question"] == QUESTION and history[0]["query_id"] == 1
+    if marker == "Stored query" and url.startswith("sqlite"):  # a third run: a retry too
+        again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        assert again.returncode == 0 and _stored(url) == (queries, results)
 
 
 @pytest.mark.parametrize("marker", ["Stored query", "Segmenting"])
 def test_a_killed_question_asked_again_is_stored_once(
     tmp_path: Path, sample_scene: Path, marker: str
 ) -> None:
-    data = tmp_path / "data"
-    env = {**os.environ, "GEOMAG_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1"}
-    env.pop("GEOMAG_DATABASE_URL", None)
-    command = _command(sample_scene, "T1")
-    _kill_when_printed(command, env, marker)
-    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    assert rerun.returncode == 0, rerun.stderr
-    assert "Stored as query #1" in rerun.stdout
-    queries, results = _stored(data)
-    assert queries == 1, f"{queries} queries stored for one question"
-    history = _remembered(data, "T1")
-    assert len(history) == queries  # the thread remembers what the database holds
-    assert history[0]["question"] == QUESTION and history[0]["query_id"] == 1
-    if marker == "Stored query":  # once is enough: a third run is a retry too, not a new turn
-        again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-        assert again.returncode == 0 and _stored(data) == (queries, results)
+    _kill_and_rerun(tmp_path, sample_scene, marker, None)
+
+
+@pytest.mark.postgis
+def test_on_postgis_too(tmp_path: Path, sample_scene: Path) -> None:
+    with postgis_database() as url:
+        _kill_and_rerun(tmp_path, sample_scene, "Stored query", url)
 
 
 def test_the_request_id_depends_on_what_was_asked() -> None:

@@ -55,6 +55,9 @@ def app(
         if not scene.is_file():
             raise SceneReadError(scene, "no such file")
         env[LAUNCH_SCENE_ENV] = str(scene.resolve())
+        # the scene typed here may lie outside the scene folders: allow that one file
+        files = [*map(str, settings.scene_files), str(scene.resolve())]
+        env["GEOMAG_SCENE_FILES"] = os.pathsep.join(files)
     typer.echo(
         f"GeoMag app on http://{host}:{port} (profile {settings.model_profile}); Ctrl+C stops it"
     )

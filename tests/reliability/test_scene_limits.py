@@ -88,3 +88,27 @@ def test_the_upload_store_refuses_a_decompression_bomb(tmp_path: Path) -> None:
         store.save("bomb.png", bomb.read_bytes())
     assert time.monotonic() - started < 10
     assert store.scenes() == []  # nothing kept
+
+
+def test_geomag_app_scene_outside_the_folders_opens_in_the_app(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, isolated: Path
+) -> None:
+    import subprocess
+
+    from agent.cli.main import main
+
+    outside = write_geotiff(tmp_path / "mine.tif", pattern(3, 32, 32, "uint8"))
+    launched: dict[str, dict[str, str]] = {}
+
+    def launch(command: list[str], env: dict[str, str]) -> int:  # instead of Streamlit
+        launched["env"] = env
+        return 0
+
+    monkeypatch.setattr(subprocess, "call", launch)
+    assert main(["app", "--scene", str(outside)]) == 0
+    for name, value in launched["env"].items():
+        if name.startswith("GEOMAG_"):
+            monkeypatch.setenv(name, value)
+    assert Workbench(Settings()).scene(outside).width == 32  # as the app's workbench sees it
+    with pytest.raises(SceneReadError, match="outside"):
+        Workbench(Settings()).scene("/etc/passwd")

@@ -8,6 +8,7 @@ Postgres it runs under a session advisory lock; SQLite serialises it itself.
 from __future__ import annotations
 
 import sqlite3
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -89,17 +90,30 @@ def _postgres(conninfo: str) -> Iterator[BaseCheckpointSaver[str]]:
         raise DatabaseError(f"cannot reach the checkpoint database: {exc}") from exc
 
 
-def _setup_locked(postgres: Any, conninfo: str) -> None:
+def _setup_locked(postgres: Any, conninfo: str, wait_s: float = 120.0) -> None:
     """``postgres.setup()`` with every other process's set-up waiting on one advisory lock.
 
     LangGraph's migrations create tables and indexes with ``IF NOT EXISTS``, which is not safe
     when two sessions run it at the same moment (``UniqueViolation`` on the catalogue); one
-    lock on a separate connection makes them take turns, and the second finds nothing to do.
+    lock on a separate connection makes them take turns, and the later ones find nothing to do.
+    The lock is *polled* (``pg_try_advisory_lock``), never waited for inside a statement: a
+    session blocked in a statement holds a snapshot, and the migrations' ``CREATE INDEX
+    CONCURRENTLY`` waits for every snapshot to end, so a blocking wait would deadlock.
     """
     import psycopg
 
+    deadline = time.monotonic() + wait_s
     with psycopg.connect(conninfo, autocommit=True) as lock:
-        lock.execute("SELECT pg_advisory_lock(%s)", (SETUP_LOCK_KEY,))
+        while True:
+            row = lock.execute("SELECT pg_try_advisory_lock(%s)", (SETUP_LOCK_KEY,)).fetchone()
+            if row is not None and row[0]:
+                break
+            if time.monotonic() > deadline:
+                raise DatabaseError(
+                    f"the checkpoint tables' set-up waited {wait_s:g} s for another process; "
+                    "is one stuck? Run again"
+                )
+            time.sleep(0.05)
         try:
             postgres.setup()
         finally:

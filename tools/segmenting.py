@@ -142,6 +142,7 @@ def find_objects(
         "implausible": 0,
         "too_coarse": gsd > target.max_gsd_m,
         "label": target.name,
+        "out_of_time": False,
     }
     if out["too_coarse"]:
         ours = Budget(pixels=0, tokens=0)
@@ -180,6 +181,7 @@ def find_objects(
                 out["results"].append(result)
         out["implausible"] = len(found.implausible)
         out["searched_fraction"] = found.searched_fraction
+        out["out_of_time"] = found.out_of_time
         tokens = sum(geometry.tokens(b.height, b.width) for _, b in found.windows)
         ours = Budget(pixels=found.native_pixels, tokens=tokens)
     out["budget"] = {

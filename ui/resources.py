@@ -23,4 +23,8 @@ def agent_runner(settings: Settings) -> AgentRunner:
 
 def upload_store(settings: Settings) -> UploadStore:
     """Where uploads go: ``<data_dir>/uploads``, limited to ``upload_max_mb``."""
-    return UploadStore(settings.data_dir / "uploads", settings.upload_max_mb * 2**20)
+    return UploadStore(
+        settings.data_dir / "uploads",
+        settings.upload_max_mb * 2**20,
+        max_pixels=settings.max_scene_pixels,
+    )

@@ -120,3 +120,11 @@ def test_image_questions_say_they_need_a_vlm(workbench: Workbench, sample_scene:
     assert "needs a full VLM" in final["answer"]
     with pytest.raises(ConfigError, match="no VLM"):
         _ = workbench.vlm
+
+
+def test_a_spent_time_budget_is_said_in_the_answer(tmp_path: Path, sample_scene: Path) -> None:
+    wb = _workbench(tmp_path, gsd=0.5, question_budget_s=1e-6)
+    final, _ = _ask(wb, sample_scene, "segment the aircraft")
+    (search,) = final["findings"]["nano"]["searches"]
+    assert search["out_of_time"] is True
+    assert "time budget (GEOMAG_QUESTION_BUDGET_S) ran out" in final["answer"]

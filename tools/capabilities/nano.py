@@ -53,6 +53,7 @@ class NanoDetector(Capability):
             looked.budget = add_budgets(looked.budget, found["budget"])
             looked.findings["searches"].append(
                 {k: found[k] for k in ("label", "gsd_m", "gsd_source", "implausible", "too_coarse")}
+                | {"out_of_time": found.get("out_of_time", False)}
                 | {
                     "count": len(found["results"]),
                     "searched_fraction": found["searched_fraction"],
@@ -114,6 +115,11 @@ def _class_lines(search: dict[str, Any], masks: list[dict[str, Any]], steps: int
             f"{searched:.0%} of the scene at native resolution; elsewhere only the heat map's "
             f"whole-scene view was seen ({coarse} of the instances come from it, with coarser "
             f"outlines), so small {plural} there can be missed."
+        )
+    if search.get("out_of_time"):
+        lines.append(
+            f"The question's time budget (GEOMAG_QUESTION_BUDGET_S) ran out before every window "
+            f"the heat map chose was read: the {searched:.0%} above is what was really searched."
         )
     if search["implausible"]:
         lo, hi = target.length_m

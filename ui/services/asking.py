@@ -83,6 +83,8 @@ class Outcome:
     query_id: int | None = None
     result_ids: list[int] = field(default_factory=list)
     looked_at: LookedAt | None = None
+    findings: dict[str, Any] = field(default_factory=dict)
+    """Per capability, what it reported (a change question's per-date ``table``…)."""
     rebuilt: bool = False
     """Read back from the database (a resumed investigation), not just answered."""
 
@@ -194,6 +196,7 @@ class AgentRunner:
             query_id=final["query_id"],
             result_ids=final["result_ids"],
             looked_at=self._looked_at(final),
+            findings=final.get("findings") or {},
         )
 
     def _looked_at(self, final: dict[str, Any]) -> LookedAt | None:

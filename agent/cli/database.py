@@ -22,11 +22,13 @@ from db.engine import create_db_engine, redacted
 from db.enums import ResultKind
 from db.export import ExportFormat, export_results
 from db.history import (
+    DistinctObject,
     HistoryFilter,
     HistoryOrder,
     Near,
     ResultRecord,
     find_all_results,
+    find_distinct_objects,
     find_results,
 )
 from db.migrations import current_revision, head_revision, open_database, upgrade
@@ -118,6 +120,15 @@ def history(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace an existing export file at --out.")
     ] = False,
+    distinct: Annotated[
+        bool,
+        typer.Option(
+            "--distinct",
+            help="One row per object: results of one scene and label whose outlines overlap "
+            "(IoU ≥ --min-iou) are one object, with how many queries found it.",
+        ),
+    ] = False,
+    min_iou: Annotated[float, typer.Option(min=0.01, max=1.0, help="With --distinct.")] = 0.5,
 ) -> None:
     """Find stored results; print a page as a table, or export every match to a file."""
     point = _parse_numbers(near, 3, "--near", "lon,lat,metres")
@@ -135,6 +146,16 @@ def history(
         text=text,
     )
     engine = open_database()
+    if distinct:
+        try:
+            objects = find_distinct_objects(engine, where, order=order, min_iou=min_iou)
+        finally:
+            engine.dispose()
+        if fmt == OutputFormat.TABLE:
+            _print_objects(objects[offset : offset + limit], offset, len(objects))
+            return
+        _export([o.best for o in objects], ExportFormat(fmt.value), out, overwrite)
+        return
     try:
         if fmt == OutputFormat.TABLE:
             page = find_results(engine, where, order=order, limit=limit, offset=offset)
@@ -178,6 +199,27 @@ def _print_table(records: list[ResultRecord], offset: int, has_more: bool) -> No
     shown = f"results {offset + 1}–{offset + len(records)}" if records else "no results"
     more = f"; more with --offset {offset + len(records)}" if has_more else ""
     console.print(f"{shown}{more}")
+
+
+def _print_objects(objects: list[DistinctObject], offset: int, total: int) -> None:
+    table = Table("best id", "label", "best conf.", "queries", "results", "area m²", "scene")
+    for o in objects:
+        r = o.best
+        ids = ", ".join(f"#{i}" for i in o.result_ids[:6]) + (" …" if len(o.result_ids) > 6 else "")
+        table.add_row(
+            str(r.result_id),
+            r.label or "",
+            f"{r.confidence:.2f}" if r.confidence is not None else "",
+            str(o.queries),
+            ids,
+            f"{r.area_m2:,.0f}" if r.area_m2 is not None else "",
+            f"{Path(r.scene_uri).name} ({r.scene_hash[:8]})",
+        )
+    console = Console()
+    console.print(table)
+    end = offset + len(objects)
+    shown = f"objects {offset + 1}–{end} of {total}" if objects else "no objects"
+    console.print(shown + (f"; more with --offset {end}" if end < total else ""))
 
 
 def _parse_time(text: str | None, option: str) -> dt.datetime | None:

@@ -3,9 +3,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from geomag_core.errors import ConfigError
 
 from geomag_core.config import Settings
+from geomag_core.errors import ConfigError
 
 
 def test_defaults_are_documented_and_derived(

@@ -53,11 +53,6 @@ def _timed(name: str, state: QuestionState, started: float) -> dict[str, float]:
     return {**state.timings_ms, name: round((time.perf_counter() - started) * 1000, 1)}
 
 
-def _reading(state: QuestionState) -> Reading:
-    reading = read(state.question, state.granularity)
-    return reading
-
-
 def start(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
     """Open the scene and clear what the previous question of this thread left behind."""
     t = time.perf_counter()
@@ -86,7 +81,7 @@ def choose(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
     """Route: which active capability answers which part of the question, and why."""
     t = time.perf_counter()
     wb = _workbench(runtime)
-    reading = _reading(state)
+    reading = read(state.question, state.granularity)
     decided = route(reading, wb.scene(state.scene), active_capabilities(wb)).as_dict()
     emit("route", **decided)
     if reading.vocabulary.known or decided["unknown"]:  # what nano is asked for
@@ -104,7 +99,7 @@ def look(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
     t = time.perf_counter()
     wb = _workbench(runtime)
     capabilities = {c.name: c for c in active_capabilities(wb)}
-    reading = _reading(state)
+    reading = read(state.question, state.granularity)
     change = state.route.get("change")
     if change is not None:
         reading = Reading(
@@ -145,12 +140,7 @@ def look(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
 
 def _versions(state: QuestionState) -> dict[str, Any]:
     """Methods the capabilities report (spectral index and threshold), for provenance."""
-    methods = [
-        m["method"]
-        for found in state.findings.values()
-        for m in found.get("measures", [])
-        if isinstance(found, dict)
-    ]
+    methods = [m["method"] for found in state.findings.values() for m in found.get("measures", [])]
     route = ", ".join(p["capability"] for p in state.route.get("parts", []))
     return {"route": route or "none"} | ({"method": "; ".join(methods)} if methods else {})
 

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from agent.checkpointer import open_checkpointer
-from agent.context import AgentContext
-from agent.pipeline import build_pipeline
 from geomag_core.config import Settings
+from tests.agent.test_pipeline_nano import _ask
 from tests.data.rasters import land_cover_rgbn, write_geotiff
 from tools.workbench import Workbench
 
@@ -31,20 +28,6 @@ def _workbench(tmp: Path, **overrides: Any) -> Workbench:
 @pytest.fixture(scope="module")
 def workbench(tmp_path_factory: pytest.TempPathFactory) -> Workbench:
     return _workbench(tmp_path_factory.mktemp("spectral"))
-
-
-def _ask(wb: Workbench, scene: Path, question: str) -> tuple[dict[str, Any], list[Any]]:
-    events: list[Any] = []
-    final: dict[str, Any] = {}
-    with open_checkpointer(wb.settings) as saver:
-        for kind, chunk in build_pipeline(saver).stream(
-            {"scene": str(scene), "question": question, "request_id": uuid.uuid4().hex},
-            {"configurable": {"thread_id": uuid.uuid4().hex}},
-            context=AgentContext(workbench=wb),
-            stream_mode=["custom", "values"],
-        ):
-            (events.append(chunk) if kind == "custom" else final.update(chunk))
-    return final, events
 
 
 def _count(wb: Workbench, sql: str, **params: Any) -> int:

@@ -31,7 +31,7 @@ from affine import Affine
 from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS, Transformer
 from rasterio.enums import Resampling
-from rasterio.errors import NodataShadowWarning, RasterioError
+from rasterio.errors import NodataShadowWarning, NotGeoreferencedWarning, RasterioError
 from rasterio.io import DatasetReader
 from rasterio.windows import Window
 from shapely.geometry import Polygon
@@ -88,7 +88,7 @@ class Scene:
         self.path = Path(path)
         self._check_file()
         try:
-            with rasterio.open(self.path) as src:
+            with _pixel_space_quiet(), rasterio.open(self.path) as src:
                 self._load_metadata(src)
                 self._check_size(max_pixels)
                 self._probe(src)
@@ -355,7 +355,7 @@ class Scene:
     def _open(self, use_overviews: bool) -> Iterator[DatasetReader]:
         options = {} if use_overviews else {"OVERVIEW_LEVEL": "NONE"}
         try:
-            with rasterio.open(self.path, **options) as src:
+            with _pixel_space_quiet(), rasterio.open(self.path, **options) as src:
                 yield src
         except RasterioError as exc:
             raise SceneReadError(self.path, _gdal_reason(exc)) from exc
@@ -429,6 +429,14 @@ def _resolved(path: Path) -> Path | None:
         return path.expanduser().resolve()
     except (OSError, RuntimeError):
         return None
+
+
+@contextmanager
+def _pixel_space_quiet() -> Iterator[None]:
+    """Silence GDAL's "no geotransform" warning: a JPEG/PNG is a pixel-space scene by design."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        yield
 
 
 def _apply_affine(transform: Affine, xy: ArrayLike) -> NDArray[np.float64]:

@@ -10,10 +10,12 @@ recorded as an assumption. Anything else has no NIR band, and the spectral indic
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 
 import rasterio
 from rasterio.enums import ColorInterp
+from rasterio.errors import NotGeoreferencedWarning
 
 from geomag_core.errors import MissingBandError
 from geomag_core.scene import Scene
@@ -51,9 +53,11 @@ def _nir_band(scene: Scene, nir_band: int | None) -> tuple[int, str] | None:
         return nir_band, "GEOMAG_NIR_BAND"
     if scene.count < 4:
         return None
-    with rasterio.open(scene.path) as src:
-        descriptions = list(src.descriptions)
-        colours = list(src.colorinterp)
+    with warnings.catch_warnings():  # a JPEG/PNG scene has no geotransform: that is fine here
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with rasterio.open(scene.path) as src:
+            descriptions = list(src.descriptions)
+            colours = list(src.colorinterp)
     for band, text in enumerate(descriptions, start=1):
         if text and _NIR_NAME.search(text) and band not in scene.rgb_bands:
             return band, "band description"

@@ -11,15 +11,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from agent.checkpointer import open_checkpointer
 from agent.cli.output import json_text
-from agent.context import AgentContext
-from agent.events import describe
-from agent.graph import build_agent
-from agent.investigator import run_investigator
-from agent.retries import plan_question
 from geomag_core.config import Settings, check_device
-from tools.workbench import Workbench
 
 #: Zoom windows printed one per line; the rest are counted (``--json`` has every one).
 _SHOWN_ZOOMS = 4
@@ -52,6 +45,16 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON record.")] = False,
 ) -> None:
     """Ask a question about a scene; prints the zoom trail while it runs, then the answer."""
+    # The agent's models load here, not at import: `geomag --help` and the other commands stay
+    # quick (tests/cli/test_cli_imports.py).
+    from agent.checkpointer import open_checkpointer
+    from agent.context import AgentContext
+    from agent.events import describe
+    from agent.graph import build_agent
+    from agent.investigator import run_investigator
+    from agent.retries import plan_question
+    from tools.workbench import Workbench
+
     overrides: dict[str, Any] = {"model_profile": profile} if profile else {}
     if gsd is not None:
         overrides["gsd"] = gsd

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -17,13 +17,13 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from agent.batch.answering import SceneOutcome
-from agent.batch.engines import LocalEngine, RayEngine
-from agent.batch.runner import BatchSummary, Engine, plan_batch, run_batch
-from agent.batch.scenes import collect_scenes
 from agent.cli.output import json_text
 from geomag_core.config import Settings, check_device
 from geomag_core.errors import GeoMagError
+
+if TYPE_CHECKING:
+    from agent.batch.answering import SceneOutcome
+    from agent.batch.runner import BatchSummary, Engine
 
 __all__ = ["register"]
 
@@ -74,6 +74,11 @@ def batch(
     it); a scene that fails is reported with its reason and the batch goes on. Exit status 2
     when any scene failed.
     """
+    # The engines load the agent's models: imported here, so `geomag --help` stays quick.
+    from agent.batch.engines import LocalEngine, RayEngine
+    from agent.batch.runner import plan_batch, run_batch
+    from agent.batch.scenes import collect_scenes
+
     if engine not in ("local", "ray"):
         raise GeoMagError(f"--engine {engine!r}: use local or ray")
     paths = collect_scenes(list(scenes or []), scenes_from)

@@ -13,20 +13,12 @@ from rich.console import Console
 from rich.table import Table
 
 from agent.cli.output import json_text
-from geomag_core.classifier import (
-    LABELS,
-    SHIPPED_HEAD,
-    TEST_FILE,
-    TRAIN_FILES,
-    ClassifierMetrics,
-    TrainConfig,
-    evaluate,
-    get_classifier,
-    get_encoder,
-    keyword_granularity,
-    read_corpus,
-    train_classifier,
-)
+from geomag_core.classifier.checkpoint import SHIPPED_HEAD
+from geomag_core.classifier.corpus import TEST_FILE, TRAIN_FILES, read_corpus
+from geomag_core.classifier.evaluation import ClassifierMetrics, evaluate
+from geomag_core.classifier.keywords import keyword_granularity
+from geomag_core.classifier.labels import LABELS
+from geomag_core.classifier.recipe import TrainConfig
 from geomag_core.config import Settings
 from geomag_core.errors import CorpusError, EmptyQueryError
 
@@ -56,6 +48,8 @@ def classify(
         queries += _read_lines(file)
     if not queries:
         raise EmptyQueryError()
+    from geomag_core.classifier.predictor import get_classifier  # torch: only when classifying
+
     started = time.perf_counter()
     predictions = get_classifier(Settings()).predict(queries)
     if as_json:
@@ -105,6 +99,9 @@ def train_classifier_cmd(
     ] = TEST_FILE,
 ) -> None:
     """Train the granularity head on frozen sentence embeddings; write weights and metrics."""
+    from geomag_core.classifier.encoder import get_encoder  # torch: only when training
+    from geomag_core.classifier.training import train_classifier
+
     settings = Settings()
     target = out or settings.data_dir / "classifier" / "head.safetensors"
     encoder = get_encoder(settings.classifier_encoder, settings.device)
@@ -146,6 +143,8 @@ def eval_classifier_cmd(
 
     Prints accuracy, per-class precision/recall and the confusion matrix of each.
     """
+    from geomag_core.classifier.predictor import get_classifier  # torch: only when scoring
+
     settings = Settings()
     if head is not None:
         settings = settings.model_copy(update={"classifier_head": head})

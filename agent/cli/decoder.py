@@ -10,8 +10,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from geomag_core.config import Settings
-from geomag_core.decoder.fine_tune import fine_tune_decoder
-from geomag_core.decoder.training import DecoderTrainConfig
+from geomag_core.decoder.recipe import DecoderTrainConfig
 from geomag_core.profiles import profile_of
 
 __all__ = ["register"]
@@ -56,6 +55,8 @@ def train_decoder_cmd(
     The profile's VLM gives the [SEG] hidden states and SAM2 (GEOMAG_SAM2_CONFIG /
     GEOMAG_SAM2_CHECKPOINT; random weights when unset) the image features; both stay frozen.
     """
+    from geomag_core.decoder.fine_tune import fine_tune_decoder  # torch: only when training
+
     settings = Settings()
     target = out or settings.data_dir / "decoder" / "decoder.safetensors"
     config = DecoderTrainConfig(

@@ -4,28 +4,48 @@ A frozen sentence encoder (the packaged all-MiniLM-L6-v2 by default) feeds the M
 ``d → 256 → 128 → 3``; the head is trained by :mod:`~geomag_core.classifier.training` on the
 corpus in ``data/`` and ships as ``weights/head.safetensors``.
 
+Names that need torch (the encoder, the head, the predictor, training) load on first use, so
+importing the package (as ``geomag --help`` does) stays light.
+
 >>> from geomag_core.classifier import get_classifier
 >>> get_classifier().classify("segment every ship").granularity  # doctest: +SKIP
 <Granularity.PIXEL: 'pixel'>
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from geomag_core.classifier.checkpoint import SHIPPED_HEAD, load_head, save_head
 from geomag_core.classifier.corpus import TEST_FILE, TRAIN_FILES, LabelledQuery, read_corpus
-from geomag_core.classifier.encoder import SentenceEncoder, get_encoder
 from geomag_core.classifier.evaluation import ClassifierMetrics, ClassMetrics, evaluate
-from geomag_core.classifier.head import LABELS, GranularityHead
 from geomag_core.classifier.keywords import keyword_granularity
-from geomag_core.classifier.predictor import (
-    GranularityClassifier,
-    GranularityPrediction,
-    get_classifier,
-)
-from geomag_core.classifier.training import (
-    TrainConfig,
-    TrainingReport,
-    train_classifier,
-    train_head,
-)
+from geomag_core.classifier.labels import LABELS
+from geomag_core.classifier.recipe import TrainConfig
+
+if TYPE_CHECKING:
+    from geomag_core.classifier.encoder import SentenceEncoder, get_encoder
+    from geomag_core.classifier.head import GranularityHead
+    from geomag_core.classifier.predictor import (
+        GranularityClassifier,
+        GranularityPrediction,
+        get_classifier,
+    )
+    from geomag_core.classifier.training import TrainingReport, train_classifier, train_head
+
+#: The torch-backed names and the module each one loads from on first use.
+_LAZY = {
+    "SentenceEncoder": "encoder",
+    "get_encoder": "encoder",
+    "GranularityHead": "head",
+    "GranularityClassifier": "predictor",
+    "GranularityPrediction": "predictor",
+    "get_classifier": "predictor",
+    "TrainingReport": "training",
+    "train_classifier": "training",
+    "train_head": "training",
+}
 
 __all__ = [
     "LABELS",
@@ -51,3 +71,13 @@ __all__ = [
     "train_classifier",
     "train_head",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Load a torch-backed name from its module the first time it is asked for."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

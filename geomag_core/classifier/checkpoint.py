@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from geomag_core.classifier.head import LABELS, GranularityHead
+from geomag_core.classifier.labels import LABELS
 from geomag_core.errors import CheckpointError
-from geomag_core.weights import load_state_strict, read_weights, write_weights
+
+if TYPE_CHECKING:
+    from geomag_core.classifier.head import GranularityHead
 
 __all__ = ["SHIPPED_HEAD", "load_head", "save_head"]
 
@@ -33,6 +36,8 @@ def save_head(head: GranularityHead, path: Path, *, encoder: str, extra: dict[st
         ``path``.
 
     """
+    from geomag_core.weights import write_weights  # torch: only when weights are written
+
     metadata = {
         **extra,
         "encoder": encoder,
@@ -62,6 +67,9 @@ def load_head(
             match the head (missing/unexpected keys or wrong shapes are listed).
 
     """
+    from geomag_core.classifier.head import GranularityHead  # torch: only when weights are read
+    from geomag_core.weights import load_state_strict, read_weights
+
     if not path.is_file():
         raise CheckpointError(
             f"granularity head {str(path)!r} not found; unset GEOMAG_CLASSIFIER_HEAD to use the "

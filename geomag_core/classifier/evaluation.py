@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from geomag_core.classifier.head import LABELS
+from geomag_core.classifier.labels import LABELS
 from geomag_core.granularity import Granularity
 
 __all__ = ["ClassMetrics", "ClassifierMetrics", "evaluate"]

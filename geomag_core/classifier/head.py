@@ -5,12 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from geomag_core.granularity import Granularity
+from geomag_core.classifier.labels import LABELS
 
 __all__ = ["LABELS", "GranularityHead"]
-
-#: Output order of the head: index ``i`` of the logits/probabilities is ``LABELS[i]``.
-LABELS: tuple[Granularity, ...] = (Granularity.IMAGE, Granularity.REGION, Granularity.PIXEL)
 
 
 class GranularityHead(nn.Module):

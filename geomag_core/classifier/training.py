@@ -21,7 +21,9 @@ from geomag_core.classifier.checkpoint import save_head
 from geomag_core.classifier.corpus import TEST_FILE, TRAIN_FILES, read_corpus
 from geomag_core.classifier.encoder import SentenceEncoder
 from geomag_core.classifier.evaluation import ClassifierMetrics, evaluate
-from geomag_core.classifier.head import LABELS, GranularityHead
+from geomag_core.classifier.head import GranularityHead
+from geomag_core.classifier.labels import LABELS
+from geomag_core.classifier.recipe import TrainConfig
 
 __all__ = [
     "TrainConfig",
@@ -33,24 +35,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class TrainConfig:
-    """Hyper-parameters of one training run."""
-
-    seed: int = 0
-    """Seeds the head's initialisation, dropout and the batch order."""
-    epochs: int = 40
-    """Passes over the training corpus."""
-    batch_size: int = 32
-    """Queries per optimiser step."""
-    lr: float = 1e-3
-    """AdamW learning rate."""
-    weight_decay: float = 1e-2
-    """AdamW weight decay."""
-    dropout: float = 0.1
-    """Dropout after each hidden ReLU."""
-    label_smoothing: float = 0.05
-    """Cross-entropy label smoothing (keeps the probabilities from saturating)."""
+#: The documented defaults (:class:`~geomag_core.classifier.recipe.TrainConfig`).
+_DEFAULTS = TrainConfig()
 
 
 @dataclass
@@ -66,7 +52,7 @@ class TrainedHead:
 def train_head(
     embeddings: torch.Tensor,
     targets: torch.Tensor,
-    config: TrainConfig = TrainConfig(),
+    config: TrainConfig = _DEFAULTS,
     *,
     progress: bool = True,
 ) -> TrainedHead:
@@ -136,7 +122,7 @@ def train_classifier(
     encoder: SentenceEncoder,
     out: Path,
     *,
-    config: TrainConfig = TrainConfig(),
+    config: TrainConfig = _DEFAULTS,
     train_files: Sequence[Path] = TRAIN_FILES,
     test_file: Path | None = TEST_FILE,
     progress: bool = True,

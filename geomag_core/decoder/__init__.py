@@ -3,31 +3,77 @@
 ``features`` (the encoder interface) and ``sam2_encoder`` give multi-scale features of a crop;
 ``projection`` maps a VLM ``[SEG]`` hidden state to a prompt; ``pixel_decoder`` (GeoMag) or
 ``sam_prompt`` (GeoPixel/LISA) turn both into one mask and a confidence per ``[SEG]``;
-``losses``/``training``/``checkpoint`` fine-tune and store it; ``predictor`` runs it in batches.
+``losses``/``training``/``checkpoint`` fine-tune and store it; ``predictor`` runs it in batches;
+``recipe`` holds the training defaults.
+
+Every name but the recipe needs torch and loads on first use, so the CLI can show the defaults of
+``geomag train decoder`` without importing torch.
 """
 
-from geomag_core.decoder.checkpoint import DECODER_FORMAT, load_decoder, save_decoder
-from geomag_core.decoder.dataset import DecoderSample, read_decoder_dataset, write_decoder_dataset
-from geomag_core.decoder.features import ImageFeatureEncoder, padded_size
-from geomag_core.decoder.losses import bce_loss, dice_loss, mask_loss
-from geomag_core.decoder.pixel_decoder import DecoderOutput, PixelDecoder
-from geomag_core.decoder.predictor import CropMasks, MaskPredictor, build_mask_predictor
-from geomag_core.decoder.projection import SegProjection
-from geomag_core.decoder.sam2_encoder import (
-    SAM2_CONFIGS,
-    SAM2ImageEncoder,
-    build_sam2_model,
-    resolve_sam2_config,
-)
-from geomag_core.decoder.sam_prompt import SAMPromptDecoder
-from geomag_core.decoder.training import (
-    DecoderTrainConfig,
-    PreparedSample,
-    image_tensor,
-    prepare_samples,
-    train_decoder,
-    train_step,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from geomag_core.decoder.recipe import DecoderTrainConfig
+
+if TYPE_CHECKING:
+    from geomag_core.decoder.checkpoint import DECODER_FORMAT, load_decoder, save_decoder
+    from geomag_core.decoder.dataset import (
+        DecoderSample,
+        read_decoder_dataset,
+        write_decoder_dataset,
+    )
+    from geomag_core.decoder.features import ImageFeatureEncoder, padded_size
+    from geomag_core.decoder.losses import bce_loss, dice_loss, mask_loss
+    from geomag_core.decoder.pixel_decoder import DecoderOutput, PixelDecoder
+    from geomag_core.decoder.predictor import CropMasks, MaskPredictor, build_mask_predictor
+    from geomag_core.decoder.projection import SegProjection
+    from geomag_core.decoder.sam2_encoder import (
+        SAM2_CONFIGS,
+        SAM2ImageEncoder,
+        build_sam2_model,
+        resolve_sam2_config,
+    )
+    from geomag_core.decoder.sam_prompt import SAMPromptDecoder
+    from geomag_core.decoder.training import (
+        PreparedSample,
+        image_tensor,
+        prepare_samples,
+        train_decoder,
+        train_step,
+    )
+
+#: The torch-backed names and the module each one loads from on first use.
+_LAZY = {
+    "DECODER_FORMAT": "checkpoint",
+    "load_decoder": "checkpoint",
+    "save_decoder": "checkpoint",
+    "DecoderSample": "dataset",
+    "read_decoder_dataset": "dataset",
+    "write_decoder_dataset": "dataset",
+    "ImageFeatureEncoder": "features",
+    "padded_size": "features",
+    "bce_loss": "losses",
+    "dice_loss": "losses",
+    "mask_loss": "losses",
+    "DecoderOutput": "pixel_decoder",
+    "PixelDecoder": "pixel_decoder",
+    "CropMasks": "predictor",
+    "MaskPredictor": "predictor",
+    "build_mask_predictor": "predictor",
+    "SegProjection": "projection",
+    "SAM2_CONFIGS": "sam2_encoder",
+    "SAM2ImageEncoder": "sam2_encoder",
+    "build_sam2_model": "sam2_encoder",
+    "resolve_sam2_config": "sam2_encoder",
+    "SAMPromptDecoder": "sam_prompt",
+    "PreparedSample": "training",
+    "image_tensor": "training",
+    "prepare_samples": "training",
+    "train_decoder": "training",
+    "train_step": "training",
+}
 
 __all__ = [
     "DECODER_FORMAT",
@@ -59,3 +105,13 @@ __all__ = [
     "train_step",
     "write_decoder_dataset",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Load a torch-backed name from its module the first time it is asked for."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

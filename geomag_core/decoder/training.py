@@ -21,6 +21,7 @@ from geomag_core.decoder.features import ImageFeatureEncoder
 from geomag_core.decoder.losses import mask_loss
 from geomag_core.decoder.pixel_decoder import PixelDecoder
 from geomag_core.decoder.projection import SegProjection
+from geomag_core.decoder.recipe import DecoderTrainConfig
 from geomag_core.errors import DatasetError
 
 __all__ = [
@@ -34,20 +35,6 @@ __all__ = [
 
 #: ``(sample) → (N, hidden)`` ``[SEG]`` hidden states, e.g. from ``TransformersVLM``.
 SegStates = Callable[[DecoderSample], torch.Tensor]
-
-
-@dataclass(frozen=True)
-class DecoderTrainConfig:
-    """Hyper-parameters of :func:`train_decoder` (documented defaults)."""
-
-    steps: int = 200
-    batch_size: int = 4
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    seed: int = 0
-    train_projection: bool = True
-    bce_weight: float = 1.0
-    dice_weight: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,51 @@
+"""The quick commands answer without importing torch (issue #16: ~5 s of imports each).
+
+Typer builds every registered command's options when the app runs, so one heavy import at the
+top of any module in ``agent/cli`` (or a torch-backed default in an option's signature) slows
+``geomag --help`` as much as ``geomag ask``. Each command runs in a fresh interpreter, as the
+console script does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+#: Runs ``main(argv)`` and prints its exit status and whether torch (or a module importing it)
+#: was loaded, as the last line of stdout.
+_PROBE = """
+import json, sys
+from agent.cli.main import main
+code = main(json.loads(sys.argv[1]))
+heavy = sorted(m for m in sys.modules if m == "torch" or m.startswith("torch."))
+print(json.dumps({"code": code, "torch": heavy[:3]}))
+"""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--help"], ["config"], ["scene", "{scene}"], ["history"]],
+    ids=["help", "config", "scene", "history"],
+)
+def test_quick_command_does_not_import_torch(
+    argv: list[str], sample_scene: Path, tmp_path: Path
+) -> None:
+    args = [a.format(scene=sample_scene) for a in argv]
+    env = {**os.environ, "GEOMAG_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    probe = json.loads(done.stdout.strip().splitlines()[-1])
+    assert probe["code"] == 0, done.stderr
+    assert probe["torch"] == [], f"geomag {' '.join(args)} imported torch"

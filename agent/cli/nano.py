@@ -6,7 +6,7 @@ import json
 import warnings
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rasterio.errors import NotGeoreferencedWarning
@@ -20,11 +20,10 @@ from geomag_core.errors import DatasetError
 from geomag_core.nano.benchmark import STRATEGIES, BenchmarkConfig, StrategyTotals, run_scene
 from geomag_core.nano.checkpoint import SHIPPED_WEIGHTS, save_head
 from geomag_core.nano.classes import NANO_CLASSES
-from geomag_core.nano.datasets import load_split, read_annotations
+from geomag_core.nano.datasets import DATASETS, load_scenes, load_split, read_box_csv
 from geomag_core.nano.evaluation import SIZE_BINS, evaluate
-from geomag_core.nano.predictor import NanoModel
+from geomag_core.nano.recipe import DatasetMix, NanoTrainConfig
 from geomag_core.nano.search import BlockSearch
-from geomag_core.nano.training import DatasetMix, NanoTrainConfig, train_nano
 from geomag_core.scene import Scene
 
 __all__ = ["register"]
@@ -48,6 +47,22 @@ def train_nano_cmd(
     attention_weight: Annotated[
         float, typer.Option(min=0.0, help="Weight of the attention-to-target loss.")
     ] = _D.attention_weight,
+    cores: Annotated[
+        float,
+        typer.Option(
+            min=0.3,
+            max=1.0,
+            help="Train on object cores: box ellipses shrunk by this factor (1: whole ellipses).",
+        ),
+    ] = _D.target_shrink,
+    whole: Annotated[
+        list[str] | None,
+        typer.Option(help="A class whose targets stay whole ellipses with --cores (repeatable)."),
+    ] = None,
+    magnify: Annotated[
+        bool,
+        typer.Option(help="See native crops of zoomed classes (tanks) magnified, as searched."),
+    ] = _D.magnify,
     seed: Annotated[int, typer.Option(help="Seed of crops, prompts and init.")] = _D.seed,
 ) -> None:
     """Train GeoMag-nano's head on aircraft, oil-storage tanks and cars (frozen backbone)."""
@@ -61,8 +76,17 @@ def train_nano_cmd(
         batch_size=batch_size,
         lr=lr,
         attention_weight=attention_weight,
+        target_shrink=cores,
+        whole_classes=tuple(whole) if whole is not None else _D.whole_classes,
+        magnify=magnify,
         seed=seed,
     )
+    unknown = set(config.whole_classes) - {c.name for c in NANO_CLASSES}
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown class {sorted(unknown)}; nano's classes: {[c.name for c in NANO_CLASSES]}",
+            param_hint="--whole",
+        )
     console = Console()
     with Progress(console=console) as progress:
         cache_task = progress.add_task("backbone features", total=config.crops)
@@ -74,6 +98,8 @@ def train_nano_cmd(
         def on_step(step: int, loss: float) -> None:
             progress.update(step_task, advance=1, description=f"training loss {loss:.3f}")
 
+        from geomag_core.nano.training import train_nano  # torch: only when training
+
         head, report = train_nano(folder, config, on_cache=on_cache, on_step=on_step)
     meta = {
         "seed": str(seed),
@@ -82,7 +108,12 @@ def train_nano_cmd(
         "data": "train splits of "
         + ", ".join(m.dataset for m in mix)
         + " (geomag_core/nano/data/*_split.json)",
-        "targets": "ellipses inscribed in the annotated boxes (box-derived)",
+        "targets": "ellipses inscribed in the annotated boxes (box-derived)"
+        + (
+            f", shrunk to {cores:g} (cores) except {', '.join(config.whole_classes) or 'none'}"
+            if cores != 1.0
+            else ""
+        ),
     }
     save_head(head, out, meta)
     first = sum(report.losses[:50]) / min(50, len(report.losses))
@@ -95,18 +126,52 @@ def train_nano_cmd(
     console.print(f"wrote {out}")
 
 
+#: ``geomag eval small-objects --dataset``: the data sets with a nano class.
+_BENCH_SETS = {"aircraft": "aircraft", "oil-storage": "oil-storage tank"}
+
+
+def _labelled_scenes(
+    dataset: str, images: Path | None, annotations: Path | None, split: str
+) -> list[tuple[Path, list[tuple[float, float, float, float]]]]:
+    """The scenes to score with their boxes: the project's split, or a folder and its CSV."""
+    if images is None and annotations is None:
+        found = load_scenes(Settings().shared_data_dir, dataset, split)
+        return [(s.path, [b.as_tuple() for b in s.boxes]) for s in found]
+    spec = DATASETS[dataset]
+    folder = images or Settings().shared_data_dir / spec.folder / spec.images
+    csv_path = annotations or folder.parent / "annotations.csv"
+    truth = read_box_csv(csv_path)
+    names = sorted(p.name for p in folder.glob("*.jpg")) + sorted(
+        p.name for p in folder.glob("*.tif")
+    )
+    if split != "all":
+        wanted = set(load_split(spec.split_file)[split])
+        names = [n for n in names if n in wanted]
+    return [(folder / n, [b.as_tuple() for b in truth.get(n, [])]) for n in names]
+
+
 def small_objects_cmd(
+    dataset: Annotated[
+        str, typer.Option(help="aircraft | oil-storage: the class and its data set.")
+    ] = "aircraft",
     images: Annotated[
-        Path | None, typer.Option(help="Scene folder (default <shared>/airbus-aircraft/train).")
+        Path | None,
+        typer.Option(help="Scene folder (default: the data set's folder under the shared data)."),
     ] = None,
     annotations: Annotated[
-        Path | None, typer.Option(help="Airbus-format CSV (default beside the images).")
+        Path | None,
+        typer.Option(
+            help="CSV with Airbus aircraft polygons (geometry) or oil-storage bounds "
+            "(default: annotations.csv beside the images)."
+        ),
     ] = None,
     split: Annotated[
         str, typer.Option(help="val | train | all: which scenes of the project's split.")
     ] = "val",
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many scenes.")] = None,
-    query: Annotated[str, typer.Option(help="The prompt.")] = BenchmarkConfig.query,
+    query: Annotated[
+        str, typer.Option(help="The prompt (default: the class's own, as `geomag ask` uses).")
+    ] = "",
     weights: Annotated[Path | None, typer.Option(help="Nano weights (default shipped).")] = None,
     overview: Annotated[int, typer.Option(help="Long side of (a) and the heat-map view.")] = (
         BenchmarkConfig.overview
@@ -116,29 +181,31 @@ def small_objects_cmd(
     ] = BenchmarkConfig.window,
     top_k: Annotated[int, typer.Option(help="(c): windows kept.")] = BenchmarkConfig.top_k,
     coverage: Annotated[
-        float, typer.Option(min=0.01, max=1.0, help="(d): heat share to cover.")
+        float, typer.Option(min=0.01, max=1.0, help="(d), (e): heat share to cover.")
     ] = _S.coverage,
-    block: Annotated[int, typer.Option(min=1, help="(d): block side (scene px).")] = _S.block,
+    block: Annotated[int, typer.Option(min=1, help="(d), (e): block side (scene px).")] = _S.block,
     max_fraction: Annotated[
         float,
-        typer.Option(min=0.01, max=1.0, help="(d): most of the scene read at native resolution."),
+        typer.Option(
+            min=0.01, max=1.0, help="(d), (e): most of the scene read at native resolution."
+        ),
     ] = _S.max_fraction,
     margin: Annotated[
-        int, typer.Option(min=0, help="(d): context around each window (px).")
+        int, typer.Option(min=0, help="(d), (e): context around each window (px).")
     ] = _S.margin,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """Recall/precision at box IoU ≥ 0.5, pixels, tokens and time of five ways of looking."""
-    folder = images or Settings().shared_data_dir / "airbus-aircraft" / "train"
-    truth = read_annotations(annotations or folder.parent / "annotations.csv")
-    names = sorted(p.name for p in folder.glob("*.jpg"))
-    if split != "all":
-        wanted = set(load_split()[split])
-        names = [n for n in names if n in wanted]
-    names = names[:limit] if limit else names
-    if not names:
-        raise DatasetError(f"no {split!r} scenes (*.jpg) in {folder}")
+    """Six ways of looking for one class: recall (IoU 0.5, 0.3, by size), pixels and time."""
+    if dataset not in _BENCH_SETS:
+        raise DatasetError(f"--dataset {dataset!r}: use one of {', '.join(_BENCH_SETS)}")
+    if split not in ("val", "train", "all"):
+        raise DatasetError(f"--split {split!r}: use val, train or all")
+    scenes = _labelled_scenes(dataset, images, annotations, split)
+    scenes = scenes[:limit] if limit else scenes
+    if not scenes:
+        raise DatasetError(f"no {split!r} scenes of {dataset} to score")
     cfg = BenchmarkConfig(
+        target=_BENCH_SETS[dataset],
         query=query,
         overview=overview,
         window=window,
@@ -149,38 +216,37 @@ def small_objects_cmd(
         ),
     )
     warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
+    from geomag_core.nano.predictor import NanoModel  # torch: only when evaluating
+
     model = NanoModel.load(weights or Settings().nano_weights)
     totals: dict[str, StrategyTotals] = {}
     console = Console(stderr=True, quiet=as_json)
     with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("scenes", total=len(names) * len(STRATEGIES))
-        for name in names:
-            boxes = [(b.x0, b.y0, b.x1, b.y1) for b in truth.get(name, [])]
+        task = progress.add_task("scenes", total=len(scenes) * len(STRATEGIES))
+        for path, boxes in scenes:
             run_scene(
                 model,
-                Scene(folder / name),
+                Scene(path),
                 boxes,
                 cfg,
                 totals,
                 on_strategy=lambda s: progress.update(task, advance=1, description=s),
             )
-    rows = {k: totals[k].as_dict() for k in STRATEGIES}
+    rows = {k: totals[k].as_dict(cfg.iou) for k in STRATEGIES}
+    names = [p.name for p, _ in scenes]
     if as_json:
-        record = {"scenes": names, "config": asdict(cfg), "strategies": rows}
+        config = asdict(cfg) | {"query": cfg.prompt, "magnified": model.magnifies}
+        record = {"dataset": dataset, "scenes": names, "config": config, "strategies": rows}
         typer.echo(json_text(record))
         return
+    _print_small_objects(rows, f"{len(names)} {split} {dataset} scene(s), query {cfg.prompt!r}")
+
+
+def _print_small_objects(rows: dict[str, dict[str, Any]], title: str) -> None:
+    """The benchmark's two tables: scores and cost, then recall by size."""
     tiling = rows["b-tiling"]["pixels_per_scene"]
-    table = Table(title=f"small objects: {len(names)} {split} scene(s), query {query!r}")
-    for col in (
-        "strategy",
-        "recall",
-        "precision",
-        "F1",
-        "px/scene",
-        "% of (b)",
-        "tokens",
-        "s/scene",
-    ):
+    table = Table(title=f"small objects: {title}")
+    for col in ("strategy", "R@.5", "P@.5", "F1@.5", "R@.3", "px/scene", "% of (b)", "s/scene"):
         table.add_column(col, justify="left" if col == "strategy" else "right")
     for name, r in rows.items():
         table.add_row(
@@ -188,12 +254,24 @@ def small_objects_cmd(
             f"{r['recall']:.3f}",
             f"{r['precision']:.3f}",
             f"{r['f1']:.3f}",
+            f"{r['iou30']['recall']:.3f}",
             f"{r['pixels_per_scene']:,.0f}",
             f"{r['pixels_per_scene'] / tiling:.0%}",
-            f"{r['tokens_per_scene']:,.0f}",
             f"{r['seconds_per_scene']:.1f}",
         )
-    Console().print(table)
+    sizes = Table(title="recall by the object's longer side (px), IoU ≥ 0.5")
+    sizes.add_column("strategy")
+    for key, _, _ in SIZE_BINS:
+        sizes.add_column(key, justify="right")
+    for name, r in rows.items():
+        cells = [
+            "–" if not c["truth"] else f"{c['recall']:.2f} (n={c['truth']})"
+            for c in (r["recall_by_size"][k] for k, _, _ in SIZE_BINS)
+        ]
+        sizes.add_row(name, *cells)
+    out = Console()
+    out.print(table)
+    out.print(sizes)
 
 
 def eval_nano_cmd(
@@ -221,6 +299,8 @@ def eval_nano_cmd(
             f"no class among {only}; nano knows " + ", ".join(c.name for c in NANO_CLASSES)
         )
     warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
+    from geomag_core.nano.predictor import NanoModel  # torch: only when evaluating
+
     model = NanoModel.load(weights or Settings().nano_weights)
     console = Console(stderr=True, quiet=as_json)
     with Progress(console=console, transient=True) as progress:

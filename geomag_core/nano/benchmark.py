@@ -1,6 +1,8 @@
-"""The small-object benchmark: how each way of looking at a scene finds its aircraft.
+"""The small-object benchmark: how each way of looking at a scene finds one class's objects.
 
-Strategies, all with the same nano model and query, per scene (XYXY boxes in scene pixels):
+Strategies, all with the same nano model, class and prompt, per scene (XYXY boxes in scene
+pixels). Native-resolution reads of a class with a ``zoom`` are magnified by it when the weights
+were trained so (tanks), in every strategy alike:
 
 * ``a-downsampled``: the whole scene decimated to ``overview`` px on its long side, one pass;
 * ``a'-equal-pixels``: the whole scene decimated to the pixel count GeoMag (c) spent on it;
@@ -9,18 +11,21 @@ Strategies, all with the same nano model and query, per scene (XYXY boxes in sce
   segmented at native resolution;
 * ``d-geomag-adaptive``: the same heat map cut into blocks; the hottest are taken until they
   hold most of the heat or would cost more than a set share of the scene's pixels
-  (:class:`~geomag_core.nano.search.BlockSearch`, what ``geomag ask`` does), each segmented at
-  native resolution.
+  (:class:`~geomag_core.nano.search.BlockSearch`), each segmented at native resolution;
+* ``e-auto``: what ``geomag ask`` does (:class:`~geomag_core.nano.search.AutoSearch`): the
+  overview's own instances where it resolves the objects, native resolution only around the
+  doubtful ones and, when the objects are small at the overview's scale, at the hottest blocks.
 
-In (c) and (d), instances the heat map's view found outside every window (the same forward pass,
-no extra pixels) are kept beside the windows' native ones
+In (c), (d) and (e), instances the heat map's view found outside every window (the same forward
+pass, no extra pixels) are kept beside the windows' native ones
 (:func:`~geomag_core.nano.search.coarse_instances`), as ``geomag ask`` keeps them.
 
 Instances are connected components of the thresholded mask probabilities (stitched on one canvas
-per scene, so aircraft cut by tile edges are whole again) of at least ``MIN_INSTANCE_PIXELS`` and
-mean probability ``MIN_INSTANCE_SCORE``; they match the annotated boxes one to
-one at IoU ≥ 0.5. Pixels count every image the model looked at (the heat map's view included);
-tokens are the model's stride-16 image tokens.
+per scene, so objects cut by tile edges are whole again) of at least a fragment's pixels and
+mean probability ``MIN_INSTANCE_SCORE``; they match the annotated boxes one to one at IoU ≥ 0.5
+and ≥ 0.3, with recall by the object's size. Pixels count every image the model looked at (the
+heat map's view included) in scene pixels; tokens are the model's stride-16 image tokens of what
+it segmented (magnified reads count their magnified tokens).
 """
 
 from __future__ import annotations
@@ -29,36 +34,53 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from geomag_core.boxes import PixelBox
-from geomag_core.nano.classes import class_named
+from geomag_core.nano.classes import ObjectClass, class_named
+from geomag_core.nano.evaluation import ClassScore
 from geomag_core.nano.heat import NanoHeatMapSource
-from geomag_core.nano.matching import Box, DetectionCounts, match_boxes
-from geomag_core.nano.predictor import NanoModel, instances_from_probs
+from geomag_core.nano.instances import instances_from_probs
+from geomag_core.nano.matching import Box
 from geomag_core.nano.search import (
     MIN_INSTANCE_SCORE,
+    AutoSearch,
     BlockSearch,
     coarse_instances,
+    magnified_segment,
     min_fragment_pixels,
     search_scene,
 )
 from geomag_core.psc.windows import top_k_windows
 from geomag_core.scene import Scene
 
+if TYPE_CHECKING:
+    from geomag_core.nano.predictor import NanoModel
+
 __all__ = ["STRATEGIES", "BenchmarkConfig", "StrategyTotals", "run_scene", "tokens_for"]
 
-STRATEGIES = ("a-downsampled", "a'-equal-pixels", "b-tiling", "c-geomag-topk", "d-geomag-adaptive")
+STRATEGIES = (
+    "a-downsampled",
+    "a'-equal-pixels",
+    "b-tiling",
+    "c-geomag-topk",
+    "d-geomag-adaptive",
+    "e-auto",
+)
 
 
 @dataclass(frozen=True)
 class BenchmarkConfig:
-    """Sizes and thresholds (pixels are scene pixels unless said otherwise)."""
+    """Sizes and thresholds (pixels are scene pixels unless said otherwise).
 
-    query: str = "segment the aircraft"
+    ``target`` names the nano class looked for; ``query`` is its prompt unless given.
+    """
+
+    target: str = "aircraft"
+    query: str = ""
     overview: int = 1024
     input_size: int = 640
     tile: int = 512
@@ -66,38 +88,57 @@ class BenchmarkConfig:
     window_stride: int = 160
     top_k: int = 3
     search: BlockSearch = field(default_factory=BlockSearch)
-    min_native_pixels: int = min_fragment_pixels(class_named("aircraft"), 0.5)
     iou: float = 0.5
+
+    @property
+    def object_class(self) -> ObjectClass:
+        """The class looked for."""
+        return class_named(self.target)
+
+    @property
+    def prompt(self) -> str:
+        """The model's text."""
+        return self.query or self.object_class.prompt
+
+    @property
+    def min_native_pixels(self) -> int:
+        """Fragments: smaller components at native resolution are not instances."""
+        target = self.object_class
+        return min_fragment_pixels(target, target.gsd_m)
 
 
 @dataclass
 class StrategyTotals:
-    """Sums over scenes for one strategy."""
+    """Sums over scenes for one strategy: matches at both IoUs and by size, pixels, time."""
 
-    counts: DetectionCounts = field(default_factory=lambda: DetectionCounts(0, 0, 0))
+    score: ClassScore = field(default_factory=lambda: ClassScore(dataset=""))
     pixels: int = 0
     tokens: int = 0
     seconds: float = 0.0
     scenes: int = 0
 
-    def add(self, counts: DetectionCounts, pixels: int, tokens: int, seconds: float) -> None:
+    def add(
+        self, predicted: list[Box], truth: list[Box], pixels: int, tokens: int, seconds: float
+    ) -> None:
         """Add one scene."""
-        self.counts = self.counts + counts
+        self.score.add(predicted, truth, 0, seconds, 0.0)
         self.pixels += pixels
         self.tokens += tokens
         self.seconds += seconds
         self.scenes += 1
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready, per-scene means for pixels, tokens and time."""
+    def as_dict(self, iou: float = 0.5) -> dict[str, Any]:
+        """JSON-ready: scores at ``iou`` on top, both IoUs and sizes below; per-scene means."""
         n = max(1, self.scenes)
+        scored = self.score.as_dict()
+        main = scored[f"iou{round(iou * 100)}"]
         return {
-            "recall": self.counts.recall,
-            "precision": self.counts.precision,
-            "f1": self.counts.f1,
-            "tp": self.counts.tp,
-            "predicted": self.counts.predicted,
-            "truth": self.counts.truth,
+            **{k: main[k] for k in ("recall", "precision", "f1", "tp", "predicted", "truth")},
+            "iou50": scored["iou50"],
+            "iou30": scored["iou30"],
+            "recall_by_size": scored[f"recall_by_size_iou{round(iou * 100)}"],
+            "recall_by_size_iou50": scored["recall_by_size_iou50"],
+            "recall_by_size_iou30": scored["recall_by_size_iou30"],
             "pixels_per_scene": self.pixels / n,
             "tokens_per_scene": self.tokens / n,
             "seconds_per_scene": self.seconds / n,
@@ -121,14 +162,22 @@ class _Canvas:
         self.extra: list[Box] = []  # instances found elsewhere (the heat map view's own)
         self.min_score = MIN_INSTANCE_SCORE
 
-    def paint(self, model: NanoModel, image: NDArray[np.uint8], x0: int, y0: int, q: str) -> None:
+    def paint(
+        self,
+        model: NanoModel,
+        image: NDArray[np.uint8],
+        x0: int,
+        y0: int,
+        q: str,
+        zoom: float = 1.0,
+    ) -> None:
         """Segment ``image`` (canvas pixels, top-left at ``(x0, y0)``) and keep the max."""
-        probs, _ = model.segment(image, q)
+        probs = magnified_segment(model, image, q, zoom)
         h, w = probs.shape
         region = self.probs[y0 : y0 + h, x0 : x0 + w]
         np.maximum(region, probs[: region.shape[0], : region.shape[1]], out=region)
         self.pixels += h * w
-        self.tokens += tokens_for(h, w)
+        self.tokens += tokens_for(round(h * zoom), round(w * zoom))
 
     def boxes(self, min_native_pixels: int) -> list[Box]:
         """Instance boxes in scene pixels."""
@@ -144,8 +193,13 @@ class _Canvas:
 def _whole(model: NanoModel, scene: Scene, scale: float, cfg: BenchmarkConfig) -> _Canvas:
     canvas = _Canvas(scene, scale)
     image = scene.read(out_shape=canvas.shape)
-    canvas.paint(model, image, 0, 0, cfg.query)
+    canvas.paint(model, image, 0, 0, cfg.prompt)
     return canvas
+
+
+def _zoom(model: NanoModel, cfg: BenchmarkConfig) -> float:
+    """Magnification of native reads: the class's, when the weights learned it."""
+    return cfg.object_class.zoom if model.magnifies else 1.0
 
 
 def _tiled(model: NanoModel, scene: Scene, cfg: BenchmarkConfig) -> _Canvas:
@@ -155,13 +209,13 @@ def _tiled(model: NanoModel, scene: Scene, cfg: BenchmarkConfig) -> _Canvas:
             box = PixelBox(
                 x0, y0, min(x0 + cfg.tile, scene.width), min(y0 + cfg.tile, scene.height)
             )
-            canvas.paint(model, scene.read(box), x0, y0, cfg.query)
+            canvas.paint(model, scene.read(box), x0, y0, cfg.prompt, _zoom(model, cfg))
     return canvas
 
 
 def _windows(model: NanoModel, scene: Scene, cfg: BenchmarkConfig) -> _Canvas:
     heat, coarse = NanoHeatMapSource(model, input_size=cfg.overview).look(
-        scene, PixelBox(0, 0, scene.width, scene.height), cfg.query
+        scene, PixelBox(0, 0, scene.width, scene.height), cfg.prompt
     )
     cell = abs(heat.to_scene.a)  # scene pixels per heat cell
     size = max(1, round(cfg.window / cell))
@@ -172,7 +226,7 @@ def _windows(model: NanoModel, scene: Scene, cfg: BenchmarkConfig) -> _Canvas:
     canvas.pixels += heat.view_pixels
     canvas.tokens += tokens_for(*heat.view_shape)
     for box in boxes:
-        canvas.paint(model, scene.read(box), box.x0, box.y0, cfg.query)
+        canvas.paint(model, scene.read(box), box.x0, box.y0, cfg.prompt, _zoom(model, cfg))
     for probs, to_scene, _ in coarse_instances(coarse, boxes, cfg.min_native_pixels):
         x0, y0 = to_scene @ (0, 0)
         x1, y1 = to_scene @ (probs.shape[1], probs.shape[0])
@@ -180,15 +234,17 @@ def _windows(model: NanoModel, scene: Scene, cfg: BenchmarkConfig) -> _Canvas:
     return canvas
 
 
-def _product_search(model: NanoModel, scene: Scene, cfg: BenchmarkConfig) -> _Canvas:
-    """(d): exactly what ``geomag ask`` does for aircraft (:func:`search_scene`)."""
-    aircraft = class_named("aircraft")
+def _searched(
+    model: NanoModel, scene: Scene, cfg: BenchmarkConfig, search: AutoSearch | BlockSearch
+) -> _Canvas:
+    """(d) and (e): :func:`search_scene` with block coverage or, as ``geomag ask``, auto."""
+    target = cfg.object_class
     found = search_scene(
         model,
         scene,
-        aircraft,
-        gsd_m=aircraft.gsd_m,
-        search=cfg.search,
+        target,
+        gsd_m=target.gsd_m,
+        search=search,
         input_size=cfg.input_size,
         overview=cfg.overview,
     )
@@ -219,8 +275,9 @@ def run_scene(
         canvas = make()
         boxes = canvas.boxes(cfg.min_native_pixels)
         seconds = time.perf_counter() - t
-        counts = match_boxes(boxes, truth, cfg.iou)
-        totals.setdefault(name, StrategyTotals()).add(counts, canvas.pixels, canvas.tokens, seconds)
+        totals.setdefault(name, StrategyTotals()).add(
+            boxes, truth, canvas.pixels, canvas.tokens, seconds
+        )
         if on_strategy:
             on_strategy(name)
         return canvas
@@ -228,6 +285,8 @@ def run_scene(
     record("a-downsampled", lambda: _whole(model, scene, min(1.0, cfg.overview / long_side), cfg))
     record("b-tiling", lambda: _tiled(model, scene, cfg))
     geomag_pixels = record("c-geomag-topk", lambda: _windows(model, scene, cfg)).pixels
-    record("d-geomag-adaptive", lambda: _product_search(model, scene, cfg))
+    record("d-geomag-adaptive", lambda: _searched(model, scene, cfg, cfg.search))
+    auto = AutoSearch(blocks=cfg.search)
+    record("e-auto", lambda: _searched(model, scene, cfg, auto))
     equal = min(1.0, math.sqrt(geomag_pixels / (scene.width * scene.height)))
     record("a'-equal-pixels", lambda: _whole(model, scene, equal, cfg))

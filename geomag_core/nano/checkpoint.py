@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from geomag_core.errors import CheckpointError
-from geomag_core.nano.model import NanoHead
-from geomag_core.weights import load_state_strict, read_weights, write_weights
+
+if TYPE_CHECKING:
+    from geomag_core.nano.model import NanoHead
 
 __all__ = ["SHIPPED_WEIGHTS", "load_head", "save_head"]
 
@@ -17,12 +19,17 @@ SHIPPED_WEIGHTS = Path(__file__).parent / "weights" / "nano.safetensors"
 
 def save_head(head: NanoHead, path: Path, metadata: dict[str, str] | None = None) -> Path:
     """Write ``head``'s weights, its config and ``metadata`` to ``path``."""
+    from geomag_core.weights import write_weights  # torch: only when weights are written
+
     meta = {"format": "geomag-nano-head/1", "config": json.dumps(head.config), **(metadata or {})}
     return write_weights(head.state_dict(), path, meta)
 
 
 def load_head(path: Path | None = None) -> tuple[NanoHead, dict[str, str]]:
     """A :class:`NanoHead` from ``path`` (default: the shipped file), loaded strictly."""
+    from geomag_core.nano.model import NanoHead  # torch: only when weights are read
+    from geomag_core.weights import load_state_strict, read_weights
+
     source = path or SHIPPED_WEIGHTS
     if not source.is_file():
         raise CheckpointError(

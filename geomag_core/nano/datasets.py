@@ -44,6 +44,7 @@ __all__ = [
     "load_split",
     "make_split",
     "read_annotations",
+    "read_box_csv",
     "read_oil_storage",
     "read_yolo_cars",
 ]
@@ -125,6 +126,25 @@ def read_oil_storage(csv_path: Path, size: int = 2560) -> dict[str, list[ObjectB
             if box.x1 > box.x0 and box.y1 > box.y0:
                 out.setdefault(row["image_id"] + ".jpg", []).append(box)
     return {k: dedupe_boxes(v) for k, v in out.items()}
+
+
+def read_box_csv(csv_path: Path) -> dict[str, list[ObjectBox]]:
+    """``image file name → boxes`` from either Airbus CSV: aircraft polygons or tank bounds.
+
+    The format is told by the header (``geometry`` or ``bounds``); keys are file names.
+    """
+    _require(csv_path, "annotations CSV")
+    with csv_path.open(newline="") as f:
+        header = next(csv.reader(f), [])
+    if "bounds" in header:
+        return read_oil_storage(csv_path)
+    if "geometry" in header:
+        by_id = read_annotations(csv_path)
+        return {k if "." in k else k + ".jpg": v for k, v in by_id.items()}
+    raise DatasetError(
+        f"{csv_path}: neither Airbus format (a 'geometry' column of aircraft polygons or a "
+        f"'bounds' column of tank boxes); header: {header}"
+    )
 
 
 def read_yolo_cars(folder: Path, car_class: int = 0) -> dict[str, list[ObjectBox]]:

@@ -16,14 +16,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geomag_core.nano.classes import NANO_CLASSES, ObjectClass, scene_gsd
 from geomag_core.nano.datasets import DATASETS, LabelledScene, load_scenes
 from geomag_core.nano.matching import Box, DetectionCounts, match_pairs
-from geomag_core.nano.predictor import NanoModel
 from geomag_core.nano.search import BlockSearch, search_scene
 from geomag_core.scene import Scene
+
+if TYPE_CHECKING:
+    from geomag_core.nano.predictor import NanoModel
 
 __all__ = ["SIZE_BINS", "ClassScore", "CrossClass", "evaluate"]
 

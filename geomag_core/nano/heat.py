@@ -8,16 +8,20 @@ global view as well as from its native windows).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from affine import Affine
 from numpy.typing import NDArray
 
 from geomag_core.boxes import PixelBox
-from geomag_core.nano.predictor import TOKEN_STRIDE, NanoModel
+from geomag_core.nano.instances import TOKEN_STRIDE
 from geomag_core.psc.heatmap import HeatMap
 from geomag_core.scene import Scene
 from geomag_core.tmra import fitted_view
+
+if TYPE_CHECKING:
+    from geomag_core.nano.predictor import NanoModel
 
 __all__ = ["CoarseMasks", "NanoHeatMapSource"]
 

@@ -15,11 +15,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from numpy.typing import NDArray
-from scipy import ndimage
 
 from geomag_core.decoder.features import padded_size
 from geomag_core.nano.backbone import build_backbone
 from geomag_core.nano.checkpoint import load_head
+from geomag_core.nano.instances import TOKEN_STRIDE, Instance, instances_from_probs
 from geomag_core.nano.model import NanoHead, NanoNeck, NanoOutput, normalise
 from geomag_core.nano.text import TextTokens, text_tokens
 from geomag_core.vlm.attention_heat import gradient_weighted_attention
@@ -33,52 +33,7 @@ __all__ = [
     "instances_from_probs",
 ]
 
-#: Pixels per side of one image token (the fusion reads the stride-16 level).
-TOKEN_STRIDE = 16
 _MULTIPLE = 32
-
-
-@dataclass(frozen=True, slots=True)
-class Instance:
-    """One connected component of a thresholded mask.
-
-    Attributes:
-        box: XYXY in the image's pixels (exclusive upper bounds).
-        pixels: pixels in the component.
-        score: mean probability over the component.
-
-    """
-
-    box: tuple[int, int, int, int]
-    pixels: int
-    score: float
-    mask: NDArray[np.bool_] | None = None
-
-
-def instances_from_probs(
-    probs: NDArray[np.float32],
-    threshold: float = 0.5,
-    min_pixels: int = 6,
-    *,
-    with_masks: bool = False,
-) -> list[Instance]:
-    """Connected components (8-connectivity) of ``probs > threshold``, largest first.
-
-    With ``with_masks`` each instance carries its component as a bool mask over its box.
-    """
-    labels, _ = ndimage.label(probs > threshold, structure=np.ones((3, 3), dtype=bool))
-    out = []
-    for i, sl in enumerate(ndimage.find_objects(labels), start=1):
-        if sl is None:
-            continue
-        component = labels[sl] == i
-        count = int(component.sum())
-        if count < min_pixels:
-            continue
-        score = float(probs[sl][component].mean())
-        box = (sl[1].start, sl[0].start, sl[1].stop, sl[0].stop)
-        out.append(Instance(box, count, score, component if with_masks else None))
-    return sorted(out, key=lambda x: -x.pixels)
 
 
 @dataclass(frozen=True)
@@ -163,13 +118,12 @@ class NanoModel:
         """The shipped (or given) weights on ``device``."""
         head, meta = load_head(weights)
         config = json.loads(meta.get("train_config", "{}"))
-        # Weights from before cores and magnification (no ``target_shrink``) saw neither.
-        cores = "target_shrink" in config
+        # Weights from before magnification (no ``magnify`` key) never saw magnified crops.
         return cls(
             head,
             device=device,
             target_shrink=float(config.get("target_shrink", 1.0)),
-            magnifies=cores,
+            magnifies=bool(config.get("magnify", False)),
             whole_classes=tuple(config.get("whole_classes", ())),
         )
 

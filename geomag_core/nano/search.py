@@ -18,7 +18,8 @@ the small-object benchmark's strategy (d), so the numbers measure what the produ
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 from affine import Affine
@@ -28,18 +29,24 @@ from PIL import Image
 from geomag_core.boxes import PixelBox
 from geomag_core.nano.classes import ObjectClass
 from geomag_core.nano.heat import CoarseMasks, NanoHeatMapSource
-from geomag_core.nano.predictor import NanoModel, instances_from_probs
+from geomag_core.nano.instances import TOKEN_STRIDE, instances_from_probs
 from geomag_core.polygons.paste import SceneMask, paste_crop_mask
 from geomag_core.psc.heatmap import HeatMap
 from geomag_core.psc.windows import ScoredWindow, block_windows
 from geomag_core.scene import Scene
 
+if TYPE_CHECKING:
+    from geomag_core.nano.predictor import NanoModel
+
 __all__ = [
     "MIN_INSTANCE_SCORE",
+    "RESOLVED_VIEW_PX",
+    "AutoSearch",
     "BlockSearch",
     "FoundInstance",
     "SceneSearch",
     "coarse_instances",
+    "magnified_segment",
     "min_fragment_pixels",
     "search_scene",
 ]
@@ -91,6 +98,164 @@ class BlockSearch:
         )
         return [(w, heat.scene_box(w.cells).padded(self.margin, heat.bounds)) for w in chosen]
 
+    def plan(
+        self,
+        heat: HeatMap,
+        coarse: CoarseMasks,
+        target: ObjectClass,
+        gsd_m: float,
+        min_px: int,
+        grow: float = 1.0,
+    ) -> tuple[list[tuple[ScoredWindow | None, PixelBox]], str]:
+        """The hottest blocks to the budget, whatever the overview found (see :meth:`windows`)."""
+        del coarse, target, gsd_m, min_px, grow  # the blocks follow the heat alone
+        chosen: list[tuple[ScoredWindow | None, PixelBox]] = list(self.windows(heat))
+        why = f"the {len(chosen)} hottest block(s), up to {self.max_fraction:.0%} of the scene"
+        return chosen, why
+
+
+#: What :class:`AutoSearch` trusts from the overview: an instance at least one image token
+#: (16 view px) long. Smaller, the attention cannot separate it from its neighbours.
+RESOLVED_VIEW_PX = float(TOKEN_STRIDE)
+
+
+@dataclass(frozen=True)
+class AutoSearch:
+    """Magnify only where it pays: the overview pass decides where native resolution is read.
+
+    The overview's instances are sorted into *trusted* (confident, at least ``resolve_px`` long
+    at the overview's scale, of a possible size) and *doubtful* (too small, too uncertain or of
+    an impossible size, such as two aircraft merged nose to tail). Then:
+
+    * when the trusted instances are well resolved (their median length at the overview scale
+      at least twice ``resolve_px``), the asked objects are large enough for the overview, and
+      native resolution is read only around the doubtful instances;
+    * otherwise (objects near or below the overview's resolution, or none resolved at all) the
+      hottest blocks of the heat map not explained by trusted instances are read too, as
+      :class:`BlockSearch` reads them (tank farms, parking lots), up to ``blocks.max_fraction``.
+
+    Attributes:
+        blocks: block size, margin and pixel budget of the native reads (``max_fraction``
+            bounds the doubtful windows too).
+        resolve_px: shortest instance, in overview pixels, the overview is trusted with.
+
+    """
+
+    blocks: BlockSearch = field(default_factory=BlockSearch)
+    resolve_px: float = RESOLVED_VIEW_PX
+
+    @property
+    def time_budget_s(self) -> float | None:
+        """The native reads' wall-clock budget (the blocks')."""
+        return self.blocks.time_budget_s
+
+    def plan(
+        self,
+        heat: HeatMap,
+        coarse: CoarseMasks,
+        target: ObjectClass,
+        gsd_m: float,
+        min_px: int,
+        grow: float = 1.0,
+    ) -> tuple[list[tuple[ScoredWindow | None, PixelBox]], str]:
+        """The windows to read at native resolution, hottest first, and why (one sentence).
+
+        Args:
+            heat: the overview's heat map.
+            coarse: the overview's mask probabilities.
+            target: the class asked for (its plausible sizes).
+            gsd_m: metres per scene pixel.
+            min_px: fragment size in scene pixels (smaller components are ignored).
+            grow: the model outlines cores: lengths are this times the component's.
+
+        """
+        scale = abs(coarse.to_scene.a)  # scene pixels per view pixel
+        trusted: list[tuple[float, float, float, float]] = []
+        doubtful: list[tuple[float, float, float, float]] = []
+        lengths: list[float] = []
+        for inst in instances_from_probs(coarse.probs, min_pixels=max(3, round(min_px / scale**2))):
+            c0, r0, c1, r1 = inst.box
+            x0, y0 = coarse.to_scene @ (c0, r0)
+            x1, y1 = coarse.to_scene @ (c1, r1)
+            cx, cy, hw, hh = (
+                (x0 + x1) / 2,
+                (y0 + y1) / 2,
+                (x1 - x0) * grow / 2,
+                (y1 - y0) * grow / 2,
+            )
+            box = (cx - hw, cy - hh, cx + hw, cy + hh)
+            length = max(c1 - c0, r1 - r0) * grow
+            sure = inst.score >= MIN_INSTANCE_SCORE and length >= self.resolve_px
+            if sure and target.plausible(box, gsd_m):
+                trusted.append(box)
+                lengths.append(length)
+            else:
+                doubtful.append(box)
+        median = float(np.median(lengths)) if lengths else 0.0
+        resolved = bool(lengths) and median >= 2 * self.resolve_px
+        budget = self.blocks.max_fraction * heat.bounds.area
+        windows: list[tuple[ScoredWindow | None, PixelBox]] = []
+        spent = 0
+        for box in doubtful:
+            window = _around(box, self.blocks.block, self.blocks.margin, heat.bounds)
+            if spent + window.area > budget:
+                break
+            windows.append((None, window))
+            spent += window.area
+        if resolved:
+            why = (
+                f"the overview resolves {target.plural} (median {median:.0f} px long at its "
+                f"scale, {len(lengths)} trusted): native resolution only around "
+                f"{len(windows)} doubtful instance(s)"
+            )
+            return windows, why
+        residual = _without(heat, trusted)
+        left = BlockSearch(
+            block=self.blocks.block,
+            margin=self.blocks.margin,
+            coverage=self.blocks.coverage,
+            max_fraction=max(0.0, (budget - spent) / heat.bounds.area),
+        )
+        blocks = left.windows(residual) if left.max_fraction > 0 else []
+        seen = (
+            f"{target.plural} are small at the overview's scale (median {median:.0f} px long, "
+            f"{len(lengths)} trusted)"
+            if lengths
+            else f"the overview resolves no {target.name}"
+        )
+        why = (
+            f"{seen}: native resolution at the {len(blocks)} hottest block(s) and around "
+            f"{len(windows)} doubtful instance(s)"
+        )
+        return windows + blocks, why
+
+
+def _around(
+    box: tuple[float, float, float, float], side: int, margin: int, bounds: PixelBox
+) -> PixelBox:
+    """A window of at least ``side`` px centred on ``box``, ``margin`` around it, in ``bounds``."""
+    w = max(side, box[2] - box[0] + 2 * margin)
+    h = max(side, box[3] - box[1] + 2 * margin)
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    x0 = int(max(bounds.x0, min(cx - w / 2, bounds.x1 - w)))
+    y0 = int(max(bounds.y0, min(cy - h / 2, bounds.y1 - h)))
+    return PixelBox(x0, y0, min(bounds.x1, int(x0 + w)), min(bounds.y1, int(y0 + h)))
+
+
+def _without(heat: HeatMap, boxes: list[tuple[float, float, float, float]]) -> HeatMap:
+    """``heat`` with the cells under ``boxes`` (scene pixels) set to zero."""
+    values = heat.values.copy()
+    inverse = ~heat.to_scene
+    rows, cols = values.shape
+    for x0, y0, x1, y1 in boxes:
+        c0, r0 = inverse * (x0, y0)
+        c1, r1 = inverse * (x1, y1)
+        values[
+            max(0, int(r0)) : min(rows, int(np.ceil(r1))),
+            max(0, int(c0)) : min(cols, int(np.ceil(c1))),
+        ] = 0.0
+    return replace(heat, values=values)
+
 
 @dataclass(frozen=True)
 class FoundInstance:
@@ -127,6 +292,7 @@ class SceneSearch:
         searched_pixels: distinct scene pixels seen at native resolution.
         scene_pixels: the scene's pixels.
         out_of_time: the time budget stopped the search before every chosen window was read.
+        decision: where native resolution was read, and why (one sentence, for the trail).
 
     """
 
@@ -140,6 +306,7 @@ class SceneSearch:
     scene_pixels: int = 1
     view_pixels: int = field(default=0)
     out_of_time: bool = False
+    decision: str = ""
 
     @property
     def searched_fraction(self) -> float:
@@ -199,7 +366,7 @@ def search_scene(
     target: ObjectClass,
     *,
     gsd_m: float,
-    search: BlockSearch | None = None,
+    search: AutoSearch | BlockSearch | None = None,
     input_size: int = 640,
     overview: int = 1024,
 ) -> SceneSearch:
@@ -210,7 +377,8 @@ def search_scene(
         scene: the scene.
         target: the class asked for; its ``prompt`` is the model's text.
         gsd_m: metres per pixel for the size rule (the scene's, or the class's training GSD).
-        search: block sizes and pixel budget (default :class:`BlockSearch`).
+        search: where to read native resolution: :class:`AutoSearch` (the default) or
+            :class:`BlockSearch` (the hottest blocks whatever the overview found).
         input_size: scenes whose longer side fits are segmented whole.
         overview: longer side of the heat map's whole-scene view.
 
@@ -222,14 +390,16 @@ def search_scene(
     heat: HeatMap | None = None
     coarse: CoarseMasks | None = None
     windows: list[tuple[ScoredWindow | None, PixelBox]]
+    looking = search or AutoSearch()
     if max(scene.width, scene.height) <= input_size:
         windows = [(None, whole)]
+        decision = "the scene fits one look: segmented whole at native resolution"
     else:
         heat, coarse = NanoHeatMapSource(model, input_size=overview).look(
             scene, whole, target.prompt
         )
-        windows = list((search or BlockSearch()).windows(heat))
-    budget = (search or BlockSearch()).time_budget_s
+        windows, decision = looking.plan(heat, coarse, target, gsd_m, min_px, 1.0 / shrink)
+    budget = looking.time_budget_s
     deadline = None if budget is None else time.monotonic() + budget
     boxes = [b for _, b in windows]
     rank = {id(b): i for i, b in enumerate(boxes)}
@@ -253,7 +423,7 @@ def search_scene(
                 break
             read.add(rank[id(box)])
             zoom = target.zoom if model.magnifies else 1.0
-            crop_probs = _segment(model, scene.read(box), target.prompt, zoom)
+            crop_probs = magnified_segment(model, scene.read(box), target.prompt, zoom)
             region = (slice(box.y0 - y0, box.y1 - y0), slice(box.x0 - x0, box.x1 - x0))
             np.maximum(probs[region], crop_probs, out=probs[region])
             covered[region] = True
@@ -292,10 +462,11 @@ def search_scene(
         scene_pixels=scene.width * scene.height,
         view_pixels=heat.view_pixels if heat is not None else 0,
         out_of_time=out_of_time,
+        decision=decision,
     )
 
 
-def _segment(
+def magnified_segment(
     model: NanoModel, image: NDArray[np.uint8], prompt: str, zoom: float
 ) -> NDArray[np.float32]:
     """Mask probabilities of ``image`` in its own pixels, looked at magnified ``zoom`` times."""

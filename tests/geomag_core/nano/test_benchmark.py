@@ -47,4 +47,8 @@ def test_every_strategy_runs_and_counts_pixels(random_model: NanoModel, tmp_path
     # binds after one block (two would cost more than 18 % of 256 × 384 px).
     view = 128 * 85
     assert view + 96 * 96 < totals["d-geomag-adaptive"].pixels <= view + 128 * 128
-    assert all(t.counts.truth == 1 for t in totals.values())
+    assert all(t.score.counts[0.5].truth == 1 for t in totals.values())
+    row = totals["e-auto"].as_dict()
+    assert set(row["recall_by_size"]) == {"<12", "12-20", "20-35", "35-70", ">=70"}
+    assert row["recall_by_size"]["20-35"]["truth"] == 1  # the 30-px box
+    assert row["iou30"]["truth"] == 1 and row["pixels_per_scene"] >= 128 * 85

@@ -7,7 +7,14 @@ from affine import Affine
 from geomag_core.boxes import PixelBox
 from geomag_core.nano.heat import CoarseMasks
 from geomag_core.nano.predictor import NanoModel
-from geomag_core.nano.search import BlockSearch, _grow, _segment, coarse_instances
+from geomag_core.nano.classes import class_named
+from geomag_core.nano.search import (
+    AutoSearch,
+    BlockSearch,
+    _grow,
+    coarse_instances,
+    magnified_segment,
+)
 from geomag_core.polygons.paste import SceneMask
 from geomag_core.psc.heatmap import HeatMap
 
@@ -60,6 +67,61 @@ def test_magnified_segmentation_comes_back_in_the_window_pixels(
     random_model: NanoModel,
 ) -> None:
     image = np.random.default_rng(0).integers(0, 255, (48, 80, 3), dtype=np.uint8)
-    probs = _segment(random_model, image, "segment the oil storage tanks", 2.0)
+    probs = magnified_segment(random_model, image, "segment the oil storage tanks", 2.0)
     assert probs.shape == (48, 80) and probs.dtype == np.float32
     assert float(probs.min()) >= 0.0 and float(probs.max()) <= 1.0
+
+
+def _overview(probs: np.ndarray, heat_values: np.ndarray) -> tuple[HeatMap, CoarseMasks]:
+    """A 640² scene seen at 256² (2.5 scene px per view px), its heat on 16² cells of 40 px."""
+    heat = HeatMap(
+        values=heat_values,
+        to_scene=Affine.scale(40.0),
+        bounds=PixelBox(0, 0, 640, 640),
+        source="test",
+        view_pixels=256 * 256,
+        view_shape=(256, 256),
+    )
+    return heat, CoarseMasks(probs.astype(np.float32), Affine.scale(2.5))
+
+
+def test_auto_reads_nothing_more_where_the_overview_resolves_the_objects() -> None:
+    aircraft = class_named("aircraft")
+    probs = np.zeros((256, 256))
+    probs[20:60, 20:60] = 0.95  # 40 view px = 100 scene px = 50 m at 0.5 m: a trusted aircraft
+    probs[150:190, 100:140] = 0.95
+    values = np.zeros((16, 16))
+    values[10:12, 10:12] = 1.0  # heat elsewhere: not read, the overview is enough
+    heat, coarse = _overview(probs, values)
+    windows, why = AutoSearch().plan(heat, coarse, aircraft, 0.5, min_px=50)
+    assert windows == [] and "resolves aircraft" in why
+
+
+def test_auto_reads_doubtful_instances_and_hot_blocks_where_objects_are_small() -> None:
+    tank = class_named("oil-storage tank")
+    probs = np.zeros((256, 256))
+    probs[20:28, 20:28] = 0.95  # 8 view px: below one token, doubtful
+    values = np.zeros((16, 16))
+    values[10:12, 10:12] = 1.0  # a tank farm the overview does not resolve
+    heat, coarse = _overview(probs, values)
+    windows, why = AutoSearch().plan(heat, coarse, tank, 1.2, min_px=10)
+    boxes = [b.as_tuple() for _, b in windows]
+    assert boxes[0][0] <= 50 <= boxes[0][2]  # a window around the doubtful instance (scene 50–70)
+    assert any(b[0] <= 420 <= b[2] and b[1] <= 420 <= b[3] for b in boxes[1:])  # the hot block
+    assert "resolves no oil-storage tank" in why and "1 hottest block" in why
+    area = sum((b[2] - b[0]) * (b[3] - b[1]) for b in boxes)
+    assert area <= BlockSearch().max_fraction * 640 * 640
+
+
+def test_auto_looks_at_an_implausibly_large_instance_natively() -> None:
+    aircraft = class_named("aircraft")
+    probs = np.zeros((256, 256))
+    probs[10:50, 10:250] = 0.95  # 240 view px = 600 scene px = 300 m: two aircraft merged, or none
+    probs[150:190, 100:140] = 0.95
+    probs[200:240, 200:240] = 0.95
+    heat, coarse = _overview(probs, np.ones((16, 16)))
+    windows, _ = AutoSearch(blocks=BlockSearch(max_fraction=0.5)).plan(
+        heat, coarse, aircraft, 0.5, min_px=50
+    )
+    ((_, box),) = windows
+    assert box.x0 <= 25 and box.x1 >= 625  # the whole doubtful instance, with its margin

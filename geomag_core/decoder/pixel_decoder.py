@@ -32,12 +32,15 @@ class DecoderOutput:
             (slots past a crop's tokens are zero).
         confidence: ``(B, N)`` in ``[0, 1]``; zero for empty slots.
         fused: ``(B, H, W)`` the β-weighted fusion of each crop's ``[SEG]`` masks.
+        scale_logits: per pyramid level, ``(B * N, 1, h, w)`` logits on its own grid, before
+            the sigmoid (for losses that must not vanish where a sigmoid saturates).
 
     """
 
     masks: torch.Tensor
     confidence: torch.Tensor
     fused: torch.Tensor
+    scale_logits: tuple[torch.Tensor, ...] = ()
 
 
 class LayerNorm2d(nn.Module):
@@ -74,19 +77,20 @@ class ScaleHead(nn.Module):
         self.conv2 = nn.Conv2d(hidden_channels, 1, 1)
 
     def forward(self, seg: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
-        """Mask probabilities of one scale.
+        """Mask logits of one scale (the decoder applies the sigmoid).
 
         Args:
             seg: ``(M, C)`` projected ``[SEG]`` embeddings.
             features: ``(M, C, h, w)`` the matching feature map (level pixels).
 
         Returns:
-            ``(M, 1, h, w)`` probabilities on the level's grid.
+            ``(M, 1, h, w)`` logits on the level's grid.
 
         """
         broadcast = seg[:, :, None, None].expand(-1, -1, *features.shape[-2:])
         x = torch.cat([broadcast, features], dim=1)
-        return torch.sigmoid(self.conv2(self.norm(self.conv1(x))))
+        out: torch.Tensor = self.conv2(self.norm(self.conv1(x)))
+        return out
 
 
 class PixelDecoder(nn.Module):
@@ -160,9 +164,11 @@ class PixelDecoder(nn.Module):
         omega = torch.softmax(self.scale_logits, dim=0)
         flat_seg = seg.reshape(batch * tokens, -1)
         fused_scales = seg.new_zeros(batch * tokens, 1, *padded)
+        logits = []
         for weight, head, level in zip(omega, self.heads, features, strict=True):
             level_rep = level.repeat_interleave(tokens, dim=0)
-            mask = head(flat_seg, level_rep)
+            logits.append(head(flat_seg, level_rep))
+            mask = torch.sigmoid(logits[-1])
             fused_scales = fused_scales + weight * F.interpolate(
                 mask, size=padded, mode="bilinear", align_corners=False
             )
@@ -175,4 +181,6 @@ class PixelDecoder(nn.Module):
         beta = torch.softmax(beta_logits.masked_fill(~valid, float("-inf")), dim=1)
         beta = torch.nan_to_num(beta)  # crops without any token
         fused = (beta[:, :, None, None] * masks).sum(dim=1)
-        return DecoderOutput(masks=masks, confidence=confidence, fused=fused)
+        return DecoderOutput(
+            masks=masks, confidence=confidence, fused=fused, scale_logits=tuple(logits)
+        )

@@ -32,9 +32,11 @@ from PIL import Image
 
 from geomag_core.decoder.losses import mask_loss
 from geomag_core.nano.backbone import build_backbone
+from geomag_core.nano.classes import class_named
 from geomag_core.nano.datasets import DATASETS, LabelledScene, ObjectBox, ellipse_mask, load_scenes
 from geomag_core.nano.model import NanoHead, NanoOutput, normalise
 from geomag_core.nano.prompts import NEGATIVE_PROMPTS, POSITIVE_PROMPTS
+from geomag_core.nano.recipe import DEFAULT_MIX, DatasetMix, NanoTrainConfig
 from geomag_core.nano.text import TextTokens, text_tokens
 from geomag_core.scene import Scene
 
@@ -49,72 +51,6 @@ __all__ = [
     "train_nano",
     "train_step",
 ]
-
-
-@dataclass(frozen=True)
-class DatasetMix:
-    """How many crops one data set gives, and at which scales (scale: crop px per scene px).
-
-    Attributes:
-        dataset: key of :data:`~geomag_core.nano.datasets.DATASETS`.
-        crops: cached crops drawn from its training split.
-        scales: ``(scale, weight)`` pairs; 1 = native resolution.
-
-    """
-
-    dataset: str
-    crops: int
-    scales: tuple[tuple[float, float], ...]
-
-
-#: Aircraft as before (40 % native, the rest as a 2560-px airport looks at 1024 px or smaller);
-#: tanks mostly native and the rest as in the 1,024-px overview (~8 px: only tank farms show);
-#: cars native and as a 1,764-px KIT frame looks at 1024 px; NAIP native. (Magnified tank crops
-#: with core targets did better on tanks but made the car class collapse: see the README.)
-DEFAULT_MIX: tuple[DatasetMix, ...] = (
-    DatasetMix("aircraft", 2000, ((1.0, 0.4), (0.4, 0.35), (0.3, 0.25))),
-    DatasetMix("oil-storage", 2000, ((1.0, 0.6), (0.4, 0.4))),
-    DatasetMix("cars", 1500, ((1.0, 0.6), (0.6, 0.4))),
-    DatasetMix("naip", 500, ((1.0, 1.0),)),
-)
-
-
-@dataclass(frozen=True)
-class NanoTrainConfig:
-    """Hyper-parameters of ``geomag train nano``.
-
-    Attributes:
-        mix: crops and scales per data set.
-        crop: crop side (pixels the model sees).
-        steps: optimiser steps; ``batch_size`` samples each.
-        lr: peak learning rate (one-cycle).
-        other_class_fraction: samples asking for another nano class (empty target).
-        absent_fraction: samples asking for a class nano never learns (empty target).
-        attention_weight: weight of the attention-to-target loss.
-        target_shrink: targets are the inscribed ellipses shrunk by this factor (cores), so
-            neighbours (parked cars, tanks in a farm) stay apart; the search grows them back.
-        whole_classes: classes whose targets stay whole ellipses whatever ``target_shrink``
-            (their cores would be too small for the stride-4 decoder to learn).
-        seed: seed of crops, prompts and initialisation.
-
-    """
-
-    mix: tuple[DatasetMix, ...] = DEFAULT_MIX
-    crop: int = 256
-    steps: int = 4000
-    batch_size: int = 8
-    lr: float = 1e-3
-    other_class_fraction: float = 0.25
-    absent_fraction: float = 0.1
-    attention_weight: float = 1.0
-    target_shrink: float = 1.0
-    whole_classes: tuple[str, ...] = ()
-    seed: int = 0
-
-    @property
-    def crops(self) -> int:
-        """Cached crops over all data sets."""
-        return sum(m.crops for m in self.mix)
 
 
 @dataclass
@@ -212,7 +148,10 @@ def build_cache(
         per_scene = [mix.crops // len(ids)] * len(ids)
         for i in range(mix.crops - sum(per_scene)):
             per_scene[i] += 1
-        scales = [s for s, _ in mix.scales]
+        name = class_of[mix.dataset]
+        zoom = class_named(name).zoom if config.magnify and name else 1.0
+        # Native crops are seen as the search will look at them: magnified by the class's zoom.
+        scales = [zoom if s == 1.0 else s for s, _ in mix.scales]
         weights = [w for _, w in mix.scales]
         for scene, n in zip(ids, per_scene, strict=True):
             if n == 0:
@@ -220,7 +159,7 @@ def build_cache(
             image = _open_rgb(scene.path)
             for _ in range(n):
                 scale = rng.choices(scales, weights)[0]
-                whole = class_of[mix.dataset] in config.whole_classes
+                whole = name in config.whole_classes
                 shrink = 1.0 if whole else config.target_shrink
                 pixels, mask = _scaled_crop(rng, image, scene.boxes, config.crop, scale, shrink)
                 k, flip = rng.randrange(4), rng.random() < 0.5
@@ -265,6 +204,22 @@ def attention_loss(out: NanoOutput, targets: torch.Tensor, weight: torch.Tensor)
     return (ce * weight).sum() / weight.sum().clamp(min=1.0)
 
 
+def scale_loss(out: NanoOutput, targets: torch.Tensor) -> torch.Tensor:
+    """Mean BCE of each pyramid level's logits against the target's share of its cells.
+
+    Computed on logits, its gradient (``p - y``) never vanishes: a class whose masks saturated
+    at 0 (small tanks and cars, outnumbered by empty targets) still learns. Without it, such a
+    class could collapse to empty masks for good (two of three classes did, in one run).
+    """
+    terms = []
+    for logits in out.decoded.scale_logits:
+        # Training crops are multiples of 32 px: each level's grid tiles the crop exactly.
+        grid = (int(logits.shape[-2]), int(logits.shape[-1]))
+        share = F.adaptive_avg_pool2d(targets[:, None].float(), grid)
+        terms.append(F.binary_cross_entropy_with_logits(logits, share))
+    return torch.stack(terms).mean() if terms else targets.new_zeros((), dtype=torch.float32)
+
+
 def train_step(
     head: NanoHead,
     optimiser: torch.optim.Optimizer,
@@ -278,7 +233,7 @@ def train_step(
     size = (int(targets.shape[-2]), int(targets.shape[-1]))
     out = head([lv.float() for lv in levels], text, size)
     probs = out.decoded.masks[:, 0]
-    loss = mask_loss(probs, targets)
+    loss = mask_loss(probs, targets) + scale_loss(out, targets)
     has = (targets.flatten(1).sum(1) > 0).float()
     if attention_weight > 0:
         loss = loss + attention_weight * attention_loss(out, targets, has)

@@ -16,6 +16,7 @@ from tools.capabilities import Capability
 from tools.capabilities.change import change_lines
 from tools.capabilities.nano import NANO_LIMITS
 from tools.capabilities.vlm import TINY_WARNING
+from tools.looked_at import LookedAt
 
 __all__ = ["NANO_LIMITS", "TINY_WARNING", "compose_answer"]
 
@@ -144,17 +145,9 @@ def compose_answer(
     intent = read_intent(state.question)
     if intent is not None and parts and route.get("change") is None:
         lines += _intent_lines(state, intent)
-    if state.budget:
-        pixels = state.budget["views"]["pixels"] + sum(z["pixels"] for z in state.zoom_steps)
-        tokens = state.budget["views"]["tokens"] + sum(z["tokens"] for z in state.zoom_steps)
-        ratio = pixels / state.budget["native"]["pixels"]
-        if route.get("change") is not None:
-            lines.append(f"Read {pixels:,} pixels across the dates ({ratio:.2g}× this scene's).")
-        else:
-            lines.append(
-                f"Looked at {pixels:,} pixels, {ratio:.1%} of the scene's, heat maps included "
-                f"({tokens:,} vision tokens)."
-            )
+    looked = LookedAt.of(state.budget, state.zoom_steps)
+    if looked is not None:
+        lines.append(looked.across_dates() if route.get("change") is not None else looked.line())
     if state.query_id is not None:
         ids = _id_ranges(state.result_ids)
         lines.append(f"Stored as query #{state.query_id}; results {ids}.")

@@ -12,7 +12,9 @@ from typing import Any
 
 from langgraph.config import get_stream_writer
 
-__all__ = ["describe", "emit", "spent"]
+from tools.looked_at import LookedAt
+
+__all__ = ["describe", "emit", "spent", "window_of"]
 
 
 def emit(event: str, **fields: Any) -> None:
@@ -24,11 +26,26 @@ def emit(event: str, **fields: Any) -> None:
     writer({"event": event, **fields})
 
 
-def spent(budget: dict[str, Any]) -> str:
-    """``N px, M tokens (X% of the scene's pixels)`` from a views budget."""
-    views = budget["views"]
-    ratio = budget["ratio_to_native"]["pixels"]
-    return f"{views['pixels']:,} px, {views['tokens']:,} tokens ({ratio:.1%} of the scene's pixels)"
+def spent(event: dict[str, Any]) -> str:
+    """``N px, M tokens (X% of the scene's pixels)`` a ``views`` event says were looked at.
+
+    The event's ``looked_at`` (views and zoom heat maps, :class:`~tools.looked_at.LookedAt`),
+    the number the answer states and the database stores; an event without it counts its views.
+    """
+    record = event.get("looked_at")
+    looked = LookedAt.from_dict(record) if record else LookedAt.of(event["budget"], [])
+    return looked.spent() if looked is not None else "nothing"
+
+
+def window_of(event: dict[str, Any]) -> str:
+    """``window 3/12``: a zoom event's number of the windows planned.
+
+    ``window 3`` when the planned count is unknown; empty for an event without a number.
+    """
+    if not event.get("number"):
+        return ""
+    planned = event.get("planned")
+    return f"window {event['number']}/{planned}" if planned else f"window {event['number']}"
 
 
 def describe(event: dict[str, Any]) -> str:
@@ -84,12 +101,14 @@ def describe(event: dict[str, Any]) -> str:
             f"(query #{event['query_id']}{reused})"
         )
     if kind == "zoom":
+        number = window_of(event)
         return (
-            f"Zoom {event['depth']}: {event['looked_at']} → window {event['window']} "
+            f"Zoom {event['depth']}{f' ({number})' if number else ''}: {event['looked_at']} → "
+            f"window {event['window']} "
             f"(score {event['score']:.2f}, {event['pixels']:,} px, {event['tokens']:,} tokens)"
         )
     if kind == "views":
-        return f"Looked at {len(event['views'])} view(s): {spent(event['budget'])}"
+        return f"Looked at {len(event['views'])} view(s): {spent(event)}, heat maps included"
     if kind == "answer":
         return "The VLM answered" + ("" if event["meaningful"] else " (tiny: meaningless)")
     if kind == "segmenting":

@@ -121,7 +121,8 @@ def find_objects(
         ``{"results", "steps", "budget", "searched_fraction", "gsd_m", "gsd_source",
         "implausible", "too_coarse"}``: mask results as :func:`segment_crop` returns them (each
         with its own mean probability as confidence), the windows as zoom-step records (depth 1,
-        ``rank`` 0 = best; the first carries the heat map view's pixels and tokens), and the
+        ``rank`` 0 = best, ``number`` of ``planned``, ``planned`` ``None`` when the time budget
+        cut the reads short; the first carries the heat map view's pixels and tokens), and the
         native windows' budget next to the baselines.
 
     """
@@ -154,6 +155,9 @@ def find_objects(
         heat = found.heat
         mean = max(float(heat.values.mean()), 1e-12) if heat is not None else 1.0
         whole = PixelBox(0, 0, s.width, s.height)
+        # Every window the heat map chose is read unless the question's time budget ran out;
+        # then how many were chosen is not known here, and ``planned`` says nothing.
+        planned = None if found.out_of_time else len(found.windows)
         for w, box in found.windows:
             first = not steps and heat is not None
             steps.append(
@@ -167,7 +171,12 @@ def find_objects(
                     tokens=geometry.tokens(*heat.view_shape) if first and heat is not None else 0,
                     source=heat.source if heat is not None else "whole-scene",
                 ).as_dict()
-                | {"rank": len(steps), "label": target.name}
+                | {
+                    "rank": len(steps),
+                    "label": target.name,
+                    "number": len(steps) + 1,
+                    "planned": planned,
+                }
             )
         if heat is None:
             steps = []  # segmented whole: no zoom

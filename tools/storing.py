@@ -15,6 +15,7 @@ from db.writes import save_question
 from geomag_core.boxes import PixelBox
 from geomag_core.granularity import Granularity
 from geomag_core.scene import Scene
+from tools.looked_at import LookedAt
 from tools.workbench import Workbench
 
 __all__ = ["SavedQuestion", "box_footprint", "store_question"]
@@ -65,9 +66,9 @@ def store_question(
     """
     scene = wb.scene(state.scene)
     probabilities = {Granularity(k): float(v) for k, v in state.probabilities.items()}
-    views = state.budget.get("views", {}) if state.budget else {}
-    zoom_pixels = sum(int(s["pixels"]) for s in state.zoom_steps)
-    zoom_tokens = sum(int(s["tokens"]) for s in state.zoom_steps)
+    looked = LookedAt.of(state.budget, state.zoom_steps) or LookedAt(
+        0, 0, scene.width * scene.height
+    )
     record = QuestionRecord(
         scene=SceneFacts.from_scene(scene),
         query=QueryFacts(
@@ -75,8 +76,8 @@ def store_question(
             granularity=Granularity(state.granularity),
             probabilities=probabilities,
             model_versions=wb.model_versions() | dict(versions or {}),
-            pixels=int(views.get("pixels", 0)) + zoom_pixels,
-            tokens=int(views.get("tokens", 0)) + zoom_tokens,
+            pixels=looked.pixels,
+            tokens=looked.tokens,
             latency_ms=float(sum(state.timings_ms.values())),
             request_id=state.request_id or None,
         ),

@@ -13,6 +13,7 @@ from rich.console import Console
 
 from agent.cli.output import json_text
 from geomag_core.config import Settings, check_device
+from tools.looked_at import LookedAt
 
 #: Zoom windows printed one per line; the rest are counted (``--json`` has every one).
 _SHOWN_ZOOMS = 4
@@ -97,15 +98,15 @@ def ask(
                 context=context,
                 stream_mode=["custom", "values"],
             )
-            zooms = 0
+            zooms, planned = 0, None
             for kind, chunk in stream:
                 if kind == "custom" and chunk["event"] == "zoom":
                     zooms += 1
+                    planned = chunk.get("planned")
                     if zooms > _SHOWN_ZOOMS:  # nano searches many small blocks
                         continue
                 elif kind == "custom" and zooms > _SHOWN_ZOOMS:
-                    more = zooms - _SHOWN_ZOOMS
-                    console.print(f"  [dim]•[/dim] … and {more} more windows (--json lists all)")
+                    console.print(f"  [dim]•[/dim] {_more_windows(zooms, planned)}")
                     zooms = _SHOWN_ZOOMS
                 if kind == "custom" and chunk["event"] != "done":
                     console.print(f"  [dim]•[/dim] {_rich(describe(chunk))}")
@@ -113,6 +114,13 @@ def ask(
                     final = chunk
             record = _record(mode, thread_id, final)
     _finish(record, started, as_json, console, thread_id)
+
+
+def _more_windows(zooms: int, planned: int | None) -> str:
+    """The line that stands for the zoom windows not printed one by one."""
+    more = zooms - _SHOWN_ZOOMS
+    done = f"{zooms} of {planned} planned" if planned else f"{zooms} in all"
+    return f"… and {more} more windows ({done}; --json lists all)"
 
 
 def _finish(
@@ -137,6 +145,7 @@ def _record(mode: str, thread_id: str, state: dict[str, Any]) -> dict[str, Any]:
         "zoom_steps": state["zoom_steps"],
         "boxes": state["boxes"],
         "budget": state["budget"],
+        "looked_at": _looked_at(state),
         "findings": state.get("findings", {}),
         "query_id": state["query_id"],
         "result_ids": state["result_ids"],
@@ -144,6 +153,12 @@ def _record(mode: str, thread_id: str, state: dict[str, Any]) -> dict[str, Any]:
         "answer": state["answer"],
         "timings_ms": state["timings_ms"],
     }
+
+
+def _looked_at(state: dict[str, Any]) -> dict[str, Any] | None:
+    """Pixels and tokens looked at: the number the answer states and the database stores."""
+    looked = LookedAt.of(state["budget"], state["zoom_steps"])
+    return looked.as_dict() if looked is not None else None
 
 
 def register(app: typer.Typer) -> None:

@@ -10,6 +10,12 @@ import sys
 from pathlib import Path
 
 import geopandas as gpd
+from sqlalchemy import select
+
+from db.engine import create_db_engine
+from db.models import QueryRow
+from geomag_core.config import Settings
+from tools.looked_at import LookedAt
 
 
 def test_ask_then_find_the_results_in_history(tmp_path: Path, sample_scene: Path) -> None:
@@ -24,6 +30,21 @@ def test_ask_then_find_the_results_in_history(tmp_path: Path, sample_scene: Path
     record = json.loads(asked.stdout)
     assert record["granularity"] == "pixel" and record["result_ids"]
     assert record["answer"].startswith("[tiny profile]")
+    # One "looked at": the JSON's, the answer's sentence and the stored query's pixels agree.
+    looked = LookedAt.from_dict(record["looked_at"])
+    assert looked == LookedAt.of(record["budget"], record["zoom_steps"])
+    assert looked.pixels > record["budget"]["views"]["pixels"]  # the zoom's heat maps count
+    assert looked.line() in record["answer"]
+    engine = create_db_engine(Settings(data_dir=tmp_path, database_url=None).effective_database_url)
+    with engine.connect() as c:
+        stored = c.execute(
+            select(QueryRow.pixels, QueryRow.tokens).where(QueryRow.id == record["query_id"])
+        ).one()
+    engine.dispose()
+    assert (stored.pixels, stored.tokens) == (looked.pixels, looked.tokens)
+    windows = record["zoom_steps"]
+    assert [w["number"] for w in windows] == list(range(1, len(windows) + 1))
+    assert {w["planned"] for w in windows} == {len(windows)}
     out = tmp_path / "found.geojson"
     subprocess.run(
         [exe, "history", "--label", "field", "--format", "geojson", "--out", str(out)],

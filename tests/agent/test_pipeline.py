@@ -15,10 +15,12 @@ import db.writes
 from agent.answers import TINY_WARNING
 from agent.checkpointer import open_checkpointer
 from agent.context import AgentContext
+from agent.events import describe
 from agent.pipeline import build_pipeline
 from db.models import QueryRow, ResultRow
 from geomag_core.config import Settings
 from geomag_core.errors import DatabaseError
+from tools.looked_at import LookedAt
 from tools.workbench import Workbench
 
 
@@ -85,6 +87,26 @@ def test_region_question_zooms_then_asks(workbench: Workbench, sample_scene: Pat
         "crop1",
         "scene_pooled",
     ]
+
+
+def test_the_trail_answer_and_database_count_the_same_pixels(
+    workbench: Workbench, sample_scene: Path
+) -> None:
+    state, events = ask(build_pipeline(), workbench, sample_scene, "Where are the storage tanks?")
+    looked = LookedAt.of(state["budget"], state["zoom_steps"])
+    assert looked is not None and looked.pixels > state["budget"]["views"]["pixels"]
+    (views,) = [e for e in events if e["event"] == "views"]
+    assert LookedAt.from_dict(views["looked_at"]) == looked
+    assert looked.spent() in describe(views)  # views and the zoom's heat maps, not views only
+    assert looked.line() in state["answer"]
+    with Session(workbench.engine) as session:
+        query = session.get(QueryRow, state["query_id"])
+        assert query is not None and (query.pixels, query.tokens) == (looked.pixels, looked.tokens)
+    zooms = [e for e in events if e["event"] == "zoom"]
+    assert zooms and [(z["number"], z["planned"]) for z in zooms] == [
+        (i, len(zooms)) for i in range(1, len(zooms) + 1)
+    ]
+    assert f"(window 1/{len(zooms)})" in describe(zooms[0])
 
 
 def test_pixel_question_segments_and_stores_polygons(

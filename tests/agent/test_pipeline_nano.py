@@ -62,6 +62,9 @@ def test_segment_question_runs_windows_and_stores_instances(
     zooms = [e for e in events if e["event"] == "zoom"]
     assert zooms and all(z["source"] == "nano-attention" for z in zooms)
     assert all(z["label"] == "aircraft" for z in zooms)
+    assert [(z["number"], z["planned"]) for z in zooms] == [
+        (i, len(zooms)) for i in range(1, len(zooms) + 1)
+    ]
     # Row-merged 128-px blocks (8 cells of 16 px on this 934-px scene) with 16 px of context,
     # at most 18 % of the heat map's 16-px cell grid (59 × 46 cells) in all.
     windows = [z["window"] for z in zooms]
@@ -127,4 +130,6 @@ def test_a_spent_time_budget_is_said_in_the_answer(tmp_path: Path, sample_scene:
     final, _ = _ask(wb, sample_scene, "segment the aircraft")
     (search,) = final["findings"]["nano"]["searches"]
     assert search["out_of_time"] is True
+    # how many windows the heat map chose is not known once the budget cut the reads short
+    assert all(step["planned"] is None for step in final["zoom_steps"])
     assert "time budget (GEOMAG_QUESTION_BUDGET_S) ran out" in final["answer"]

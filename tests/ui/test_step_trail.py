@@ -75,3 +75,28 @@ def test_running_label_without_a_plan_counts_windows() -> None:
     assert running_label([zoom, zoom], 2.25).endswith("2.2 s · 2 window(s) so far")
     stored = running_label([zoom, {"event": "stored"}], 5.0, planned_windows=4)
     assert stored == "Running: writing the answer… 5.0 s · windows 1/4"
+
+
+def _trail_of_two_searches() -> None:
+    from ui.components.step_trail import StepTrail
+
+    trail = StepTrail(None)
+    for label, planned in (("aircraft", 2), ("car", 3)):
+        for number in range(1, planned + 1):
+            trail(
+                {"event": "zoom", "depth": 1, "looked_at": [0, 0, 100, 80],
+                 "window": [0, 0, 50, 40], "score": 2.0, "pixels": 0, "tokens": 0,
+                 "rank": number - 1, "label": label, "number": number, "planned": planned}
+            )  # fmt: skip
+            if (label, number) == ("aircraft", 2):
+                trail({"event": "segmenting", "box": [0, 0, 100, 80], "label": label})
+
+
+def test_windows_done_of_planned_add_up_over_searches() -> None:
+    at = AppTest.from_function(_trail_of_two_searches).run()
+    assert not at.exception
+    (status,) = at.status
+    assert status.label.endswith(" s · windows 5/5")
+    lines = [m.value for m in at.markdown]
+    assert any("Zoom 1 (window 1/2)" in t for t in lines)
+    assert any("Zoom 1 (window 2/3)" in t for t in lines)

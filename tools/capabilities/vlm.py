@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from geomag_core.psc.zoom import ZoomStep
 from tools.capabilities.base import Capability, Emit, Looked, Reading
+from tools.looked_at import LookedAt
 from tools.looking import ask_vlm, tmra_views, zoom_into
 from tools.segmenting import SEG_ANSWER, segment_crop
 
@@ -24,9 +25,10 @@ TINY_WARNING = (
 
 
 def _emit_zoom(steps: Sequence[ZoomStep], emit: Emit) -> list[dict[str, Any]]:
+    """Each step as a zoom event: its record, its ``number`` and the ``planned`` step count."""
     out = []
-    for step in steps:
-        record = step.as_dict()
+    for number, step in enumerate(steps, 1):
+        record = step.as_dict() | {"number": number, "planned": len(steps)}
         emit("zoom", **record)
         out.append(record)
     return out
@@ -63,7 +65,13 @@ class VisionLanguageModel(Capability):
             boxes = [bbox1, bbox2]
             views = tmra_views(wb, scene, "pixel", boxes)
         report = views.report()
-        emit("views", views=report["views"], budget=report["budget"])
+        looked_at = LookedAt.of(report["budget"], steps)
+        emit(
+            "views",
+            views=report["views"],
+            budget=report["budget"],
+            looked_at=looked_at.as_dict() if looked_at is not None else None,
+        )
         reply = ask_vlm(wb, question, views)
         emit("answer", text=reply["text"], meaningful=reply["meaningful"])
         looked = Looked(

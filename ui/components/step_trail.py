@@ -53,8 +53,9 @@ class StepTrail:
     """Receives step events while the agent works and shows them inside one ``st.status``.
 
     Every finished step is a ✓ line with the seconds it took; the status label names the step
-    running now, the time so far and the zoom windows done (of those planned, when a zoom event
-    says how many with ``planned``).
+    running now, the time so far and the zoom windows done (of those planned, when the zoom
+    events say how many with ``planned``: one count per search, so a question about aircraft
+    and cars plans the windows of both).
     """
 
     def __init__(self, scene: Scene | None) -> None:
@@ -62,8 +63,16 @@ class StepTrail:
         self.events: list[dict[str, Any]] = []
         self.started = time.monotonic()
         self._last = self.started
-        self.planned: int | None = None
+        self._planned: dict[str, int | None] = {}
         self.status = st.status(running_label([], 0.0), expanded=True, state="running")
+
+    @property
+    def planned(self) -> int | None:
+        """Windows planned over every search so far; ``None`` when any search did not say."""
+        counts = list(self._planned.values())
+        if not counts or any(c is None for c in counts):
+            return None
+        return sum(c for c in counts if c is not None)
 
     def __call__(self, event: dict[str, Any]) -> None:
         """Show one step event."""
@@ -72,8 +81,9 @@ class StepTrail:
         self.events.append(event)
         if event["event"] == "done":
             return
-        if event["event"] == "zoom" and event.get("planned"):
-            self.planned = int(event["planned"])
+        if event["event"] == "zoom":
+            planned = event.get("planned")
+            self._planned[str(event.get("label", ""))] = int(planned) if planned else None
         zooms = sum(1 for e in self.events if e["event"] == "zoom")
         self.status.update(label=running_label(self.events, now - self.started, self.planned))
         # Write through the container, never ``with self.status:``: leaving that block marks

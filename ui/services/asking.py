@@ -17,6 +17,7 @@ from agent.retries import plan_question
 from db.evidence import QueryEvidence, load_query_evidence, thread_entries
 from geomag_core.config import Settings
 from geomag_core.errors import EmptyQueryError
+from tools.looked_at import LookedAt
 from tools.workbench import Workbench
 
 __all__ = ["AgentRunner", "LookedAt", "Outcome", "ThreadSummary", "new_thread_id"]
@@ -27,43 +28,6 @@ StepListener = Callable[[dict[str, Any]], None]
 def new_thread_id() -> str:
     """A fresh investigation (LangGraph thread) id."""
     return uuid.uuid4().hex[:12]
-
-
-@dataclass(frozen=True)
-class LookedAt:
-    """What a question looked at: scene pixels and vision tokens of its views and heat maps.
-
-    One definition everywhere: the views' pixels plus every zoom step's heat-map view, the sum
-    the database stores as the query's ``pixels`` and the answer states.
-    """
-
-    pixels: int
-    tokens: int
-    scene_pixels: int
-
-    @property
-    def ratio(self) -> float:
-        """``pixels`` over the scene's pixel count (above 1 when views overlap)."""
-        return self.pixels / max(self.scene_pixels, 1)
-
-    def line(self) -> str:
-        """The sentence the answer ends with: pixels, share of the scene, vision tokens."""
-        return (
-            f"Looked at {self.pixels:,} pixels, {self.ratio:.1%} of the scene's, heat maps "
-            f"included ({self.tokens:,} vision tokens)."
-        )
-
-    @classmethod
-    def of(cls, budget: dict[str, Any], zoom_steps: list[dict[str, Any]]) -> LookedAt | None:
-        """From a question's views budget and zoom trail; ``None`` without a budget."""
-        if not budget:
-            return None
-        views = budget.get("views", {})
-        return cls(
-            pixels=int(views.get("pixels", 0)) + sum(int(z.get("pixels", 0)) for z in zoom_steps),
-            tokens=int(views.get("tokens", 0)) + sum(int(z.get("tokens", 0)) for z in zoom_steps),
-            scene_pixels=int(budget.get("native", {}).get("pixels", 0)),
-        )
 
 
 @dataclass(frozen=True)

@@ -102,9 +102,15 @@ def _serve(app_env: dict[str, str], scene: Path, tmp_path: Path) -> Iterator[str
         log.close()
 
 
+#: GEOMAG_UPLOAD_MAX_MB of the tiny app: no default of Streamlit's or ours, so the uploader's
+#: stated limit can only come from the setting.
+UPLOAD_MAX_MB = 48
+
+
 @pytest.fixture()
 def app_url(tiny_app_env: dict[str, str], sample_scene: Path, tmp_path: Path) -> Iterator[str]:
-    with _serve(tiny_app_env, sample_scene, tmp_path) as url:
+    env = {**tiny_app_env, "GEOMAG_UPLOAD_MAX_MB": str(UPLOAD_MAX_MB)}
+    with _serve(env, sample_scene, tmp_path) as url:
         yield url
 
 
@@ -158,6 +164,8 @@ def test_ask_in_the_browser_and_see_the_answer(app_url: str, browser: Any, tmp_p
     )
     banner = browser.find_element(By.CSS_SELECTOR, "[data-testid=stAlertContentWarning]")
     assert "tiny profile" in banner.text
+    dropzone = browser.find_element(By.CSS_SELECTOR, "[data-testid=stFileUploaderDropzone]")
+    assert f"{UPLOAD_MAX_MB}MB per file" in dropzone.text  # GEOMAG_UPLOAD_MAX_MB, not 200MB or 1GB
     box.send_keys(QUESTION)
     box.send_keys(Keys.ENTER)
     wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "Stored as query #"))

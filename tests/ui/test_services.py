@@ -115,3 +115,27 @@ def test_overlays_draw_on_the_overview(sample_scene: Path) -> None:
     assert image.shape == plain.shape == (723, 934, 3)
     assert image[250, 280, 0] > plain[250, 280, 0]  # inside the mask: reddened
     assert np.asarray(draw_zoom_step(scene, step)).shape[1] == 256
+
+
+def test_nano_quality_is_read_from_the_evaluation_record(tmp_path: Path) -> None:
+    import json
+
+    from ui.services.profile import nano_quality, profile_notice
+
+    weights = tmp_path / "mine.safetensors"
+    settings = Settings(model_profile="nano", nano_weights=weights, data_dir=tmp_path)
+    absent = nano_quality(settings)
+    assert "not evaluated" in absent and "%" not in absent
+    scores = {"recall": 0.714, "precision": 0.8, "f1": 0.76, "tp": 5, "predicted": 6, "truth": 7}
+    record = {"classes": {"aircraft": {"dataset": "aircraft", "split": "val", "iou50": scores}}}
+    (tmp_path / "mine.eval.json").write_text(json.dumps(record))
+    said = nano_quality(settings)
+    assert said == (
+        "Measured on the `val` split (`geomag eval nano`, box IoU ≥ 0.5): "
+        "aircraft recall 71%, precision 80%."
+    )
+    notice = profile_notice(settings)
+    assert notice is not None and said in notice[1]
+    (tmp_path / "mine.eval.json").write_text("{}")
+    broken = nano_quality(settings)
+    assert "not evaluated" in broken and "geomag eval nano --json >" in broken

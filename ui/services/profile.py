@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from db.engine import redacted
 from geomag_core.config import Settings
+from geomag_core.errors import GeoMagError
+from geomag_core.evaluation_record import read_evaluation
+from geomag_core.nano.checkpoint import SHIPPED_WEIGHTS
 from geomag_core.nano.classes import NANO_CLASSES, known_list
 from geomag_core.profiles import profile_of
 from tools.capabilities import active_capabilities
@@ -13,6 +16,7 @@ __all__ = [
     "SWITCH_TO_TINY",
     "capability_lines",
     "example_prompts",
+    "nano_quality",
     "profile_notice",
     "settings_rows",
     "vlm_server_status",
@@ -64,10 +68,40 @@ def profile_notice(settings: Settings) -> tuple[str, str] | None:
             "segments them where its heat map points and reports counts, places, areas and "
             "confidence; water and vegetation come from spectral indices, also across the "
             "dates of the same place. A question about anything else is answered with what it "
-            "cannot detect. Measured recall and precision per class are in the README "
-            "(`geomag eval nano`).",
+            f"cannot detect. {nano_quality(settings)}",
         )
     return ("info", f"**{profile.name} profile**: it answers with: {answers}.")
+
+
+def nano_quality(settings: Settings) -> str:
+    """GeoMag-nano's measured recall and precision per class, from its evaluation record.
+
+    The record is the ``geomag eval nano --json`` output stored beside the weights in use
+    (``nano.eval.json`` beside the shipped ``nano.safetensors``); without one, or with one that
+    cannot be read, the sentence says the weights are not evaluated and claims nothing.
+    """
+    weights = settings.nano_weights or SHIPPED_WEIGHTS
+    try:
+        record = read_evaluation(weights)
+    except GeoMagError as exc:
+        return f"Its weights are not evaluated: {exc}."
+    if record is None:
+        return (
+            f"Its weights ({weights.name}) are not evaluated: no record of "
+            "`geomag eval nano --json` beside them."
+        )
+
+    def share(value: float | None) -> str:
+        return "–" if value is None else f"{value:.0%}"
+
+    scores = "; ".join(
+        f"{c.name} recall {share(c.recall)}, precision {share(c.precision)}" for c in record.classes
+    )
+    splits = " and ".join(f"`{s}`" for s in record.splits)
+    return (
+        f"Measured on the {splits} split{'s' if len(record.splits) > 1 else ''} "
+        f"(`geomag eval nano`, box IoU ≥ 0.5): {scores}."
+    )
 
 
 def settings_rows(settings: Settings) -> list[dict[str, str]]:

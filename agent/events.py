@@ -100,6 +100,8 @@ def describe(event: dict[str, Any]) -> str:
             f"{event['date']}: {event['count']} {event['subject']} region(s), {area} "
             f"(query #{event['query_id']}{reused})"
         )
+    if kind == "search":
+        return f"Searching for {event['label']}: {event['decision']}"
     if kind == "zoom":
         number = window_of(event)
         return (

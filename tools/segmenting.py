@@ -10,7 +10,7 @@ from typing import Any
 from geomag_core.boxes import PixelBox
 from geomag_core.budget import Budget, VisionTokenGeometry, native_baseline, tiling_baseline
 from geomag_core.nano.classes import ObjectClass, scene_gsd
-from geomag_core.nano.search import BlockSearch, search_scene
+from geomag_core.nano.search import AutoSearch, BlockSearch, search_scene
 from geomag_core.polygons.grounded import GroundedPolygon, ground_mask
 from geomag_core.polygons.paste import paste_crop_mask
 from geomag_core.psc.zoom import ZoomStep
@@ -101,7 +101,7 @@ def find_objects(
     scene: str,
     target: ObjectClass,
     *,
-    search: BlockSearch | None = None,
+    search: AutoSearch | BlockSearch | None = None,
 ) -> dict[str, Any]:
     """Nano: search ``scene`` for ``target`` (:func:`~geomag_core.nano.search.search_scene`).
 
@@ -115,15 +115,17 @@ def find_objects(
         wb: the workbench (nano model, settings).
         scene: the scene path.
         target: the nano class asked for; it labels the results and its prompt is the model's.
-        search: block sizes and pixel budget (default :class:`BlockSearch`).
+        search: where to read native resolution (default :class:`AutoSearch` with the
+            question's time budget).
 
     Returns:
         ``{"results", "steps", "budget", "searched_fraction", "gsd_m", "gsd_source",
-        "implausible", "too_coarse"}``: mask results as :func:`segment_crop` returns them (each
-        with its own mean probability as confidence), the windows as zoom-step records (depth 1,
-        ``rank`` 0 = best, ``number`` of ``planned``, ``planned`` ``None`` when the time budget
-        cut the reads short; the first carries the heat map view's pixels and tokens), and the
-        native windows' budget next to the baselines.
+        "implausible", "too_coarse", "decision", "planned"}``: mask results as
+        :func:`segment_crop` returns them (each with its own mean probability as confidence),
+        the windows as zoom-step records (depth 1, ``rank`` 0 = best, ``number`` of
+        ``planned`` windows chosen, each with its own native pixels and tokens), the views'
+        budget (the heat map's overview) next to the baselines, and the search's decision of
+        where to read native resolution, in a sentence.
 
     """
     s = wb.scene(scene)
@@ -144,38 +146,38 @@ def find_objects(
         "too_coarse": gsd > target.max_gsd_m,
         "label": target.name,
         "out_of_time": False,
+        "decision": f"not searched: {target.plural} are too small to see at {gsd:.2g} m",
+        "planned": 0,
     }
     if out["too_coarse"]:
         ours = Budget(pixels=0, tokens=0)
         out["searched_fraction"] = 0.0
     else:
-        search = search or BlockSearch(time_budget_s=wb.settings.question_budget_s)
+        search = search or AutoSearch(
+            blocks=BlockSearch(time_budget_s=wb.settings.question_budget_s)
+        )
         found = search_scene(wb.nano, s, target, gsd_m=gsd, search=search)
         steps: list[dict[str, Any]] = []
         heat = found.heat
         mean = max(float(heat.values.mean()), 1e-12) if heat is not None else 1.0
         whole = PixelBox(0, 0, s.width, s.height)
-        # Every window the heat map chose is read unless the question's time budget ran out;
-        # then how many were chosen is not known here, and ``planned`` says nothing.
-        planned = None if found.out_of_time else len(found.windows)
         for w, box in found.windows:
-            first = not steps and heat is not None
             steps.append(
                 ZoomStep(
                     depth=1,
                     looked_at=whole,
                     window=box,
                     score=(w.score / mean) if w is not None else 1.0,
-                    heat_coverage=w.coverage if w is not None else 1.0,
-                    pixels=heat.view_pixels if first and heat is not None else 0,
-                    tokens=geometry.tokens(*heat.view_shape) if first and heat is not None else 0,
+                    heat_coverage=w.coverage if w is not None else 0.0,
+                    pixels=box.area,  # each window its own native pixels
+                    tokens=geometry.tokens(box.height, box.width),
                     source=heat.source if heat is not None else "whole-scene",
                 ).as_dict()
                 | {
                     "rank": len(steps),
                     "label": target.name,
                     "number": len(steps) + 1,
-                    "planned": planned,
+                    "planned": found.planned,
                 }
             )
         if heat is None:
@@ -191,8 +193,14 @@ def find_objects(
         out["implausible"] = len(found.implausible)
         out["searched_fraction"] = found.searched_fraction
         out["out_of_time"] = found.out_of_time
-        tokens = sum(geometry.tokens(b.height, b.width) for _, b in found.windows)
-        ours = Budget(pixels=found.native_pixels, tokens=tokens)
+        out["decision"] = found.decision
+        out["planned"] = found.planned
+        # The views: the overview the heat map came from (the windows are the zoom steps), or
+        # the whole scene when it was small enough to be segmented in one look.
+        if heat is not None:
+            ours = Budget(pixels=found.view_pixels, tokens=geometry.tokens(*heat.view_shape))
+        else:
+            ours = Budget(pixels=found.native_pixels, tokens=geometry.tokens(s.height, s.width))
     out["budget"] = {
         "views": {"pixels": ours.pixels, "tokens": ours.tokens},
         "native": {"pixels": native.pixels, "tokens": native.tokens},

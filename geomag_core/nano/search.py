@@ -248,8 +248,8 @@ def _without(heat: HeatMap, boxes: list[tuple[float, float, float, float]]) -> H
     inverse = ~heat.to_scene
     rows, cols = values.shape
     for x0, y0, x1, y1 in boxes:
-        c0, r0 = inverse * (x0, y0)
-        c1, r1 = inverse * (x1, y1)
+        c0, r0 = inverse @ (x0, y0)
+        c1, r1 = inverse @ (x1, y1)
         values[
             max(0, int(r0)) : min(rows, int(np.ceil(r1))),
             max(0, int(c0)) : min(cols, int(np.ceil(c1))),
@@ -293,6 +293,7 @@ class SceneSearch:
         scene_pixels: the scene's pixels.
         out_of_time: the time budget stopped the search before every chosen window was read.
         decision: where native resolution was read, and why (one sentence, for the trail).
+        planned: windows chosen before reading (``len(windows)`` unless time ran out).
 
     """
 
@@ -307,6 +308,7 @@ class SceneSearch:
     view_pixels: int = field(default=0)
     out_of_time: bool = False
     decision: str = ""
+    planned: int = 0
 
     @property
     def searched_fraction(self) -> float:
@@ -435,6 +437,7 @@ def search_scene(
             c0, r0, c1, r1 = inst.box
             mask = SceneMask(inst.mask, PixelBox(x0 + c0, y0 + r0, x0 + c1, y0 + r1))
             found.append(FoundInstance(mask, inst.score, "native"))
+    boxes_planned = list(windows)
     out_of_time = len(read) < len(windows)
     windows = [w for i, w in enumerate(windows) if i in read]
     boxes = [b for _, b in windows]
@@ -463,6 +466,7 @@ def search_scene(
         view_pixels=heat.view_pixels if heat is not None else 0,
         out_of_time=out_of_time,
         decision=decision,
+        planned=len(boxes_planned),
     )
 
 

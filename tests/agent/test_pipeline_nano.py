@@ -12,9 +12,11 @@ from sqlalchemy import text
 from agent.answers import NANO_LIMITS
 from agent.checkpointer import open_checkpointer
 from agent.context import AgentContext
+from agent.events import describe
 from agent.pipeline import build_pipeline
 from geomag_core.config import Settings
 from geomag_core.errors import ConfigError
+from tools.looked_at import LookedAt
 from tools.workbench import Workbench
 
 
@@ -82,6 +84,20 @@ def test_segment_question_runs_windows_and_stores_instances(
     assert NANO_LIMITS in final["answer"]
     assert "[tiny profile]" not in final["answer"]
     assert 0 < final["budget"]["searched_fraction"] <= 1
+    # The trail says where native resolution was read and why (the auto search's decision).
+    (search_event,) = [e for e in events if e["event"] == "search"]
+    assert describe(search_event).startswith("Searching for aircraft: ")
+    assert "native resolution" in search_event["decision"]
+    assert search["decision"] == search_event["decision"]
+    # Looked at: the overview (the views) plus each window's own native pixels, once each.
+    views = final["budget"]["views"]["pixels"]
+    assert views > 0 and all(z["pixels"] == _area(z["window"]) for z in zooms)
+    looked = LookedAt.of(final["budget"], final["zoom_steps"])
+    assert looked is not None and looked.pixels == views + sum(_area(w) for w in windows)
+
+
+def _area(box: list[int]) -> int:
+    return (box[2] - box[0]) * (box[3] - box[1])
 
 
 def test_aircraft_on_the_naip_sample_are_reported_as_unseeable(
@@ -130,6 +146,7 @@ def test_a_spent_time_budget_is_said_in_the_answer(tmp_path: Path, sample_scene:
     final, _ = _ask(wb, sample_scene, "segment the aircraft")
     (search,) = final["findings"]["nano"]["searches"]
     assert search["out_of_time"] is True
-    # how many windows the heat map chose is not known once the budget cut the reads short
-    assert all(step["planned"] is None for step in final["zoom_steps"])
+    # the steps are the windows read, each numbered of those the search chose
+    steps = final["zoom_steps"]
+    assert all(step["number"] <= step["planned"] for step in steps)
     assert "time budget (GEOMAG_QUESTION_BUDGET_S) ran out" in final["answer"]

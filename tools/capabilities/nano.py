@@ -44,6 +44,7 @@ class NanoDetector(Capability):
         size = list(self.wb.scene(scene).size)
         for target in [class_named(s) for s in subjects]:
             found = find_objects(self.wb, scene, target)
+            emit("search", label=target.name, decision=found["decision"])
             for record in found["steps"]:
                 emit("zoom", **record)
             if not found["too_coarse"]:
@@ -53,7 +54,7 @@ class NanoDetector(Capability):
             looked.budget = add_budgets(looked.budget, found["budget"])
             looked.findings["searches"].append(
                 {k: found[k] for k in ("label", "gsd_m", "gsd_source", "implausible", "too_coarse")}
-                | {"out_of_time": found.get("out_of_time", False)}
+                | {"out_of_time": found.get("out_of_time", False), "decision": found["decision"]}
                 | {
                     "count": len(found["results"]),
                     "searched_fraction": found["searched_fraction"],

@@ -24,6 +24,7 @@ NEXT_STEP = {
     "classified": "choosing how to answer",
     "vocabulary": "choosing how to answer",
     "route": "looking at the scene: heat map and windows",
+    "search": "reading the chosen windows at native resolution",
     "zoom": "looking at the scene: heat map and windows",
     "views": "asking the model about the views",
     "answer": "decoding masks",

@@ -63,6 +63,15 @@ def train_nano_cmd(
         bool,
         typer.Option(help="See native crops of zoomed classes (tanks) magnified, as searched."),
     ] = _D.magnify,
+    zoom_negatives: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="With --magnify: share of extra crops of the other sets seen magnified and "
+            "asked for the magnified class (empty targets).",
+        ),
+    ] = _D.zoom_negatives,
     seed: Annotated[int, typer.Option(help="Seed of crops, prompts and init.")] = _D.seed,
 ) -> None:
     """Train GeoMag-nano's head on aircraft, oil-storage tanks and cars (frozen backbone)."""
@@ -79,6 +88,7 @@ def train_nano_cmd(
         target_shrink=cores,
         whole_classes=tuple(whole) if whole is not None else _D.whole_classes,
         magnify=magnify,
+        zoom_negatives=zoom_negatives,
         seed=seed,
     )
     unknown = set(config.whole_classes) - {c.name for c in NANO_CLASSES}
@@ -93,7 +103,7 @@ def train_nano_cmd(
         step_task = progress.add_task("training", total=steps)
 
         def on_cache(done: int, total: int) -> None:
-            progress.update(cache_task, completed=done)
+            progress.update(cache_task, completed=done, total=total)
 
         def on_step(step: int, loss: float) -> None:
             progress.update(step_task, advance=1, description=f"training loss {loss:.3f}")

@@ -151,10 +151,15 @@ def tokens_for(height: int, width: int) -> int:
 
 
 class _Canvas:
-    """Scene-level probability canvas at ``scale`` processed pixels per scene pixel."""
+    """Scene-level probability canvas at ``scale`` processed pixels per scene pixel.
 
-    def __init__(self, scene: Scene, scale: float) -> None:
+    ``grow``: the model outlines cores (``1 / shrink``); instances grow back about their
+    centre, as :func:`~geomag_core.nano.search.search_scene` grows them.
+    """
+
+    def __init__(self, scene: Scene, scale: float, grow: float = 1.0) -> None:
         self.scale = scale
+        self.grow = grow
         self.shape = (max(1, round(scene.height * scale)), max(1, round(scene.width * scale)))
         self.probs = np.zeros(self.shape, dtype=np.float32)
         self.pixels = 0
@@ -181,17 +186,32 @@ class _Canvas:
 
     def boxes(self, min_native_pixels: int) -> list[Box]:
         """Instance boxes in scene pixels."""
-        min_px = max(3, round(min_native_pixels * self.scale**2))
+        # Fragments are judged on the cores, before they grow back (as the search judges them).
+        min_px = max(3, round(min_native_pixels * (self.scale / self.grow) ** 2))
         s = self.scale
         return [
-            (i.box[0] / s, i.box[1] / s, i.box[2] / s, i.box[3] / s)
+            _grown((i.box[0] / s, i.box[1] / s, i.box[2] / s, i.box[3] / s), self.grow)
             for i in instances_from_probs(self.probs, min_pixels=min_px)
             if i.score >= self.min_score
         ] + self.extra
 
 
+def _grown(box: Box, factor: float) -> Box:
+    """``box`` scaled by ``factor`` about its centre."""
+    if factor == 1.0:
+        return box
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    hw, hh = (box[2] - box[0]) * factor / 2, (box[3] - box[1]) * factor / 2
+    return (cx - hw, cy - hh, cx + hw, cy + hh)
+
+
+def _grow_of(model: NanoModel, cfg: BenchmarkConfig) -> float:
+    """How much the model's instances grow back: ``1 / shrink`` of the class's cores."""
+    return 1.0 / model.shrink_for(cfg.target)
+
+
 def _whole(model: NanoModel, scene: Scene, scale: float, cfg: BenchmarkConfig) -> _Canvas:
-    canvas = _Canvas(scene, scale)
+    canvas = _Canvas(scene, scale, _grow_of(model, cfg))
     image = scene.read(out_shape=canvas.shape)
     canvas.paint(model, image, 0, 0, cfg.prompt)
     return canvas
@@ -203,7 +223,7 @@ def _zoom(model: NanoModel, cfg: BenchmarkConfig) -> float:
 
 
 def _tiled(model: NanoModel, scene: Scene, cfg: BenchmarkConfig) -> _Canvas:
-    canvas = _Canvas(scene, 1.0)
+    canvas = _Canvas(scene, 1.0, _grow_of(model, cfg))
     for y0 in range(0, scene.height, cfg.tile):
         for x0 in range(0, scene.width, cfg.tile):
             box = PixelBox(
@@ -222,15 +242,16 @@ def _windows(model: NanoModel, scene: Scene, cfg: BenchmarkConfig) -> _Canvas:
     stride = max(1, round(cfg.window_stride / cell))
     chosen = top_k_windows(heat.values, k=cfg.top_k, size=size, stride=stride)
     boxes = [heat.scene_box(w.cells) for w in chosen]
-    canvas = _Canvas(scene, 1.0)
+    canvas = _Canvas(scene, 1.0, _grow_of(model, cfg))
     canvas.pixels += heat.view_pixels
     canvas.tokens += tokens_for(*heat.view_shape)
     for box in boxes:
         canvas.paint(model, scene.read(box), box.x0, box.y0, cfg.prompt, _zoom(model, cfg))
-    for probs, to_scene, _ in coarse_instances(coarse, boxes, cfg.min_native_pixels):
+    min_core = max(3, round(cfg.min_native_pixels / canvas.grow**2))
+    for probs, to_scene, _ in coarse_instances(coarse, boxes, min_core):
         x0, y0 = to_scene @ (0, 0)
         x1, y1 = to_scene @ (probs.shape[1], probs.shape[0])
-        canvas.extra.append((x0, y0, x1, y1))
+        canvas.extra.append(_grown((x0, y0, x1, y1), canvas.grow))
     return canvas
 
 
@@ -250,8 +271,9 @@ def _searched(
     )
     canvas = _Canvas(scene, 1.0)
     canvas.pixels = found.view_pixels + found.native_pixels
+    zoom = _zoom(model, cfg)
     canvas.tokens = (tokens_for(*found.heat.view_shape) if found.heat else 0) + sum(
-        tokens_for(b.height, b.width) for _, b in found.windows
+        tokens_for(round(b.height * zoom), round(b.width * zoom)) for _, b in found.windows
     )
     canvas.extra = [f.box for f in found.instances]
     canvas.min_score = 2.0  # the instances are final: nothing more from the canvas

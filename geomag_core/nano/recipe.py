@@ -57,6 +57,9 @@ class NanoTrainConfig:
         magnify: native-resolution crops of a class with a ``zoom``
             (:class:`~geomag_core.nano.classes.ObjectClass`) are seen magnified by it, as the
             search then magnifies its windows (recorded in the weights' metadata).
+        zoom_negatives: with ``magnify``, each other data set adds this share of its crop count
+            as crops seen at a magnified class's zoom, asked only for that class (empty
+            targets), so tanks are not found on airports looked at ×2.
         seed: seed of crops, prompts and initialisation.
 
     """
@@ -72,6 +75,7 @@ class NanoTrainConfig:
     target_shrink: float = 1.0
     whole_classes: tuple[str, ...] = ()
     magnify: bool = False
+    zoom_negatives: float = 0.0
     seed: int = 0
 
     @property

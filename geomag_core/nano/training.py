@@ -32,7 +32,7 @@ from PIL import Image
 
 from geomag_core.decoder.losses import mask_loss
 from geomag_core.nano.backbone import build_backbone
-from geomag_core.nano.classes import class_named
+from geomag_core.nano.classes import NANO_CLASSES, class_named
 from geomag_core.nano.datasets import DATASETS, LabelledScene, ObjectBox, ellipse_mask, load_scenes
 from geomag_core.nano.model import NanoHead, NanoOutput, normalise
 from geomag_core.nano.prompts import NEGATIVE_PROMPTS, POSITIVE_PROMPTS
@@ -67,12 +67,15 @@ class NanoTrainReport:
 class FeatureCache:
     """Backbone levels of cached crops (float16), ``(N, H, W)`` bool targets and crop classes.
 
-    ``classes[i]`` is the nano class of crop ``i``'s targets (``None`` for negatives-only sets).
+    ``classes[i]`` is the nano class of crop ``i``'s targets (``None`` for negatives-only sets);
+    ``asked[i]``, when set, is the one class crop ``i`` is asked for (with an empty target): a
+    crop of another class's scene seen at that class's magnification, as the search sees it.
     """
 
     levels: list[torch.Tensor]
     targets: torch.Tensor
     classes: list[str | None]
+    asked: list[str | None] = field(default_factory=list)
 
 
 def _sample_crop(
@@ -143,32 +146,45 @@ def build_cache(
     crops: list[NDArray[np.uint8]] = []
     targets: list[NDArray[np.bool_]] = []
     classes: list[str | None] = []
+    asked: list[str | None] = []
+    zoomed = [c for c in NANO_CLASSES if c.zoom != 1.0] if config.magnify else []
     for mix in config.mix:
         ids = scenes[mix.dataset]
-        per_scene = [mix.crops // len(ids)] * len(ids)
-        for i in range(mix.crops - sum(per_scene)):
-            per_scene[i] += 1
         name = class_of[mix.dataset]
         zoom = class_named(name).zoom if config.magnify and name else 1.0
         # Native crops are seen as the search will look at them: magnified by the class's zoom.
         scales = [zoom if s == 1.0 else s for s, _ in mix.scales]
         weights = [w for _, w in mix.scales]
-        for scene, n in zip(ids, per_scene, strict=True):
-            if n == 0:
-                continue
-            image = _open_rgb(scene.path)
-            for _ in range(n):
-                scale = rng.choices(scales, weights)[0]
-                whole = name in config.whole_classes
-                shrink = 1.0 if whole else config.target_shrink
-                pixels, mask = _scaled_crop(rng, image, scene.boxes, config.crop, scale, shrink)
-                k, flip = rng.randrange(4), rng.random() < 0.5
-                pixels, mask = np.rot90(pixels, k), np.rot90(mask, k)
-                if flip:
-                    pixels, mask = pixels[:, ::-1], mask[:, ::-1]
-                crops.append(np.ascontiguousarray(pixels))
-                targets.append(np.ascontiguousarray(mask))
-                classes.append(class_of[mix.dataset])
+        # Each magnified class is also asked on this set's crops at its own magnification
+        # (empty targets): the search looks for tanks on an airport at ×2 too.
+        plans: list[tuple[int, list[float], list[float], str | None]] = [
+            (mix.crops, scales, weights, None)
+        ] + [
+            (round(mix.crops * config.zoom_negatives), [c.zoom], [1.0], c.name)
+            for c in zoomed
+            if c.name != name and config.zoom_negatives > 0
+        ]
+        for count, plan_scales, plan_weights, only in plans:
+            per_scene = [count // len(ids)] * len(ids)
+            for i in range(count - sum(per_scene)):
+                per_scene[i] += 1
+            for scene, n in zip(ids, per_scene, strict=True):
+                if n == 0:
+                    continue
+                image = _open_rgb(scene.path)
+                for _ in range(n):
+                    scale = rng.choices(plan_scales, plan_weights)[0]
+                    whole = name in config.whole_classes
+                    shrink = 1.0 if whole else config.target_shrink
+                    pixels, mask = _scaled_crop(rng, image, scene.boxes, config.crop, scale, shrink)
+                    k, flip = rng.randrange(4), rng.random() < 0.5
+                    pixels, mask = np.rot90(pixels, k), np.rot90(mask, k)
+                    if flip:
+                        pixels, mask = pixels[:, ::-1], mask[:, ::-1]
+                    crops.append(np.ascontiguousarray(pixels))
+                    targets.append(np.ascontiguousarray(mask))
+                    classes.append(name)
+                    asked.append(only)
     levels: list[list[torch.Tensor]] = []
     backbone.eval()
     with torch.no_grad():
@@ -182,6 +198,7 @@ def build_cache(
         levels=[torch.cat([lv[i] for lv in levels]) for i in range(len(levels[0]))],
         targets=torch.from_numpy(np.stack(targets)),
         classes=classes,
+        asked=asked,
     )
 
 
@@ -284,7 +301,11 @@ def train_nano(
         for i in index:
             own = cache.classes[i]
             u = rng.random()
-            if u < config.absent_fraction:
+            only = cache.asked[i] if cache.asked else None
+            if only is not None:  # another class's scene, magnified as that class is searched
+                prompt_ids.append(rng.choice(ranges[only]))
+                keep.append(False)
+            elif u < config.absent_fraction:
                 prompt_ids.append(rng.choice(absent))
                 keep.append(False)
             elif own is None or u < config.absent_fraction + config.other_class_fraction:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -83,3 +85,59 @@ def test_whole_classes_keep_whole_outlines_while_others_grow_back_from_cores() -
     model.target_shrink, model.whole_classes = 0.7, ("car",)
     assert model.shrink_for("car") == 1.0
     assert model.shrink_for("aircraft") == 0.7
+
+
+class _MeanBackbone(torch.nn.Module):
+    """Stands in for the frozen backbone where only the crops' bookkeeping is tested."""
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return [torch.nn.functional.avg_pool2d(x, s) for s in (4, 8, 16, 32)]
+
+
+def test_magnified_tanks_and_their_negatives_on_other_scenes(tmp_path: Path) -> None:
+    from geomag_core.nano.datasets import LabelledScene
+    from geomag_core.nano.recipe import DatasetMix, NanoTrainConfig
+    from geomag_core.nano.training import build_cache
+
+    pixels = np.zeros((600, 600, 3), dtype=np.uint8)
+    pixels[300:320, 300:320] = 255
+    Image.fromarray(pixels).save(tmp_path / "a.png")
+    tank = LabelledScene(tmp_path / "a.png", (ObjectBox(300, 300, 320, 320),), "oil-storage")
+    airport = LabelledScene(tmp_path / "a.png", (), "aircraft")
+    config = NanoTrainConfig(
+        mix=(
+            DatasetMix("oil-storage", 4, ((1.0, 1.0),)),
+            DatasetMix("aircraft", 10, ((1.0, 1.0),)),
+        ),
+        crop=64,
+        magnify=True,
+        zoom_negatives=0.3,
+    )
+    cache = build_cache(
+        {"oil-storage": [tank], "aircraft": [airport]},
+        config,
+        _MeanBackbone(),
+        {"oil-storage": "oil-storage tank", "aircraft": "aircraft"},
+    )
+    # 4 tank crops, 10 airport crops, and 3 airport crops asked only for tanks.
+    assert cache.classes.count("oil-storage tank") == 4 and cache.classes.count("aircraft") == 13
+    assert cache.asked == [None] * 14 + ["oil-storage tank"] * 3
+    # The tank crops are magnified ×2 (native scale means "as the search looks"): a 20-px tank
+    # is a 40-px target (less where the crop's edge cuts it), far more than its native 20 px.
+    largest = int(cache.targets[:4].flatten(1).sum(1).max())
+    assert 2 * np.pi / 4 * 20 * 20 < largest <= 1.05 * np.pi / 4 * 40 * 40
+
+
+def test_the_logit_loss_still_pulls_a_saturated_mask_towards_its_target() -> None:
+    from geomag_core.nano.training import scale_loss
+
+    head = NanoHead()
+    out = head(_levels(1, 64), _text(1), (64, 64))
+    targets = torch.zeros(1, 64, 64, dtype=torch.bool)
+    targets[0, 16:48, 16:48] = True
+    logits = out.decoded.scale_logits[0]
+    # Push the finest level's logits far into saturation: the gradient on them must remain.
+    saturated = (logits.detach() - 60.0).requires_grad_()
+    decoded = replace(out.decoded, scale_logits=(saturated, *out.decoded.scale_logits[1:]))
+    scale_loss(replace(out, decoded=decoded), targets).backward()  # type: ignore[no-untyped-call]
+    assert saturated.grad is not None and float(saturated.grad.abs().max()) > 1e-4

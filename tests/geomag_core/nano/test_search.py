@@ -5,9 +5,9 @@ import pytest
 from affine import Affine
 
 from geomag_core.boxes import PixelBox
+from geomag_core.nano.classes import class_named
 from geomag_core.nano.heat import CoarseMasks
 from geomag_core.nano.predictor import NanoModel
-from geomag_core.nano.classes import class_named
 from geomag_core.nano.search import (
     AutoSearch,
     BlockSearch,

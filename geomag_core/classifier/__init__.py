@@ -14,8 +14,7 @@ importing the package (as ``geomag --help`` does) stays light.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from geomag_core.classifier.checkpoint import SHIPPED_HEAD, load_head, save_head
 from geomag_core.classifier.corpus import TEST_FILE, TRAIN_FILES, LabelledQuery, read_corpus
@@ -23,6 +22,7 @@ from geomag_core.classifier.evaluation import ClassifierMetrics, ClassMetrics, e
 from geomag_core.classifier.keywords import keyword_granularity
 from geomag_core.classifier.labels import LABELS
 from geomag_core.classifier.recipe import TrainConfig
+from geomag_core.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from geomag_core.classifier.encoder import SentenceEncoder, get_encoder
@@ -73,11 +73,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Load a torch-backed name from its module the first time it is asked for."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+#: Torch-backed names load from their module the first time they are asked for.
+__getattr__ = lazy_attributes(__name__, _LAZY)

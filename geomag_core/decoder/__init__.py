@@ -12,10 +12,10 @@ Every name but the recipe needs torch and loads on first use, so the CLI can sho
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from geomag_core.decoder.recipe import DecoderTrainConfig
+from geomag_core.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from geomag_core.decoder.checkpoint import DECODER_FORMAT, load_decoder, save_decoder
@@ -107,11 +107,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Load a torch-backed name from its module the first time it is asked for."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+#: Torch-backed names load from their module the first time they are asked for.
+__getattr__ = lazy_attributes(__name__, _LAZY)

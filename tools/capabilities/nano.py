@@ -111,8 +111,9 @@ def _class_lines(search: dict[str, Any], masks: list[dict[str, Any]], steps: int
         )
     if searched < 1:
         coarse = sum(1 for r in masks if r.get("resolution") == "coarse")
+        why = search.get("decision") or f"where the {target.name} heat map pointed"
         lines.append(
-            f"Searched {steps} window(s) where the {target.name} heat map pointed, covering "
+            f"Searched {steps} window(s) ({why}), covering "
             f"{searched:.0%} of the scene at native resolution; elsewhere only the heat map's "
             f"whole-scene view was seen ({coarse} of the instances come from it, with coarser "
             f"outlines), so small {plural} there can be missed."

@@ -1,7 +1,9 @@
 """History queries: find stored results, paginated and in a stable order.
 
 Filters: label, kind, time range, scene acquisition dates, scene, investigation, bounding box,
-polygon intersection, distance from a point, minimum confidence and words of the question.
+polygon intersection, distance from a point, minimum confidence and words of the question. A
+label filter takes any name of a subject in :mod:`geomag_core.labels`: ``cars`` finds results
+stored as ``car`` and as the legacy ``vehicle``.
 
 Every filter left unset matches everything; set filters combine with AND. Geometries are WGS84.
 """
@@ -28,6 +30,7 @@ from db.spatial import Bounds, SpatialColumn, check_bounds
 from geomag_core.boxes import PixelBox
 from geomag_core.errors import DatabaseError
 from geomag_core.granularity import Granularity
+from geomag_core.labels import canonical_label, stored_labels
 
 __all__ = [
     "DISTINCT_IOU",
@@ -72,7 +75,9 @@ class HistoryFilter:
     """Which results to find. Times are timezone-aware; ``until`` is exclusive."""
 
     labels: Sequence[str] = ()
-    """Any of these labels (case-insensitive)."""
+    """Any of these labels (case-insensitive). Each may be any name of a subject in
+    :mod:`geomag_core.labels` (``cars``, ``automobile``): it matches the subject's canonical
+    label and legacy spellings (``car``, ``vehicle``), see :func:`.labels.stored_labels`."""
     kinds: Sequence[ResultKind] = ()
     since: dt.datetime | None = None
     until: dt.datetime | None = None
@@ -170,12 +175,18 @@ def _iou(a: BaseGeometry, b: BaseGeometry) -> float:
     return float(a.intersection(b).area / union) if union > 0 else 0.0
 
 
+def _subject_of(label: str | None) -> str | None:
+    """The label results are grouped under: the canonical label of a known name, else itself."""
+    return (canonical_label(label) or label) if label else label
+
+
 def distinct_objects(
     records: Sequence[ResultRecord], min_iou: float = DISTINCT_IOU
 ) -> list[DistinctObject]:
     """Group ``records`` into distinct objects, in the order of each object's best record.
 
-    Two results are one object when they share scene and label and their pixel outlines
+    Two results are one object when they share scene and label (a legacy spelling counts as its
+    canonical label: ``storage tank`` as ``oil-storage tank``) and their pixel outlines
     (:attr:`ResultRecord.outline_px`, so scenes without a CRS group too) overlap with an
     intersection over union of at least ``min_iou``. A result joins the object whose best
     shape it overlaps most; results are taken most confident first, so the best stands for the
@@ -192,7 +203,7 @@ def distinct_objects(
         if shape is None or shape.is_empty or record.kind == ResultKind.ANSWER:
             alone.append([record])
             continue
-        clusters = groups.setdefault((record.scene_id, record.label), [])
+        clusters = groups.setdefault((record.scene_id, _subject_of(record.label)), [])
         scored = [(_iou(shape, c[0].outline_px), c) for c in clusters if c[0].outline_px]
         best = max(scored, key=lambda sc: sc[0], default=(0.0, None))
         if best[1] is not None and best[0] >= min_iou:
@@ -301,7 +312,7 @@ def _select(engine: Engine, where: HistoryFilter, order: HistoryOrder) -> Select
 def _conditions(f: HistoryFilter, dialect: str) -> list[ColumnElement[bool]]:
     out: list[ColumnElement[bool]] = []
     if f.labels:
-        out.append(ResultRow.label.in_(sorted({lbl.strip().lower() for lbl in f.labels})))
+        out.append(ResultRow.label.in_(sorted({s for lbl in f.labels for s in stored_labels(lbl)})))
     if f.kinds:
         out.append(ResultRow.kind.in_(list(f.kinds)))
     if f.since is not None:

@@ -5,7 +5,8 @@ an analyst may use for it, the ground sampling distance (GSD) its training scene
 and the range of sizes a real instance can have. The size rule is physical: an instance whose
 bounding box's longer side, in metres, lies outside ``length_m`` is not reported. With a CRS the
 scene's own GSD converts pixels to metres; without one the class's training GSD is assumed (or
-the analyst's ``--gsd`` / ``GEOMAG_GSD``).
+the analyst's ``--gsd`` / ``GEOMAG_GSD``). Names and words come from the one label registry,
+:mod:`geomag_core.labels`.
 
 Size ranges (longer side of the axis-aligned box, so a rotated object's box is up to √2 × its
 length): aircraft 7–110 m (a light aircraft is ~8 m long, an A380 73 m long with an 80 m span:
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 
 from pyproj import Geod
 
+from geomag_core.labels import subject
 from geomag_core.scene import Scene
 
 __all__ = ["NANO_CLASSES", "ObjectClass", "class_named", "known_list", "scene_gsd"]
@@ -35,9 +37,11 @@ class ObjectClass:
     """One class nano was trained on.
 
     Attributes:
-        name: the label stored with results (singular).
+        name: the label stored with results (singular; the subject's canonical label in
+            :mod:`geomag_core.labels`).
         plural: how answers name several.
-        words: words and phrases that name it in a question (lower case, singular and plural).
+        words: words and phrases that name it in a question (lower case, singular and plural;
+            the subject's words in :mod:`geomag_core.labels`).
         prompt: the text given to the model when a question asks for this class.
         gsd_m: metres per pixel of the training scenes.
         length_m: ``(min, max)`` physically possible longer box side, in metres.
@@ -69,26 +73,13 @@ class ObjectClass:
         return self.length_m[0] <= longer <= self.length_m[1]
 
 
+_AIRCRAFT, _TANK, _CAR = (subject(label) for label in ("aircraft", "oil-storage tank", "car"))
+
 NANO_CLASSES: tuple[ObjectClass, ...] = (
     ObjectClass(
-        name="aircraft",
-        plural="aircraft",
-        words=(
-            "aircraft",
-            "aircrafts",
-            "airplane",
-            "airplanes",
-            "aeroplane",
-            "aeroplanes",
-            "plane",
-            "planes",
-            "jet",
-            "jets",
-            "airliner",
-            "airliners",
-            "jetliner",
-            "jetliners",
-        ),
+        name=_AIRCRAFT.label,
+        plural=_AIRCRAFT.plural,
+        words=_AIRCRAFT.words,
         prompt="segment the aircraft",
         gsd_m=0.5,
         length_m=(7.0, 110.0),
@@ -96,24 +87,9 @@ NANO_CLASSES: tuple[ObjectClass, ...] = (
         data="airbus-aircraft (Pléiades, 0.5 m)",
     ),
     ObjectClass(
-        name="oil-storage tank",
-        plural="oil-storage tanks",
-        words=(
-            "oil-storage tank",
-            "oil-storage tanks",
-            "oil storage tank",
-            "oil storage tanks",
-            "storage tank",
-            "storage tanks",
-            "oil tank",
-            "oil tanks",
-            "fuel tank",
-            "fuel tanks",
-            "petroleum tank",
-            "petroleum tanks",
-            "tank",
-            "tanks",
-        ),
+        name=_TANK.label,
+        plural=_TANK.plural,
+        words=_TANK.words,
         prompt="segment the oil storage tanks",
         gsd_m=1.2,
         length_m=(4.0, 130.0),
@@ -122,9 +98,9 @@ NANO_CLASSES: tuple[ObjectClass, ...] = (
         zoom=2.0,
     ),
     ObjectClass(
-        name="car",
-        plural="cars",
-        words=("car", "cars", "automobile", "automobiles", "passenger car", "passenger cars"),
+        name=_CAR.label,
+        plural=_CAR.plural,
+        words=_CAR.words,
         prompt="segment the cars",
         gsd_m=0.13,
         length_m=(2.2, 8.0),

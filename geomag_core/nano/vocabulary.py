@@ -6,6 +6,9 @@ A question is read for (1) those classes' words, (2) the names of other things a
 about in overhead imagery, and (3) when neither appears, the phrase after a request verb
 ("segment all …", "how many … are there"). Anything asked for that is not a nano class is
 reported as such, so "nothing found" is never said about a class nano cannot see.
+
+Every word comes from the one label registry, :mod:`geomag_core.labels`: nano's classes, the
+words that name them only in part, other subjects and the places where objects stand.
 """
 
 from __future__ import annotations
@@ -14,186 +17,40 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from geomag_core.labels import SUBJECTS, SubjectKind, names_pattern, subject
 from geomag_core.nano.classes import NANO_CLASSES, ObjectClass
 
 __all__ = ["CLASS_CAVEATS", "VocabularyMatch", "read_question"]
 
+#: What to say when a word names a nano class only in part (class name → caveat).
+_PARTIAL_CAVEATS: dict[str, str] = {
+    "car": "GeoMag-nano detects cars, not trucks, buses or other vehicles",
+}
 #: Words that name a nano class only in part: the class is searched and the caveat is said.
 _PARTIAL: dict[str, tuple[str, str]] = {
-    "vehicle": ("car", "GeoMag-nano detects cars, not trucks, buses or other vehicles"),
-    "vehicles": ("car", "GeoMag-nano detects cars, not trucks, buses or other vehicles"),
+    word: (
+        c.name,
+        _PARTIAL_CAVEATS.get(
+            c.name, f"GeoMag-nano detects {c.plural}: {word!r} names them in part"
+        ),
+    )
+    for c in NANO_CLASSES
+    for word in subject(c.name).partial
 }
 CLASS_CAVEATS = {v[1] for v in _PARTIAL.values()}
 
+_NANO_NAMES = {c.name for c in NANO_CLASSES}
 #: Other things asked about in overhead imagery (canonical name → words). Nano knows none.
+#: The canonical name is the registry subject's plural ("ships", "water"), as answers say it.
 _OTHER: dict[str, tuple[str, ...]] = {
-    "ships": ("ship", "ships", "boat", "boats", "vessel", "vessels", "yacht", "yachts"),
-    "helicopters": ("helicopter", "helicopters", "helipad", "helipads"),
-    "trucks": ("truck", "trucks", "lorry", "lorries", "trailer", "trailers"),
-    "buses": ("bus", "buses", "minibus", "minibuses"),
-    "trains": ("train", "trains", "railway", "railways", "railroad", "rail", "wagon", "wagons"),
-    "buildings": (
-        "building",
-        "buildings",
-        "house",
-        "houses",
-        "roof",
-        "roofs",
-        "rooftop",
-        "rooftops",
-        "warehouse",
-        "warehouses",
-        "hangar",
-        "hangars",
-        "shed",
-        "sheds",
-    ),
-    "bridges": ("bridge", "bridges"),
-    "water": (
-        "water",
-        "lake",
-        "lakes",
-        "pond",
-        "ponds",
-        "river",
-        "rivers",
-        "reservoir",
-        "reservoirs",
-        "wetland",
-        "wetlands",
-        "flood",
-        "flooding",
-        "sea",
-        "coastline",
-        "shoreline",
-        "ndwi",
-        "potholes",
-    ),
-    "vegetation": (
-        "vegetation",
-        "vegetated",
-        "greenery",
-        "green cover",
-        "plants",
-        "biomass",
-        "crop",
-        "crops",
-        "cropland",
-        "croplands",
-        "ndvi",
-    ),
-    "trees": ("tree", "trees", "forest", "forests", "woodland", "woodlands", "orchard", "orchards"),
-    "grass": ("grass", "grassland", "grasslands", "shrubs", "meadow", "meadows", "pasture"),
-    "fields": ("field", "fields", "farmland", "parcel", "parcels", "paddock", "paddocks"),
-    "swimming pools": ("pool", "pools", "swimming pool", "swimming pools"),
-    "sports fields": (
-        "tennis court",
-        "tennis courts",
-        "basketball court",
-        "basketball courts",
-        "court",
-        "courts",
-        "soccer field",
-        "soccer fields",
-        "football field",
-        "football pitch",
-        "baseball diamond",
-        "baseball diamonds",
-        "stadium",
-        "stadiums",
-        "track",
-        "golf course",
-    ),
-    "wind turbines": (
-        "wind turbine",
-        "wind turbines",
-        "windmill",
-        "windmills",
-        "turbine",
-        "turbines",
-    ),
-    "solar panels": ("solar panel", "solar panels", "solar farm", "solar farms", "photovoltaic"),
-    "containers": ("container", "containers", "shipping container", "shipping containers"),
-    "cranes": ("crane", "cranes"),
-    "chimneys": ("chimney", "chimneys", "smokestack", "smokestacks", "silo", "silos"),
-    "greenhouses": ("greenhouse", "greenhouses"),
-    "people": ("person", "people", "pedestrian", "pedestrians", "crowd", "crowds"),
-    "animals": ("animal", "animals", "cattle", "cow", "cows", "sheep", "livestock"),
-    "clouds": ("cloud", "clouds", "cloud shadow", "snow", "ice"),
-    "military vehicles": (
-        "military vehicle",
-        "military vehicles",
-        "armored vehicle",
-        "armoured vehicles",
-        "artillery",
-    ),
-    "tents": ("tent", "tents", "shelter", "shelters"),
-    "bicycles": (
-        "bicycle",
-        "bicycles",
-        "bike",
-        "bikes",
-        "cyclist",
-        "cyclists",
-        "motorcycle",
-        "motorcycles",
-    ),
-    "damage": ("damage", "damaged", "destroyed", "debris", "crater", "craters", "burn scar"),
+    s.plural: s.names
+    for s in SUBJECTS
+    if s.kind is not SubjectKind.PLACE and s.label not in _NANO_NAMES
 }
 #: Places where nano's classes stand: named as context ("aircraft at the airport"), they are not
 #: a request; asked for alone ("segment the airport"), they are something nano cannot detect.
 _CONTEXT: dict[str, tuple[str, ...]] = {
-    "airports": (
-        "airport",
-        "airports",
-        "airfield",
-        "airfields",
-        "apron",
-        "aprons",
-        "runway",
-        "runways",
-        "taxiway",
-        "taxiways",
-        "tarmac",
-        "terminal",
-        "terminals",
-    ),
-    "refineries": (
-        "refinery",
-        "refineries",
-        "tank farm",
-        "tank farms",
-        "depot",
-        "depots",
-        "industrial area",
-        "port",
-        "ports",
-        "harbor",
-        "harbors",
-        "harbour",
-        "harbours",
-        "dock",
-        "docks",
-        "marina",
-        "marinas",
-        "pier",
-        "piers",
-    ),
-    "roads": (
-        "road",
-        "roads",
-        "street",
-        "streets",
-        "highway",
-        "highways",
-        "parking lot",
-        "parking lots",
-        "car park",
-        "car parks",
-        "parking",
-        "intersection",
-        "roundabout",
-    ),
+    s.plural: s.names for s in SUBJECTS if s.kind is SubjectKind.PLACE
 }
 _REQUEST = re.compile(
     r"\b(?:segment|count|find|locate|detect|outline|mask|show|highlight|identify|map|delineate"
@@ -243,15 +100,10 @@ class VocabularyMatch:
     caveats: list[str] = field(default_factory=list)
 
 
-def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    alternatives = sorted({re.escape(w).replace(r"\ ", r"[\s\-]+") for w in words}, key=len)
-    return re.compile(r"\b(?:" + "|".join(reversed(alternatives)) + r")\b", re.IGNORECASE)
-
-
-_KNOWN = [(c, _pattern(c.words)) for c in NANO_CLASSES]
-_PARTIAL_RX = [(w, _pattern((w,))) for w in _PARTIAL]
-_OTHER_RX = [(name, _pattern(words)) for name, words in _OTHER.items()]
-_CONTEXT_RX = [(name, _pattern(words)) for name, words in _CONTEXT.items()]
+_KNOWN = [(c, names_pattern(c.words)) for c in NANO_CLASSES]
+_PARTIAL_RX = [(w, names_pattern((w,))) for w in _PARTIAL]
+_OTHER_RX = [(name, names_pattern(words)) for name, words in _OTHER.items()]
+_CONTEXT_RX = [(name, names_pattern(words)) for name, words in _CONTEXT.items()]
 
 
 def clean_text(text: str, limit: int = 500) -> str:

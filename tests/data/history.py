@@ -129,3 +129,28 @@ SEED = [
     question(SCENE_B, "Is this scene urban?", utc(2024, 7, 1, 8), [answer("urban-answer")]),
 ]
 ALL_TAGS = {r.text for q in SEED for r in q.results}
+
+#: Results of one subject stored under today's canonical labels and the legacy spellings older
+#: versions wrote (``vehicle``, ``storage tank``), and one other subject, on one scene: every
+#: result has the same pixel box, so results of one subject are one distinct object.
+LABEL_SEED = [
+    question(
+        SCENE_A,
+        "count the cars and the tanks",
+        utc(2024, 8, 1, 9),
+        [
+            located("car", "car", 0.9, box(-99.15, 47.05, -99.149, 47.051)),
+            located("tank", "oil-storage tank", 0.8, box(-99.15, 47.05, -99.149, 47.051)),
+            located("plane", "aircraft", 0.7, box(-99.15, 47.05, -99.149, 47.051)),
+        ],
+    ),
+    question(
+        SCENE_A,
+        "count the vehicles and the storage tanks",  # as stored before the label registry
+        utc(2024, 8, 2, 9),
+        [
+            located("legacy-vehicle", "vehicle", 0.6, box(-99.15, 47.05, -99.149, 47.051)),
+            located("legacy-tank", "storage tank", 0.5, box(-99.15, 47.05, -99.149, 47.051)),
+        ],
+    ),
+]

@@ -10,7 +10,7 @@ from agent.cli.main import main
 from db.engine import create_db_engine
 from db.migrations import head_revision
 from db.writes import save_question
-from tests.data.history import SEED
+from tests.data.history import LABEL_SEED, SEED
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -59,6 +59,21 @@ def test_history_creates_a_new_database_then_finds_and_exports(
     ]
     code, out, _ = run(["history", "--text", "river", "--since", "2024-06-01", "-f", "csv"], capsys)
     assert code == 0 and out.startswith("WKT,") and out.count("\n") == 3
+
+
+def test_history_label_finds_every_spelling(
+    configured: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = create_db_engine(configured)
+    run(["db", "upgrade"], capsys)
+    for record in LABEL_SEED:
+        save_question(engine, record)
+    engine.dispose()
+    code, out, _ = run(["history", "--label", "car", "-f", "geojson"], capsys)
+    features = json.loads(out)["features"]
+    assert code == 0 and {f["properties"]["text"] for f in features} == {"car", "legacy-vehicle"}
+    code, out, _ = run(["history", "--label", "cars"], capsys)
+    assert code == 0 and "results 1–2" in out and "vehicle" in out and "aircraft" not in out
 
 
 @pytest.mark.parametrize(

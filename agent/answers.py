@@ -6,14 +6,10 @@ capability's own account of what it found, then what was looked at and what was 
 
 from __future__ import annotations
 
-from typing import Any
-
-from shapely import wkt
-
 from agent.state import QuestionState
+from geomag_core.findings import Finding
 from geomag_core.intents import Intent, read_intent
-from tools.capabilities import Capability
-from tools.capabilities.change import change_lines
+from tools.capabilities import Capability, Route, answering
 from tools.capabilities.nano import NANO_LIMITS
 from tools.capabilities.vlm import TINY_WARNING
 from tools.looked_at import LookedAt
@@ -37,11 +33,11 @@ def _id_ranges(ids: list[int]) -> str:
 
 
 def _refusals(state: QuestionState, capabilities: list[Capability]) -> list[str]:
-    route = state.route or {}
-    parts = route.get("parts", [])
+    route = state.route or Route()
+    parts = route.parts
     specialised = [c for c in capabilities if c.subjects is not None]
     lines: list[str] = []
-    unknown: list[str] = route.get("unknown", [])
+    unknown = list(route.unknown)
     if unknown and specialised:
         primary, others = specialised[0], specialised[1:]
         lines.append(
@@ -49,10 +45,10 @@ def _refusals(state: QuestionState, capabilities: list[Capability]) -> list[str]
             + ("" if parts else " Nothing was searched or stored for this question.")
         )
         lines += [f"Also available: {c.title}, for {c.knows()}." for c in others]
-    for item in route.get("refused", []):
-        if item["subject"] not in unknown:
-            lines.append(f"Cannot answer about {item['subject']} on this scene: {item['why']}.")
-    if not parts and not route.get("refused"):
+    for item in route.refused:
+        if item.subject not in unknown:
+            lines.append(f"Cannot answer about {item.subject} on this scene: {item.why}.")
+    if not parts and not route.refused:
         knows = "; ".join(f"{c.title}: {c.knows()}" for c in specialised)
         lines.append(
             "Cannot answer this with the active profile: it has no language model for "
@@ -70,43 +66,37 @@ def _refusals(state: QuestionState, capabilities: list[Capability]) -> list[str]
 _LISTED = 10
 
 
-def _entry(rid: int | None, r: dict[str, Any]) -> str:
+def _entry(rid: int | None, r: Finding) -> str:
     """One result in a list: id, label, size, confidence, pixel box, and lat/lon with a CRS."""
-    size = (
-        f"{r['area_m2']:,.0f} m²" if r.get("area_m2") is not None else f"{r.get('area_px', 0):,} px"
-    )
-    conf = "" if r.get("confidence") is None else f", confidence {r['confidence']:.2f}"
-    where = f"[{', '.join(str(v) for v in r['pixel_box'])}]" if r.get("pixel_box") else ""
-    if r.get("wkt"):
-        centre = wkt.loads(r["wkt"]).centroid
+    size = f"{r.area_m2:,.0f} m²" if r.area_m2 is not None else f"{r.area_px or 0:,} px"
+    conf = "" if r.confidence is None else f", confidence {r.confidence:.2f}"
+    where = f"[{', '.join(str(v) for v in r.pixel_box)}]" if r.pixel_box else ""
+    shape = r.geometry
+    if shape is not None:
+        centre = shape.centroid
         where += f" (lat {centre.y:.5f}, lon {centre.x:.5f})"
     ref = f"#{rid} " if rid is not None else ""
-    return f"{ref}{r.get('label')}: {size}{conf} at {where}"
+    return f"{ref}{r.label}: {size}{conf} at {where}"
 
 
 def _intent_lines(state: QuestionState, intent: Intent) -> list[str]:
     """The results the intent asks for, listed (every result stays stored)."""
     ids: list[int | None] = [*state.result_ids] or [None] * len(state.results)
-    found = [
-        (rid, r)
-        for rid, r in zip(ids, state.results, strict=True)
-        if r.get("kind") == "mask" and not str(r.get("label", "")).endswith((" gained", " lost"))
-    ]
+    found = [(rid, r) for rid, r in zip(ids, state.results, strict=True) if r.is_mask]
     lines = [f"Understood: {intent.describe()}."]
     if not found:
         return [*lines, "No result to pick from."]
 
-    def size(item: tuple[int | None, dict[str, Any]]) -> float:
-        r = item[1]
-        return float(r["area_m2"] if r.get("area_m2") is not None else r.get("area_px", 0))
+    def size(item: tuple[int | None, Finding]) -> float:
+        return item[1].size
 
-    def confidence(item: tuple[int | None, dict[str, Any]]) -> float:
-        return float(item[1].get("confidence") or 0.0)
+    def confidence(item: tuple[int | None, Finding]) -> float:
+        return float(item[1].confidence or 0.0)
 
     if intent.kind == "count":
         labels: dict[str, int] = {}
         for _, r in found:
-            labels[str(r.get("label"))] = labels.get(str(r.get("label")), 0) + 1
+            labels[str(r.label)] = labels.get(str(r.label), 0) + 1
         return [*lines, "Count: " + ", ".join(f"{n} {k}" for k, n in labels.items()) + "."]
     if intent.kind == "above":
         assert intent.threshold is not None
@@ -129,25 +119,19 @@ def compose_answer(
     state: QuestionState, capabilities: list[Capability], *, meaningful: bool
 ) -> str:
     """The analyst-facing answer, written only from the routed capabilities' evidence."""
-    by_name = {c.name: c for c in capabilities}
-    route = state.route or {}
-    parts = route.get("parts", [])
+    pairs = answering(state.route or Route(), capabilities)
     lines: list[str] = []
-    if not meaningful and any(by_name[p["capability"]].subjects is None for p in parts):
+    if not meaningful and any(cap.subjects is None for _, cap in pairs):
         lines.append(TINY_WARNING)
     lines += _refusals(state, capabilities)
-    for part in parts:
-        found = state.findings.get(part["capability"], {})
-        if route.get("change") is not None:
-            lines += change_lines(found) if "table" in found else [found.get("refusal", "")]
-        else:
-            lines += by_name[part["capability"]].answer_lines(state, found)
+    for part, cap in pairs:
+        lines += cap.answer_lines(state, state.findings[part.capability])
     intent = read_intent(state.question)
-    if intent is not None and parts and route.get("change") is None:
+    if intent is not None and pairs and all(cap.lists_results for _, cap in pairs):
         lines += _intent_lines(state, intent)
     looked = LookedAt.of(state.budget, state.zoom_steps)
     if looked is not None:
-        lines.append(looked.across_dates() if route.get("change") is not None else looked.line())
+        lines.append(pairs[0][1].looked_line(looked) if pairs else looked.line())
     if state.query_id is not None:
         ids = _id_ranges(state.result_ids)
         lines.append(f"Stored as query #{state.query_id}; results {ids}.")

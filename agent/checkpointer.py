@@ -15,16 +15,63 @@ from contextlib import contextmanager
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 from sqlalchemy import make_url
 
+from agent.state import PastQuestion, QuestionState
+from geomag_core.boxes import PixelBox
+from geomag_core.budget import Budget, LookBudget
 from geomag_core.config import Settings
 from geomag_core.errors import ConfigError, DatabaseError
+from geomag_core.findings import Finding
+from geomag_core.psc.zoom import ZoomStep
+from geomag_core.temporal import DateQuestion
+from tools.capabilities import Measurement, Part, Refusal, Refused, Route
+from tools.capabilities.change import ChangeFindings, DateRow, SubjectChange
+from tools.capabilities.nano import ClassSearch, NanoFindings
+from tools.capabilities.spectral import SpectralFindings, SpectralMeasure
+from tools.capabilities.vlm import VLMFindings
 
-__all__ = ["SETUP_LOCK_KEY", "open_checkpointer"]
+__all__ = ["CHECKPOINTED_TYPES", "SETUP_LOCK_KEY", "open_checkpointer", "state_serializer"]
+
+#: Every type a thread's checkpoint holds (besides LangChain's messages, allowed by LangGraph).
+CHECKPOINTED_TYPES: tuple[type, ...] = (
+    QuestionState,
+    PastQuestion,
+    Route,
+    Part,
+    Refused,
+    DateQuestion,
+    ZoomStep,
+    PixelBox,
+    Budget,
+    LookBudget,
+    Finding,
+    Measurement,
+    Refusal,
+    NanoFindings,
+    ClassSearch,
+    SpectralFindings,
+    SpectralMeasure,
+    VLMFindings,
+    ChangeFindings,
+    DateRow,
+    SubjectChange,
+)
 
 #: The advisory-lock key every process takes around the Postgres checkpoint tables' set-up.
 SETUP_LOCK_KEY = zlib.crc32(b"geomag-langgraph-checkpoint-setup")
+
+
+def state_serializer() -> JsonPlusSerializer:
+    """The checkpoints' serializer: LangGraph's, allowing exactly the types a thread keeps.
+
+    The question state is typed (:mod:`agent.state`): its dataclasses are written with their
+    module and name and rebuilt on load, so each must be allowed here (a test round-trips a
+    full state through this serializer, and fails when a type is missing).
+    """
+    return JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINTED_TYPES)
 
 
 @contextmanager
@@ -50,7 +97,7 @@ def open_checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver[str]]:
     except sqlite3.Error as exc:
         raise DatabaseError(f"cannot open the thread store {str(path)!r}: {exc}") from exc
     try:
-        saver = SqliteSaver(conn)
+        saver = SqliteSaver(conn, serde=state_serializer())
         try:
             saver.setup()
         except sqlite3.DatabaseError as exc:
@@ -84,6 +131,7 @@ def _postgres(conninfo: str) -> Iterator[BaseCheckpointSaver[str]]:
 
     try:
         with PostgresSaver.from_conn_string(conninfo) as postgres:
+            postgres.serde = state_serializer()
             _setup_locked(postgres, conninfo)
             yield postgres
     except psycopg.OperationalError as exc:

@@ -8,6 +8,7 @@ tool-calling model is configured, :func:`agent.graph.build_agent` falls back to 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from langchain.agents import create_agent
@@ -39,7 +40,7 @@ def pipeline_tool(context: AgentContext) -> BaseTool:
     """The GeoMag pipeline (classify → zoom → ground → store) as one tool."""
     pipeline = build_pipeline()
 
-    def run(scene: str, question: str, tool_call_id: str = "") -> dict[str, Any]:
+    def run(scene: str, question: str, tool_call_id: str = "") -> str:
         try:
             request = _request_id(context, scene, question, tool_call_id)
             state = pipeline.invoke(
@@ -48,12 +49,8 @@ def pipeline_tool(context: AgentContext) -> BaseTool:
             )
         except GeoMagError as exc:
             raise ToolException(str(exc)) from exc
-        return {
-            "answer": state["answer"],
-            "granularity": state["granularity"],
-            "query_id": state["query_id"],
-            "result_ids": state["result_ids"],
-        }
+        # The answer ends with the stored query and result ids.
+        return f"(granularity {state['granularity']})\n{state['answer']}"
 
     return StructuredTool.from_function(
         func=run,
@@ -93,7 +90,7 @@ def chat_model_from_settings(settings: Settings) -> BaseChatModel | None:
     )
 
 
-def run_investigator(graph: Any, inputs: dict[str, Any], config: Any, url: str) -> Any:
+def run_investigator(graph: Any, inputs: Mapping[str, object], config: Any, url: str) -> Any:
     """``graph.invoke(inputs, config)`` with the chat server's failures as readable errors.
 
     Raises:

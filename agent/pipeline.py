@@ -2,12 +2,12 @@
 
 ``start → classify → choose → look → store → respond``. It needs no tool-calling model: the
 granularity classifier and the routing step (:mod:`tools.capabilities.routing`) decide. Every
-node streams step events (:mod:`agent.events`).
+node streams typed step events (:mod:`tools.events`). Only ``store`` writes, in one transaction
+for the question and every measurement it made.
 """
 
 from __future__ import annotations
 
-import functools
 import time
 from typing import Any
 
@@ -20,33 +20,32 @@ from langgraph.types import RetryPolicy
 from agent.answers import compose_answer
 from agent.context import AgentContext
 from agent.events import emit
-from agent.state import QuestionState
-from geomag_core.config import Settings
-from geomag_core.errors import DatabaseError, EmptyQueryError
-from geomag_core.temporal import DateQuestion
-from tools.capabilities import Reading, active_capabilities, add_budgets, read, route
-from tools.capabilities.change import compare_dates
+from agent.state import PastQuestion, QuestionState
+from geomag_core.errors import ConfigError, DatabaseError, EmptyQueryError
+from tools.capabilities import active_capabilities, answering, read, route
+from tools.events import Classified, Done, Routed, SceneOpened, Stored, VocabularyRead
 from tools.looking import classify_question
-from tools.storing import store_question
+from tools.storing import Question, store_question
 from tools.workbench import Workbench
 
 __all__ = ["build_pipeline"]
 
-Update = dict[str, Any]
+#: A node's update of the state: field name → its new (typed) value.
+Update = dict[str, object]
 
 
-@functools.cache
-def _default_workbench() -> Workbench:
-    return Workbench(Settings())
+def _context(runtime: Runtime[AgentContext]) -> AgentContext:
+    """The run's context; a run without one is refused (no silent default database)."""
+    if runtime.context is None:
+        raise ConfigError(
+            "the GeoMag pipeline needs its context: run it through agent.session.Session, or "
+            "pass context=AgentContext(workbench=Workbench(Settings()))"
+        )
+    return runtime.context
 
 
 def _workbench(runtime: Runtime[AgentContext]) -> Workbench:
-    """The run's workbench; a default one when the runner passes no context (LangGraph server)."""
-    return runtime.context.workbench if runtime.context else _default_workbench()
-
-
-def _max_depth(runtime: Runtime[AgentContext]) -> int:
-    return runtime.context.max_depth if runtime.context else 3
+    return _context(runtime).workbench
 
 
 def _timed(name: str, state: QuestionState, started: float) -> dict[str, float]:
@@ -58,10 +57,11 @@ def start(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
     t = time.perf_counter()
     if not state.question.strip():
         raise EmptyQueryError()
-    info = _workbench(runtime).scene(state.scene).info()
-    emit("scene", path=state.scene, width=info["width"], height=info["height"], crs=info["crs"])
+    scene = _workbench(runtime).scene(state.scene)
+    crs = scene.crs.to_string() if scene.crs is not None else None
+    emit(SceneOpened(path=state.scene, width=scene.width, height=scene.height, crs=crs))
     fresh = QuestionState(scene=state.scene, question=state.question, request_id=state.request_id)
-    update = {k: v for k, v in vars(fresh).items() if k != "history"}
+    update: Update = {k: v for k, v in vars(fresh).items() if k != "history"}
     return {**update, "timings_ms": _timed("start", fresh, t)}
 
 
@@ -69,10 +69,11 @@ def classify(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
     """Granularity and probabilities of the question."""
     t = time.perf_counter()
     out = classify_question(_workbench(runtime), state.question)
-    emit("classified", granularity=out["granularity"], probabilities=out["probs"])
+    probabilities = {g.value: round(p, 6) for g, p in out.probs.items()}
+    emit(Classified(out.granularity.value, probabilities))
     return {
-        "granularity": out["granularity"],
-        "probabilities": out["probs"],
+        "granularity": out.granularity.value,
+        "probabilities": probabilities,
         "timings_ms": _timed("classify", state, t),
     }
 
@@ -82,80 +83,91 @@ def choose(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
     t = time.perf_counter()
     wb = _workbench(runtime)
     reading = read(state.question, state.granularity)
-    decided = route(reading, wb.scene(state.scene), active_capabilities(wb)).as_dict()
-    emit("route", **decided)
-    if reading.vocabulary.known or decided["unknown"]:  # what nano is asked for
+    decided = route(reading, wb.scene(state.scene), active_capabilities(wb))
+    emit(
+        Routed(
+            parts=tuple((p.capability, p.subjects, p.why) for p in decided.parts),
+            refused=tuple((r.subject, r.why) for r in decided.refused),
+            across_dates=decided.dates is not None,
+        )
+    )
+    if reading.vocabulary.known or decided.unknown:  # what nano is asked for
         emit(
-            "vocabulary",
-            known=[c.name for c in reading.vocabulary.known],
-            unknown=decided["unknown"],
-            caveats=reading.vocabulary.caveats,
+            VocabularyRead(
+                known=tuple(c.name for c in reading.vocabulary.known),
+                unknown=decided.unknown,
+                caveats=tuple(reading.vocabulary.caveats),
+            )
         )
     return {"route": decided, "timings_ms": _timed("choose", state, t)}
 
 
 def look(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
-    """Each routed capability looks (across dates for a change question); merge the evidence."""
+    """Each routed capability looks (a question across dates: at every date); merge evidence."""
     t = time.perf_counter()
-    wb = _workbench(runtime)
-    capabilities = {c.name: c for c in active_capabilities(wb)}
+    context = _context(runtime)
+    wb = context.workbench
+    assert state.route is not None
     reading = read(state.question, state.granularity)
-    change = state.route.get("change")
-    if change is not None:
-        reading = Reading(
-            reading.question, reading.granularity, reading.vocabulary, DateQuestion(**change)
+    fresh = QuestionState()
+    for part, cap in answering(state.route, active_capabilities(wb)):
+        looked = cap.look(
+            state.scene, reading, list(part.subjects), emit, max_depth=context.max_depth
         )
-    update: Update = {
-        "zoom_steps": [],
-        "boxes": [],
-        "budget": {},
-        "findings": {},
-        "vlm_text": "",
-        "results": [],
+        fresh.results += looked.results
+        fresh.zoom_steps += looked.zoom_steps
+        fresh.boxes += looked.boxes
+        fresh.measurements += looked.measurements
+        if looked.budget is not None:
+            fresh.budget = looked.budget if fresh.budget is None else fresh.budget + looked.budget
+        fresh.findings[part.capability] = looked.findings
+        fresh.vlm_text = fresh.vlm_text or looked.vlm_text
+    return {
+        "results": fresh.results,
+        "zoom_steps": fresh.zoom_steps,
+        "boxes": fresh.boxes,
+        "measurements": fresh.measurements,
+        "budget": fresh.budget,
+        "findings": fresh.findings,
+        "vlm_text": fresh.vlm_text,
+        "timings_ms": _timed("look", state, t),
     }
-    for part in state.route.get("parts", []):
-        cap = capabilities[part["capability"]]
-        if change is not None and not cap.measures:
-            update["findings"][cap.name] = {
-                "refusal": f"{cap.title} measures nothing comparable across dates: a change "
-                "question needs a capability that counts or measures (nano's classes, water, "
-                "vegetation). Nothing was compared."
-            }
-            continue
-        if change is not None:
-            looked = compare_dates(cap, state.scene, reading, part["subjects"], emit)
-        else:
-            looked = cap.look(
-                state.scene, reading, part["subjects"], emit, max_depth=_max_depth(runtime)
-            )
-        update["results"] += looked.results
-        update["zoom_steps"] += looked.zoom_steps
-        update["boxes"] += looked.boxes
-        update["budget"] = add_budgets(update["budget"], looked.budget)
-        update["findings"][cap.name] = looked.findings
-        update["vlm_text"] = update["vlm_text"] or looked.vlm_text
-    update["timings_ms"] = _timed("look", state, t)
-    return update
 
 
-def _versions(state: QuestionState) -> dict[str, Any]:
-    """Methods the capabilities report (spectral index and threshold), for provenance."""
-    methods = [m["method"] for found in state.findings.values() for m in found.get("measures", [])]
-    route = ", ".join(p["capability"] for p in state.route.get("parts", []))
+def _versions(state: QuestionState, wb: Workbench) -> dict[str, str]:
+    """The route and the methods the capabilities measured with, for provenance."""
+    assert state.route is not None
+    pairs = answering(state.route, active_capabilities(wb))
+    methods = [m for part, cap in pairs if (m := cap.method(state.findings[part.capability]))]
+    route = ", ".join(p.capability for p in state.route.parts)
     return {"route": route or "none"} | ({"method": "; ".join(methods)} if methods else {})
 
 
 def store(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
-    """Save query, zoom steps and results in one transaction (idempotent on ``request_id``)."""
+    """Save the question, its evidence and its measurements in ONE transaction (idempotent)."""
     t = time.perf_counter()
+    wb = _workbench(runtime)
     thread_id = get_config().get("configurable", {}).get("thread_id")
-    saved = store_question(
-        _workbench(runtime), state, thread_id=thread_id, versions=_versions(state)
+    question = Question(
+        scene=state.scene,
+        question=state.question,
+        request_id=state.request_id,
+        granularity=state.granularity,
+        probabilities=state.probabilities,
+        zoom_steps=state.zoom_steps,
+        results=state.results,
+        budget=state.budget,
+        latency_ms=float(sum(state.timings_ms.values())),
+        versions=_versions(state, wb),
     )
-    emit("stored", query_id=saved.query_id, results=len(saved.result_ids))
+    saved, measured = store_question(
+        wb, question, thread_id=thread_id, measurements=state.measurements
+    )
+    emit(Stored(query_id=saved.query_id, results=len(saved.result_ids)))
     return {
         "query_id": saved.query_id,
         "result_ids": saved.result_ids,
+        "measured": measured,
         "timings_ms": _timed("store", state, t),
     }
 
@@ -164,14 +176,14 @@ def respond(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
     """Write the analyst's answer from the evidence, and remember the question in the thread."""
     wb = _workbench(runtime)
     answer = compose_answer(state, active_capabilities(wb), meaningful=wb.meaningful)
-    emit("done", answer=answer, query_id=state.query_id, result_ids=state.result_ids)
-    entry = {
-        "question": state.question,
-        "scene": state.scene,
-        "granularity": state.granularity,
-        "query_id": state.query_id,
-        "answer": answer,
-    }
+    emit(Done(answer=answer, query_id=state.query_id, result_ids=tuple(state.result_ids)))
+    entry = PastQuestion(
+        question=state.question,
+        scene=state.scene,
+        granularity=state.granularity,
+        query_id=state.query_id,
+        answer=answer,
+    )
     return {"answer": answer, "history": [entry]}
 
 

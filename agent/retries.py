@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agent.state import QuestionState
 from tools.workbench import Workbench
 
 __all__ = ["QuestionPlan", "plan_question", "request_id_for"]
 
 
 def request_id_for(
-    thread_id: str, question: str, scene_sha256: str, versions: dict[str, Any], turn: int
+    thread_id: str, question: str, scene_sha256: str, versions: Mapping[str, str], turn: int
 ) -> str:
     """The request id of turn ``turn`` of thread ``thread_id`` (64 hex digits)."""
     key = json.dumps(
@@ -54,7 +56,7 @@ class QuestionPlan:
     """The thread's answered questions before this one."""
     resume: bool = False
     """The thread's unfinished run is this question: continue it from the checkpoint."""
-    replay: dict[str, Any] | None = None
+    replay: QuestionState | None = None
     """The thread's last state, when it already answered exactly this request."""
 
 
@@ -68,17 +70,16 @@ def plan_question(
     """
     config: Any = {"configurable": {"thread_id": thread_id}}
     snapshot = graph.get_state(config)
-    values: dict[str, Any] = dict(snapshot.values or {})
-    history = list(values.get("history", []))
+    state = QuestionState(**(snapshot.values or {}))
+    history = state.history
     sha = workbench.scene(scene).content_hash
     versions = workbench.model_versions()
     turn = len(history)
     request_id = request_id_for(thread_id, question, sha, versions, turn)
-    if snapshot.next and values.get("request_id") == request_id:
+    if snapshot.next and state.request_id == request_id:
         return QuestionPlan(request_id, turn, resume=True)
     if history and turn > 0:
         previous = request_id_for(thread_id, question, sha, versions, turn - 1)
-        last = history[-1]
-        if values.get("request_id") == previous and last.get("query_id") == values.get("query_id"):
-            return QuestionPlan(previous, turn - 1, replay=values)
+        if state.request_id == previous and history[-1].query_id == state.query_id:
+            return QuestionPlan(previous, turn - 1, replay=state)
     return QuestionPlan(request_id, turn)

@@ -4,9 +4,26 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated
 
-__all__ = ["QuestionState"]
+from geomag_core.boxes import PixelBox
+from geomag_core.budget import LookBudget
+from geomag_core.findings import Finding
+from geomag_core.psc.zoom import ZoomStep
+from tools.capabilities import Findings, Measurement, Route
+
+__all__ = ["PastQuestion", "QuestionState"]
+
+
+@dataclass(frozen=True)
+class PastQuestion:
+    """One answered question of the investigation (the thread)."""
+
+    question: str
+    scene: str
+    granularity: str
+    query_id: int | None
+    answer: str
 
 
 @dataclass
@@ -27,32 +44,31 @@ class QuestionState:
     """image | region | pixel, from the classifier."""
     probabilities: dict[str, float] = field(default_factory=dict)
     """Classifier probabilities per granularity."""
-    zoom_steps: list[dict[str, Any]] = field(default_factory=list)
-    """The zoom trail: window, score, heat coverage, pixels and tokens per step."""
-    boxes: list[list[int]] = field(default_factory=list)
-    """The crops the VLM looked at (XYXY scene pixels): [bbox1] or [bbox1, bbox2]."""
-    budget: dict[str, Any] = field(default_factory=dict)
+    route: Route | None = None
+    """The routing decision: who answers which subjects, what is refused, the dates asked."""
+    zoom_steps: list[ZoomStep] = field(default_factory=list)
+    """The zoom trail: every window with its heat map's and its read's cost."""
+    boxes: list[PixelBox] = field(default_factory=list)
+    """The crops looked at: the VLM's [bbox1] or [bbox1, bbox2], nano's windows."""
+    budget: LookBudget | None = None
     """Pixels and tokens of the views, next to the native and tiling baselines."""
-    route: dict[str, Any] = field(default_factory=dict)
-    """The routing decision: ``parts`` (capability, subjects, why), ``refused`` (subject, why),
-    ``unknown`` (subjects no active capability knows) and ``change`` (dates of a question
-    across dates, else ``None``)."""
-    findings: dict[str, Any] = field(default_factory=dict)
-    """Per capability name, what it reports about its look: nano's ``searches`` (count, GSD and
-    its source, instances refused for their size, too coarse, share searched at native
-    resolution) and ``caveats``; the spectral indices' ``measures`` (index, threshold, bands,
-    specks, area); across dates the per-date ``table`` and the ``change``."""
+    findings: dict[str, Findings] = field(default_factory=dict)
+    """Per routed capability name, its own account of its look (its ``Findings`` type)."""
+    measurements: list[Measurement] = field(default_factory=list)
+    """Measurements to store with the question (the dates of a question across dates)."""
     vlm_text: str = ""
     """The VLM's raw answer."""
-    results: list[dict[str, Any]] = field(default_factory=list)
-    """Grounded results (answer text, boxes, masks with WKT geometries), JSON-ready."""
+    results: list[Finding] = field(default_factory=list)
+    """Grounded results: masks, boxes and the VLM's text."""
     query_id: int | None = None
     """The stored query's id once saved."""
     result_ids: list[int] = field(default_factory=list)
     """The stored results' ids, in ``results`` order."""
+    measured: dict[str, int] = field(default_factory=dict)
+    """Each stored measurement's query id, by its request id."""
     answer: str = ""
     """What the analyst reads."""
     timings_ms: dict[str, float] = field(default_factory=dict)
     """Wall time per pipeline step."""
-    history: Annotated[list[dict[str, Any]], operator.add] = field(default_factory=list)
-    """Past questions of this investigation: question, granularity, query id, answer."""
+    history: Annotated[list[PastQuestion], operator.add] = field(default_factory=list)
+    """Past questions of this investigation."""

@@ -1,15 +1,16 @@
 """A stored question's evidence read back: scene, granularity, zoom windows and results.
 
-What the app needs to redraw an answer of a resumed investigation without asking again. Result
-geometries come back as WKT: ``wkt`` in WGS84, ``wkt_scene`` in the scene's CRS (pixels for a
-scene without one); zoom windows and result boxes are XYXY in scene pixels.
+What the app needs to redraw an answer of a resumed investigation without asking again, in the
+agent's own types: results as :class:`~geomag_core.findings.Finding` (WKT in WGS84 and in the
+scene's CRS, pixels for a scene without one), zoom windows as
+:class:`~geomag_core.psc.zoom.ZoomStep` (XYXY scene pixels; ``source="stored"``: their heat-map
+costs are not stored, only the query's total).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
 
 from geoalchemy2.shape import to_shape
 from shapely import wkb
@@ -19,7 +20,10 @@ from sqlalchemy.orm import Session
 
 from db.engine import redacted
 from db.models import InvestigationRow, QueryRow, ResultRow, SceneRow, ZoomStepRow
+from geomag_core.boxes import PixelBox
 from geomag_core.errors import DatabaseError
+from geomag_core.findings import Finding
+from geomag_core.psc.zoom import ZoomStep
 
 __all__ = ["QueryEvidence", "ThreadEntry", "load_query_evidence", "thread_entries"]
 
@@ -38,10 +42,10 @@ class QueryEvidence:
     pixels: int
     """Scene pixels looked at (views and heat maps), as stored."""
     tokens: int
-    zoom_steps: list[dict[str, Any]] = field(default_factory=list)
-    """``depth``, ``rank``, ``window`` (XYXY scene pixels), ``looked_at``, ``score``."""
-    results: list[dict[str, Any]] = field(default_factory=list)
-    """``kind``, ``label``, ``confidence``, ``wkt``, ``wkt_scene``, ``pixel_box``, ``area_m2``."""
+    zoom_steps: list[ZoomStep] = field(default_factory=list)
+    """Windows in trail order; ``looked_at`` is the best window one depth up."""
+    results: list[Finding] = field(default_factory=list)
+    """In stored order (no pixel counts: ``area_px`` is ``None``)."""
     result_ids: list[int] = field(default_factory=list)
     created_at: dt.datetime | None = None
 
@@ -64,37 +68,46 @@ def _failed(engine: Engine, what: str, exc: SQLAlchemyError) -> DatabaseError:
     )
 
 
-def _zoom_steps(rows: list[ZoomStepRow], size: tuple[int, int]) -> list[dict[str, Any]]:
+def _zoom_steps(rows: list[ZoomStepRow], size: tuple[int, int]) -> list[ZoomStep]:
     """Steps in trail order; ``looked_at`` is the best window one depth up (the scene at 1)."""
-    best: dict[int, list[int]] = {0: [0, 0, size[0], size[1]]}
+    best: dict[int, PixelBox] = {0: PixelBox(0, 0, size[0], size[1])}
     steps = []
     for z in sorted(rows, key=lambda z: (z.depth, z.rank, z.id)):
-        window = [z.x0, z.y0, z.x1, z.y1]
+        window = PixelBox(z.x0, z.y0, z.x1, z.y1)
         best.setdefault(z.depth, window)
         steps.append(
-            {
-                "depth": z.depth,
-                "rank": z.rank,
-                "window": window,
-                "looked_at": best.get(z.depth - 1, best[0]),
-                "score": z.score if z.score is not None else 0.0,
-            }
+            ZoomStep(
+                depth=z.depth,
+                looked_at=best.get(z.depth - 1, best[0]),
+                window=window,
+                score=z.score if z.score is not None else 0.0,
+                heat_coverage=0.0,
+                heat_pixels=0,
+                heat_tokens=0,
+                source="stored",
+                rank=z.rank,
+            )
         )
     return steps
 
 
-def _result(r: ResultRow) -> dict[str, Any]:
-    box = [r.x0, r.y0, r.x1, r.y1] if r.x0 is not None else None
-    return {
-        "kind": r.kind.value,
-        "label": r.label,
-        "text": r.text,
-        "confidence": r.confidence,
-        "wkt": to_shape(r.geom).wkt if r.geom is not None else None,
-        "wkt_scene": wkb.loads(bytes(r.geom_scene_wkb)).wkt if r.geom_scene_wkb else None,
-        "pixel_box": box,
-        "area_m2": r.area_m2,
-    }
+def _box(r: ResultRow) -> tuple[int, int, int, int] | None:
+    if r.x0 is None or r.y0 is None or r.x1 is None or r.y1 is None:
+        return None
+    return (r.x0, r.y0, r.x1, r.y1)
+
+
+def _result(r: ResultRow) -> Finding:
+    return Finding(
+        kind=r.kind.value,
+        label=r.label,
+        text=r.text,
+        confidence=r.confidence,
+        wkt=to_shape(r.geom).wkt if r.geom is not None else None,
+        wkt_scene=wkb.loads(bytes(r.geom_scene_wkb)).wkt if r.geom_scene_wkb else None,
+        pixel_box=_box(r),
+        area_m2=r.area_m2,
+    )
 
 
 def load_query_evidence(engine: Engine, query_id: int) -> QueryEvidence | None:

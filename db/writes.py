@@ -10,6 +10,7 @@ race.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,13 @@ from db.records import QuestionRecord, SceneFacts, check_wgs84
 from geomag_core.errors import DatabaseError
 from geomag_core.granularity import Granularity
 
-__all__ = ["SavedQuestion", "save_feedback", "save_question"]
+__all__ = [
+    "SavedQuestion",
+    "save_feedback",
+    "save_question",
+    "save_questions",
+    "saved_request",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,32 +54,61 @@ def save_question(engine: Engine, record: QuestionRecord) -> SavedQuestion:
 
     Raises :class:`DatabaseError` if anything fails, in which case nothing was written.
     """
-    request_id = record.query.request_id
-    if request_id is not None and (earlier := _saved(engine, request_id)) is not None:
-        return earlier
+    (saved,) = save_questions(engine, [record])
+    return saved
+
+
+def save_questions(engine: Engine, records: Sequence[QuestionRecord]) -> list[SavedQuestion]:
+    """Store several questions (a question and the measurements it made) in ONE transaction.
+
+    A record whose ``request_id`` was saved before returns that save and writes nothing.
+
+    Raises:
+        DatabaseError: anything failed; then nothing of any record was written.
+
+    """
+    earlier = {
+        r.query.request_id: saved
+        for r in records
+        if r.query.request_id is not None
+        and (saved := saved_request(engine, r.query.request_id)) is not None
+    }
     try:
         with Session(engine) as session, session.begin():
-            scene_id = _scene_id(session, record.scene)
-            investigation_id = _investigation_id(session, record)
-            query = _query_row(record, scene_id, investigation_id)
-            session.add(query)
-            session.flush()
-            session.add_all(_zoom_rows(record, query.id))
-            session.flush()
-            results = _result_rows(record, query.id)
-            session.add_all(results)
-            session.flush()
-            return SavedQuestion(query.id, tuple(r.id for r in results), created=True)
+            out = []
+            for record in records:
+                key = record.query.request_id
+                out.append(earlier[key] if key in earlier else _write(session, record))
+            return out
     except IntegrityError as exc:
-        # A concurrent retry of the same request may have committed first: that save stands.
-        if request_id is not None and (earlier := _saved(engine, request_id)) is not None:
-            return earlier
-        raise _save_failed(engine, record, exc) from exc
+        # A concurrent retry of the same request may have committed first: those saves stand.
+        again = [
+            saved_request(engine, r.query.request_id) if r.query.request_id else None
+            for r in records
+        ]
+        if all(a is not None for a in again):
+            return [a for a in again if a is not None]
+        raise _save_failed(engine, records[-1], exc) from exc
     except SQLAlchemyError as exc:
-        raise _save_failed(engine, record, exc) from exc
+        raise _save_failed(engine, records[-1], exc) from exc
 
 
-def _saved(engine: Engine, request_id: str) -> SavedQuestion | None:
+def _write(session: Session, record: QuestionRecord) -> SavedQuestion:
+    scene_id = _scene_id(session, record.scene)
+    investigation_id = _investigation_id(session, record)
+    query = _query_row(record, scene_id, investigation_id)
+    session.add(query)
+    session.flush()
+    session.add_all(_zoom_rows(record, query.id))
+    session.flush()
+    results = _result_rows(record, query.id)
+    session.add_all(results)
+    session.flush()
+    return SavedQuestion(query.id, tuple(r.id for r in results), created=True)
+
+
+def saved_request(engine: Engine, request_id: str) -> SavedQuestion | None:
+    """The earlier save of ``request_id`` (``created=False``), or ``None``: a read only."""
     with engine.connect() as connection:
         query_id = connection.scalar(select(QueryRow.id).where(QueryRow.request_id == request_id))
         if query_id is None:

@@ -11,8 +11,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["Budget", "VisionTokenGeometry", "native_baseline", "tiling_baseline"]
+__all__ = [
+    "Budget",
+    "LookBudget",
+    "VisionTokenGeometry",
+    "native_baseline",
+    "tiling_baseline",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,3 +76,61 @@ def tiling_baseline(
     """
     n_tiles = math.ceil(width / tile) * math.ceil(height / tile) + 1
     return Budget(pixels=n_tiles * tile * tile, tokens=n_tiles * geometry.tokens(tile, tile))
+
+
+@dataclass(frozen=True, slots=True)
+class LookBudget:
+    """What one question's views cost, beside the two baselines for the same scene.
+
+    Attributes:
+        views: pixels and tokens of the views the models were shown (not the zoom heat maps).
+        native: the whole scene at native resolution, as one image.
+        tiling: GeoPixel-style tiling of the scene.
+        searched_fraction: share of the scene seen at native resolution (0–1).
+
+    """
+
+    views: Budget
+    native: Budget
+    tiling: Budget
+    searched_fraction: float = 0.0
+
+    @classmethod
+    def of(
+        cls,
+        width: int,
+        height: int,
+        views: Budget,
+        searched_fraction: float = 0.0,
+        geometry: VisionTokenGeometry | None = None,
+    ) -> LookBudget:
+        """The budget of ``views`` on a ``width``×``height`` scene."""
+        geometry = geometry or VisionTokenGeometry()
+        return cls(
+            views=views,
+            native=native_baseline(width, height, geometry),
+            tiling=tiling_baseline(width, height, geometry),
+            searched_fraction=searched_fraction,
+        )
+
+    def __add__(self, other: LookBudget) -> LookBudget:
+        """Two looks at one scene as one: pixels and tokens add, the searched share is the max."""
+        return LookBudget(
+            views=Budget(
+                self.views.pixels + other.views.pixels, self.views.tokens + other.views.tokens
+            ),
+            native=self.native,
+            tiling=self.tiling,
+            searched_fraction=max(self.searched_fraction, other.searched_fraction),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: each budget, the ratios to both baselines and the searched share."""
+        return {
+            "views": {"pixels": self.views.pixels, "tokens": self.views.tokens},
+            "native": {"pixels": self.native.pixels, "tokens": self.native.tokens},
+            "tiling": {"pixels": self.tiling.pixels, "tokens": self.tiling.tokens},
+            "ratio_to_native": self.views.ratio_to(self.native),
+            "ratio_to_tiling": self.views.ratio_to(self.tiling),
+            "searched_fraction": self.searched_fraction,
+        }

@@ -1,4 +1,4 @@
-"""The three granularities of a GeoMag question (ARCHITECTURE.md, mechanism 1)."""
+"""The three granularities of a GeoMag question (docs/architecture.md, mechanism 1)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Task-driven multi-granularity resolution adjustment (TMRA): the views the VLM sees.
 
 From a granularity and the crop boxes chosen by prompt-guided cropping (PSC), build
-(ARCHITECTURE.md, mechanism 2):
+(docs/architecture.md, mechanism 2):
 
 * image:  the whole scene resized to a small square (default 100×100);
 * region: ``C1 ⊕ D(I)`` — each crop at native resolution, plus the scene average-pooled once;
@@ -24,7 +24,13 @@ from affine import Affine
 from numpy.typing import NDArray
 
 from geomag_core.boxes import PixelBox
-from geomag_core.budget import Budget, VisionTokenGeometry, native_baseline, tiling_baseline
+from geomag_core.budget import (
+    Budget,
+    LookBudget,
+    VisionTokenGeometry,
+    native_baseline,
+    tiling_baseline,
+)
 from geomag_core.errors import InvalidBoxError
 from geomag_core.granularity import Granularity
 from geomag_core.scene import Scene
@@ -84,6 +90,12 @@ class ViewSet:
             pixels=sum(v.pixels for v in self.views),
             tokens=sum(v.tokens(geometry) for v in self.views),
         )
+
+    def look_budget(self, geometry: VisionTokenGeometry | None = None) -> LookBudget:
+        """The views' budget beside the native and tiling baselines of the scene."""
+        geometry = geometry or VisionTokenGeometry()
+        width, height = self.scene_size
+        return LookBudget.of(width, height, self.budget(geometry), geometry=geometry)
 
     def report(self, geometry: VisionTokenGeometry | None = None) -> dict[str, Any]:
         """A JSON-ready description: views, budget, baselines and ratios."""

@@ -44,6 +44,7 @@ from geomag_core.vlm.transformers_backend import TransformersVLM  # noqa: E402
 from tests.data.scene_4k import write_4k_scene  # noqa: E402
 from tools.capabilities.routing import read  # noqa: E402
 from tools.capabilities.vlm import VisionLanguageModel  # noqa: E402
+from tools.events import StepEvent, ViewsLooked  # noqa: E402
 from tools.workbench import Workbench  # noqa: E402
 
 QUESTION = "segment the largest field in this scene"
@@ -183,18 +184,18 @@ def geomag(wb: Workbench, scene: str, device: str, views_dir: Path) -> dict[str,
     names = {"views": "heat maps + zoom", "answer": "views + generation", "segmenting": "-"}
     state: dict[str, Any] = {}
 
-    def emit(event: str, **fields: Any) -> None:
-        if event in names:
-            clock.mark(names[event])
-        if event == "views":
-            state["tokens"] = fields["budget"]["views"]["tokens"]
-            state["pixels"] = fields["budget"]["views"]["pixels"]
+    def emit(event: StepEvent) -> None:
+        if event.kind in names:
+            clock.mark(names[event.kind])
+        if isinstance(event, ViewsLooked):
+            state["tokens"] = event.budget.views.tokens
+            state["pixels"] = event.budget.views.pixels
 
     looked = VisionLanguageModel(wb).look(scene, read(QUESTION, "pixel"), [], emit, max_depth=2)
     clock.mark("[SEG] states + decoder")
     clock.stages.pop("-", None)
     boxes = looked.boxes
-    views = build_views(wb.scene(scene), "pixel", [PixelBox(*b) for b in boxes])
+    views = build_views(wb.scene(scene), "pixel", list(boxes))
     save_images(views_dir / "geomag", [v.image for v in views.views])
     return {
         "how": "GeoMag: zoom + C2 ⊕ D(C1) ⊕ D(D(I))",
@@ -202,7 +203,7 @@ def geomag(wb: Workbench, scene: str, device: str, views_dir: Path) -> dict[str,
         "vision_tokens": state["tokens"],
         "pixels": state["pixels"],
         "heat_maps": len(looked.zoom_steps),
-        "masks": sum(1 for r in looked.results if r["kind"] == "mask"),
+        "masks": sum(1 for r in looked.results if r.is_mask),
     }
 
 

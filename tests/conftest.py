@@ -26,7 +26,7 @@ def sample_scene() -> Path:
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """../shared/data, or skip when this checkout has none beside it."""
+    """The shared data dir (GEOMAG_SHARED_DATA_DIR), or skip when this machine has none."""
     path = Settings().shared_data_dir
     if not path.is_dir():
         pytest.skip(f"shared data not found at {path} (set GEOMAG_SHARED_DATA_DIR)")
@@ -37,7 +37,7 @@ def shared_data() -> Path:
 def naip_tiles(shared_data: Path, sample_scene: Path) -> list[Path]:
     """Every NAIP acquisition in the shared data plus the bundled sample."""
     tiles = sorted((shared_data / "naip-time-series").glob("*.tif"))
-    assert tiles, "../shared/data/naip-time-series holds no .tif"
+    assert tiles, f"{shared_data / 'naip-time-series'} holds no .tif"
     return [sample_scene, *tiles]
 
 

@@ -1,9 +1,10 @@
 """What a question looked at: one definition for the answer, the trail, the CLI and the database.
 
 The pixels (and vision tokens) of every image the models were shown for a question: the views'
-budget (the VLM's TMRA views, or nano's native-resolution windows) plus each zoom step's own
-heat-map view. :func:`tools.storing.store_question` stores this sum as the query's ``pixels``
-and ``tokens``; the answer's last line, the trail's views line, ``geomag ask --json``'s
+budget (the VLM's TMRA views, or nano's heat-map overview) plus each zoom step's own heat-map view
+and native-resolution read (:attr:`~geomag_core.psc.zoom.ZoomStep.pixels`).
+:func:`tools.storing.store_question` stores this sum as the query's ``pixels`` and ``tokens``;
+the answer's last line, the trail's views line, ``geomag ask --json``'s
 ``looked_at`` and the app's caption all read it from here.
 """
 
@@ -12,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from geomag_core.budget import LookBudget
+from geomag_core.psc.zoom import ZoomStep
 
 __all__ = ["LookedAt"]
 
@@ -37,24 +41,23 @@ class LookedAt:
         return self.pixels / max(self.scene_pixels, 1)
 
     @classmethod
-    def of(
-        cls, budget: Mapping[str, Any], zoom_steps: Iterable[Mapping[str, Any]]
-    ) -> LookedAt | None:
+    def of(cls, budget: LookBudget | None, zoom_steps: Iterable[ZoomStep]) -> LookedAt | None:
         """From a question's views budget and zoom trail; ``None`` without a budget."""
-        if not budget:
+        if budget is None:
             return None
         steps = list(zoom_steps)
-        views = budget.get("views", {})
         return cls(
-            pixels=int(views.get("pixels", 0)) + sum(int(z.get("pixels", 0)) for z in steps),
-            tokens=int(views.get("tokens", 0)) + sum(int(z.get("tokens", 0)) for z in steps),
-            scene_pixels=int(budget.get("native", {}).get("pixels", 0)),
+            pixels=budget.views.pixels + sum(z.pixels for z in steps),
+            tokens=budget.views.tokens + sum(z.tokens for z in steps),
+            scene_pixels=budget.native.pixels,
         )
 
     @classmethod
-    def from_dict(cls, record: Mapping[str, Any]) -> LookedAt:
-        """Back from :meth:`as_dict` (a step event's or a JSON record's ``looked_at``)."""
-        return cls(int(record["pixels"]), int(record["tokens"]), int(record["scene_pixels"]))
+    def from_dict(cls, record: Mapping[str, object]) -> LookedAt:
+        """Back from :meth:`as_dict` (a JSON record's ``looked_at``)."""
+        return cls(
+            int(str(record["pixels"])), int(str(record["tokens"])), int(str(record["scene_pixels"]))
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: ``pixels``, ``tokens``, ``scene_pixels`` and ``ratio``."""

@@ -1,15 +1,18 @@
 """Tools that look at a scene: scene info, classify, TMRA views, PSC windows, zoom, ask the VLM.
 
 Each function takes the :class:`~tools.workbench.Workbench`, scene paths and XYXY pixel boxes,
-and returns JSON-ready data; images and tensors stay inside.
+and returns typed values (``as_dict`` where a tool call needs JSON); images and tensors stay
+inside.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from geomag_core.boxes import PixelBox
+from geomag_core.classifier.predictor import GranularityPrediction
 from geomag_core.granularity import Granularity
 from geomag_core.psc.windows import adaptive_windows, top_k_windows
 from geomag_core.psc.zoom import ZoomTrail, zoom
@@ -18,10 +21,11 @@ from geomag_core.vlm.messages import ChatMessage
 from tools.workbench import Workbench
 
 __all__ = [
+    "ProposedWindow",
+    "VLMReply",
     "ask_vlm",
     "classify_question",
     "propose_windows",
-    "scene_info",
     "tmra_views",
     "zoom_into",
 ]
@@ -29,15 +33,33 @@ __all__ = [
 Box = Sequence[int]
 
 
-def scene_info(wb: Workbench, scene: str) -> dict[str, Any]:
-    """Size, bands, CRS, footprint, acquisition date and content hash of ``scene``."""
-    return wb.scene(scene).info()
+@dataclass(frozen=True)
+class ProposedWindow:
+    """A PSC window: XYXY scene pixels, score (1 = the map's mean heat), share of the heat."""
+
+    box: tuple[int, int, int, int]
+    score: float
+    heat_coverage: float
 
 
-def classify_question(wb: Workbench, question: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class VLMReply:
+    """The VLM's answer and its token counts; ``meaningful`` is false for random weights."""
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    meaningful: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return asdict(self)
+
+
+def classify_question(wb: Workbench, question: str) -> GranularityPrediction:
     """Granularity of ``question`` (image | region | pixel) with probabilities."""
     (prediction,) = wb.classifier.predict([question])
-    return prediction.as_dict()
+    return prediction
 
 
 def tmra_views(wb: Workbench, scene: str, granularity: str, boxes: Sequence[Box] = ()) -> ViewSet:
@@ -58,7 +80,7 @@ def propose_windows(
     box: Box | None = None,
     k: int = 3,
     coverage: float | None = None,
-) -> list[dict[str, Any]]:
+) -> list[ProposedWindow]:
     """PSC windows inside ``box`` (default: the whole scene), best first.
 
     Top-``k`` after non-maximum suppression, or with ``coverage`` the adaptive mode (windows until
@@ -72,12 +94,9 @@ def propose_windows(
         windows = top_k_windows(heat.values, k=k, size=size, stride=stride)
     else:
         windows = adaptive_windows(heat.values, coverage=coverage, size=size, stride=stride)
+    mean = max(float(heat.values.mean()), 1e-12)
     return [
-        {
-            "box": list(heat.scene_box(w.cells).as_tuple()),
-            "score": w.score / max(float(heat.values.mean()), 1e-12),
-            "heat_coverage": w.coverage,
-        }
+        ProposedWindow(heat.scene_box(w.cells).as_tuple(), w.score / mean, w.coverage)
         for w in windows
     ]
 
@@ -99,18 +118,11 @@ def zoom_into(
     )
 
 
-def ask_vlm(
-    wb: Workbench, question: str, views: ViewSet, max_new_tokens: int = 128
-) -> dict[str, Any]:
+def ask_vlm(wb: Workbench, question: str, views: ViewSet, max_new_tokens: int = 128) -> VLMReply:
     """Ask the profile's VLM ``question`` about ``views``; returns its text and token counts."""
     message = ChatMessage.user(question, [v.image for v in views.views])
     out = wb.answerer.generate([message], max_new_tokens=max_new_tokens)
-    return {
-        "text": out.text,
-        "prompt_tokens": out.prompt_tokens,
-        "completion_tokens": out.completion_tokens,
-        "meaningful": wb.meaningful,
-    }
+    return VLMReply(out.text, out.prompt_tokens or 0, out.completion_tokens or 0, wb.meaningful)
 
 
 def _window_geometry(wb: Workbench) -> tuple[int, int]:

@@ -7,20 +7,24 @@ message it can act on, never as a traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field, ValidationError
 
 from db.export import export_results
-from db.history import HistoryFilter, find_results
+from db.history import HistoryFilter, ResultRecord, find_results
+from geomag_core.boxes import PixelBox
 from geomag_core.errors import GeoMagError
-from tools.capabilities import active_capabilities, read, route
-from tools.capabilities.spectral import measure_index
-from tools.looking import ask_vlm, classify_question, propose_windows, scene_info, tmra_views
+from geomag_core.findings import Finding
+from tools.capabilities import Route, active_capabilities, read, route
+from tools.capabilities.spectral import SpectralMeasure, measure_index
+from tools.looking import ask_vlm, classify_question, propose_windows, tmra_views
 from tools.looking import zoom_into as zoom_fn
 from tools.segmenting import SEG_ANSWER, segment_crop
 from tools.workbench import Workbench
@@ -91,11 +95,27 @@ class ExportArgs(HistoryArgs):
     path: str = Field(description="Output file: .geojson, .gpkg or .csv.")
 
 
-def _readable(fn: Callable[..., Any]) -> Callable[..., Any]:
+def _json(value: object) -> object:
+    """A tool's typed result as JSON for the model (typed values stay typed until here)."""
+    if isinstance(value, list | tuple):
+        return [_json(v) for v in value]
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    as_dict = getattr(value, "as_dict", None)
+    if callable(as_dict):
+        return as_dict()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _json(dataclasses.asdict(value))
+    if isinstance(value, dict):
+        return {str(k): _json(v) for k, v in value.items()}
+    return value
+
+
+def _readable(fn: Callable[..., object]) -> Callable[..., object]:
     @functools.wraps(fn)
-    def wrapper(**kwargs: Any) -> Any:
+    def wrapper(**kwargs: object) -> object:
         try:
-            return fn(**kwargs)
+            return _json(fn(**kwargs))
         except GeoMagError as exc:
             raise ToolException(str(exc)) from exc
 
@@ -110,34 +130,48 @@ def _explain(error: ValidationError) -> str:
     return f"invalid arguments ({problems}); fix them and call again"
 
 
-def _filter(args: dict[str, Any]) -> HistoryFilter:
+def _filter(args: HistoryArgs) -> HistoryFilter:
     def utc(t: dt.datetime | None) -> dt.datetime | None:
         return t.replace(tzinfo=dt.UTC) if t is not None and t.tzinfo is None else t
 
-    bbox = args.get("bbox")
     return HistoryFilter(
-        labels=[args["label"]] if args.get("label") else [],
-        scene=args.get("scene"),
-        since=utc(args.get("since")),
-        until=utc(args.get("until")),
-        bbox=tuple(bbox) if bbox else None,
-        min_confidence=args.get("min_confidence"),
-        text=args.get("text"),
+        labels=[args.label] if args.label else [],
+        scene=args.scene,
+        since=utc(args.since),
+        until=utc(args.until),
+        bbox=(args.bbox[0], args.bbox[1], args.bbox[2], args.bbox[3]) if args.bbox else None,
+        min_confidence=args.min_confidence,
+        text=args.text,
     )
 
 
-def _summary(record: Any) -> dict[str, Any]:
-    return {
-        "result_id": record.result_id,
-        "kind": str(record.kind),
-        "label": record.label,
-        "confidence": record.confidence,
-        "area_m2": record.area_m2,
-        "created_at": record.created_at.isoformat(),
-        "scene": record.scene_uri,
-        "question": record.query_text,
-        "text": (record.text or "")[:200] or None,
-    }
+class StoredResult(BaseModel):
+    """One stored result, as a history tool call returns it."""
+
+    result_id: int
+    kind: str
+    label: str | None
+    confidence: float | None
+    area_m2: float | None
+    created_at: str
+    scene: str
+    question: str
+    text: str | None
+
+    @classmethod
+    def of(cls, record: ResultRecord) -> StoredResult:
+        """The tool's view of a stored result (its text cut to 200 characters)."""
+        return cls(
+            result_id=record.result_id,
+            kind=str(record.kind),
+            label=record.label,
+            confidence=record.confidence,
+            area_m2=record.area_m2,
+            created_at=record.created_at.isoformat(),
+            scene=record.scene_uri,
+            question=record.query_text,
+            text=(record.text or "")[:200] or None,
+        )
 
 
 def make_tools(wb: Workbench, extra: list[BaseTool] | None = None) -> list[BaseTool]:
@@ -145,35 +179,31 @@ def make_tools(wb: Workbench, extra: list[BaseTool] | None = None) -> list[BaseT
 
     def segment(
         scene: str, question: str, box: Box, context_box: Box | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[Finding]:
+        crop = PixelBox(*box)
         views = tmra_views(wb, scene, "pixel", [context_box or box, box])
-        reply = ask_vlm(wb, question, views)["text"]
+        reply = ask_vlm(wb, question, views).text
         answer = reply if SEG_ANSWER in reply else SEG_ANSWER
-        masks = segment_crop(wb, scene, box, question, views, answer)
-        return [{k: v for k, v in m.items() if k not in ("wkt", "wkt_scene")} for m in masks]
+        masks = segment_crop(wb, scene, crop, question, views, answer)
+        return [replace(m, wkt=None, wkt_scene=None) for m in masks]
 
-    def history(**args: Any) -> list[dict[str, Any]]:
-        page = find_results(wb.engine, _filter(args), limit=args.get("limit", 50))
-        return [_summary(r) for r in page.items]
+    def history(**args: Any) -> list[StoredResult]:
+        query = HistoryArgs(**args)
+        page = find_results(wb.engine, _filter(query), limit=query.limit)
+        return [StoredResult.of(r) for r in page.items]
 
-    def export(path: str, **args: Any) -> dict[str, Any]:
-        page = find_results(wb.engine, _filter(args), limit=args.get("limit", 50))
+    def export(path: str, **args: Any) -> str:
+        query = HistoryArgs(**args)
+        page = find_results(wb.engine, _filter(query), limit=query.limit)
         written = export_results(page.items, path)
-        return {"path": str(written), "results": len(page.items)}
+        return f"wrote {len(page.items)} result(s) to {written}"
 
-    def spectral(scene: str, subject: str) -> dict[str, Any]:
-        out = measure_index(wb, scene, subject)
-        record: dict[str, Any] = out["record"]
-        return record | {
-            "largest": [
-                {k: r[k] for k in ("pixel_box", "area_m2", "area_px", "confidence")}
-                for r in out["results"][:10]
-            ]
-        }
+    def spectral(scene: str, subject: str) -> SpectralMeasure:
+        return measure_index(wb, scene, subject)[0]
 
-    def choose(scene: str, question: str) -> dict[str, Any]:
-        reading = read(question, classify_question(wb, question)["granularity"])
-        return route(reading, wb.scene(scene), active_capabilities(wb)).as_dict()
+    def choose(scene: str, question: str) -> Route:
+        reading = read(question, classify_question(wb, question).granularity.value)
+        return route(reading, wb.scene(scene), active_capabilities(wb))
 
     specs: list[tuple[str, str, type[BaseModel], Callable[..., Any]]] = [
         ("choose_capability", "Which capability answers which part of a question, and why.",
@@ -181,7 +211,7 @@ def make_tools(wb: Workbench, extra: list[BaseTool] | None = None) -> list[BaseT
         ("measure_spectral", "Water (NDWI) or vegetation (NDVI) regions and area of a scene "
          "with a near-infrared band (not stored).", SpectralArgs, spectral),
         ("scene_info", "Size, bands, CRS, footprint, date and hash of a scene.", SceneArgs,
-         lambda scene: scene_info(wb, scene)),
+         lambda scene: wb.scene(scene).info()),
         ("classify_granularity", "Whether a question needs the image, a region or pixels.",
          QuestionArgs, lambda question: classify_question(wb, question)),
         ("tmra_views", "The views TMRA builds and their pixel/token budget vs baselines.",
@@ -191,8 +221,8 @@ def make_tools(wb: Workbench, extra: list[BaseTool] | None = None) -> list[BaseT
          WindowsArgs, lambda scene, question, box=None, k=3, coverage=None: propose_windows(
              wb, scene, question, box, k, coverage)),
         ("zoom", "Zoom step by step to where the question points; returns the trail.",
-         ZoomArgs, lambda scene, question, max_depth=3: [
-             s.as_dict() for s in zoom_fn(wb, scene, question, max_depth).steps]),
+         ZoomArgs, lambda scene, question, max_depth=3: list(
+             zoom_fn(wb, scene, question, max_depth).steps)),
         ("ask_vlm", "Ask the VLM a question about TMRA views of given crops.", AskArgs,
          lambda scene, question, granularity, boxes: ask_vlm(
              wb, question, tmra_views(wb, scene, granularity, boxes))),

@@ -2,35 +2,62 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from shapely import wkt
 from shapely.geometry import Polygon
 
 from db.enums import ResultKind
 from db.records import QueryFacts, QuestionRecord, ResultFacts, SceneFacts, ZoomStepFacts
-from db.writes import save_question
+from db.writes import save_questions
 from geomag_core.boxes import PixelBox
+from geomag_core.budget import LookBudget
+from geomag_core.findings import Finding
 from geomag_core.granularity import Granularity
+from geomag_core.psc.zoom import ZoomStep
 from geomag_core.scene import Scene
+from tools.capabilities.base import Measurement
 from tools.looked_at import LookedAt
 from tools.workbench import Workbench
 
-__all__ = ["SavedQuestion", "box_footprint", "store_question"]
+__all__ = ["Question", "SavedQuestion", "box_footprint", "store_question"]
+
+#: A measurement is a set of polygons: stored at pixel granularity.
+_MEASURED = {"image": 0.0, "region": 0.0, "pixel": 1.0}
 
 
-class _Answered(Protocol):
+@dataclass(frozen=True)
+class Question:
+    """One answered question, as the store step writes it."""
+
     scene: str
     question: str
     request_id: str
     granularity: str
-    probabilities: dict[str, float]
-    zoom_steps: list[dict[str, Any]]
-    results: list[dict[str, Any]]
-    budget: dict[str, Any]
-    timings_ms: dict[str, float]
+    probabilities: Mapping[str, float]
+    zoom_steps: Sequence[ZoomStep] = ()
+    results: Sequence[Finding] = ()
+    budget: LookBudget | None = None
+    latency_ms: float = 0.0
+    versions: Mapping[str, str] = field(default_factory=dict)
+    """Added to the workbench's model versions (a spectral method and its threshold…)."""
+
+    @classmethod
+    def of_measurement(cls, m: Measurement) -> Question:
+        """A measurement (one date of a question across dates) as a question of its own."""
+        return cls(
+            scene=m.scene,
+            question=m.question,
+            request_id=m.request_id,
+            granularity="pixel",
+            probabilities=_MEASURED,
+            zoom_steps=m.zoom_steps,
+            results=m.results,
+            budget=m.budget,
+            latency_ms=m.look_ms,
+            versions={"method": m.method} if m.method else {},
+        )
 
 
 @dataclass(frozen=True)
@@ -53,63 +80,67 @@ def box_footprint(scene: Scene, box: PixelBox) -> Polygon | None:
 
 def store_question(
     wb: Workbench,
-    state: _Answered,
+    question: Question,
     thread_id: str | None = None,
     *,
-    versions: Mapping[str, Any] | None = None,
-) -> SavedQuestion:
-    """Save ``state``'s question and evidence in one transaction.
+    measurements: Sequence[Measurement] = (),
+) -> tuple[SavedQuestion, dict[str, int]]:
+    """Save ``question`` and the ``measurements`` it made in ONE transaction.
 
     Retried with the same ``request_id``, it returns the first save's ids instead of storing
-    twice. ``versions`` adds to the workbench's model versions (e.g. a spectral method and its
-    threshold) in the query's provenance.
+    twice; a measurement stored before (same request id) is reused, not stored again.
+
+    Returns:
+        The question's save, and each measurement's query id by its request id.
+
     """
-    scene = wb.scene(state.scene)
-    probabilities = {Granularity(k): float(v) for k, v in state.probabilities.items()}
-    looked = LookedAt.of(state.budget, state.zoom_steps) or LookedAt(
-        0, 0, scene.width * scene.height
-    )
-    record = QuestionRecord(
+    records = [_record(wb, Question.of_measurement(m), None) for m in measurements]
+    records.append(_record(wb, question, thread_id))
+    *measured, saved = save_questions(wb.engine, records)
+    ids = {m.request_id: s.query_id for m, s in zip(measurements, measured, strict=True)}
+    mine = SavedQuestion(saved.query_id, list(saved.result_ids), saved.created)
+    return mine, ids
+
+
+def _record(wb: Workbench, q: Question, thread_id: str | None) -> QuestionRecord:
+    scene = wb.scene(q.scene)
+    looked = LookedAt.of(q.budget, q.zoom_steps) or LookedAt(0, 0, scene.width * scene.height)
+    return QuestionRecord(
         scene=SceneFacts.from_scene(scene),
         query=QueryFacts(
-            text=state.question,
-            granularity=Granularity(state.granularity),
-            probabilities=probabilities,
-            model_versions=wb.model_versions() | dict(versions or {}),
+            text=q.question,
+            granularity=Granularity(q.granularity),
+            probabilities={Granularity(k): float(v) for k, v in q.probabilities.items()},
+            model_versions=wb.model_versions() | dict(q.versions),
             pixels=looked.pixels,
             tokens=looked.tokens,
-            latency_ms=float(sum(state.timings_ms.values())),
-            request_id=state.request_id or None,
+            latency_ms=q.latency_ms,
+            request_id=q.request_id or None,
         ),
         zoom_steps=[
             ZoomStepFacts(
-                depth=int(step["depth"]),
-                window=PixelBox(*step["window"]),
-                footprint=box_footprint(scene, PixelBox(*step["window"])),
-                score=float(step["score"]),
-                rank=int(step.get("rank", 0)),
+                depth=step.depth,
+                window=step.window,
+                footprint=box_footprint(scene, step.window),
+                score=step.score,
+                rank=step.rank,
             )
-            for step in state.zoom_steps
+            for step in q.zoom_steps
         ],
-        results=[_result(r) for r in state.results],
+        results=[_result(r) for r in q.results],
         thread_id=thread_id,
-        thread_title=state.question[:120] if thread_id else None,
-    )
-    saved = save_question(wb.engine, record)
-    return SavedQuestion(
-        query_id=saved.query_id, result_ids=list(saved.result_ids), created=saved.created
+        thread_title=q.question[:120] if thread_id else None,
     )
 
 
-def _result(r: Mapping[str, Any]) -> ResultFacts:
-    box = r.get("pixel_box")
+def _result(r: Finding) -> ResultFacts:
     return ResultFacts(
-        kind=ResultKind(r["kind"]),
-        label=r.get("label"),
-        text=r.get("text"),
-        confidence=r.get("confidence"),
-        geometry=wkt.loads(r["wkt"]) if r.get("wkt") else None,
-        geometry_scene=wkt.loads(r["wkt_scene"]) if r.get("wkt_scene") else None,
-        pixel_box=PixelBox(*box) if box else None,
-        area_m2=r.get("area_m2"),
+        kind=ResultKind(r.kind),
+        label=r.label,
+        text=r.text,
+        confidence=r.confidence,
+        geometry=wkt.loads(r.wkt) if r.wkt else None,
+        geometry_scene=wkt.loads(r.wkt_scene) if r.wkt_scene else None,
+        pixel_box=r.box,
+        area_m2=r.area_m2,
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine
 
@@ -125,9 +124,9 @@ class Workbench:
         """Longest side, in pixels, of the images the VLM (nano: each native window) looks at."""
         return self.profile.look_size
 
-    def model_versions(self) -> dict[str, Any]:
+    def model_versions(self) -> dict[str, str]:
         """Component → version, for provenance."""
-        versions: dict[str, Any] = {"profile": self.profile.name, "classifier": "shipped-head"}
+        versions = {"profile": self.profile.name, "classifier": "shipped-head"}
         if self.settings.classifier_head:
             versions["classifier"] = str(self.settings.classifier_head)
         if self.profile.has_vlm:

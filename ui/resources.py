@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import streamlit as st
 
+from agent.session import Session
 from geomag_core.config import Settings
-from ui.services.asking import AgentRunner
 from ui.services.uploads import UploadStore
 
 __all__ = ["agent_runner", "upload_store"]
 
 
 @st.cache_resource(show_spinner="Starting the agent…")
-def _runner(key: str, _settings: Settings) -> AgentRunner:
-    return AgentRunner(_settings)
+def _runner(key: str, _settings: Settings) -> Session:
+    return Session(_settings)
 
 
-def agent_runner(settings: Settings) -> AgentRunner:
+def agent_runner(settings: Settings) -> Session:
     """The agent (workbench, checkpointer, graph) for ``settings``, shared by every session."""
     return _runner(settings.model_dump_json(), settings)
 

@@ -17,11 +17,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from agent.batch.scenes import SceneTask
-from agent.context import AgentContext
-from agent.pipeline import build_pipeline
+from agent.session import Session
 from geomag_core.config import Settings
 from geomag_core.errors import GeoMagError
-from tools.workbench import Workbench
 
 __all__ = ["SceneAnswerer", "SceneOutcome", "one_line"]
 
@@ -94,8 +92,8 @@ class SceneAnswerer:
             torch.set_num_threads(threads)
         self.question = question
         self.worker = worker or f"ray:{os.getpid()}"
-        self.workbench = Workbench(settings)
-        self.graph = build_pipeline()
+        self.session = Session(settings, threads=False)
+        self.workbench = self.session.workbench
         self._load_models()
         self.load_s = round(time.perf_counter() - started, 3)
 
@@ -124,11 +122,8 @@ class SceneAnswerer:
             load_s=self.load_s,
             attempts=attempts,
         )
-        payload = {"scene": task.path, "question": self.question, "request_id": task.request_id}
         try:
-            final: dict[str, Any] = self.graph.invoke(
-                payload, context=AgentContext(workbench=self.workbench)
-            )
+            final = self.session.answer_once(task.path, self.question, task.request_id)
         except (GeoMagError, OSError, MemoryError) as exc:
             # One scene's failure (corrupt file, out of memory, database) is that scene's.
             outcome.error = one_line(exc)
@@ -142,11 +137,11 @@ class SceneAnswerer:
                 outcome.error += "and GEOMAG_DEBUG=1 for the traceback"
         else:
             outcome.status = "answered"
-            outcome.query_id = final["query_id"]
-            outcome.result_ids = list(final["result_ids"])
-            outcome.answer = final["answer"]
-            for result in final["results"]:
-                label = str(result.get("label") or result["kind"])
+            outcome.query_id = final.query_id
+            outcome.result_ids = list(final.result_ids)
+            outcome.answer = final.answer
+            for result in final.results:
+                label = str(result.label or result.kind)
                 outcome.labels[label] = outcome.labels.get(label, 0) + 1
         outcome.seconds = round(time.perf_counter() - started, 3)
         return outcome

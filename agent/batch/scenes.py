@@ -11,9 +11,9 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from geomag_core.errors import GeoMagError, SceneReadError
 
@@ -36,7 +36,7 @@ class SceneTask:
 
 
 def batch_request_id(
-    question: str, scene_sha256: str, versions: dict[str, Any], redo: str | None = None
+    question: str, scene_sha256: str, versions: Mapping[str, str], redo: str | None = None
 ) -> str:
     """The request id of ``question`` about the scene with content hash ``scene_sha256``.
 
@@ -45,11 +45,11 @@ def batch_request_id(
     retry or rerun answers it, so the history stores it once. ``redo`` (a token per ``--redo``
     run) makes a new request on purpose. No thread is involved, unlike ``geomag ask``'s ids.
     """
-    key: dict[str, Any] = {
+    key: dict[str, object] = {
         "kind": "batch",
         "question": question.strip(),
         "scene_sha256": scene_sha256,
-        "versions": versions,
+        "versions": dict(versions),
     }
     if redo:
         key["redo"] = redo

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -82,7 +82,7 @@ def batch(
     if engine not in ("local", "ray"):
         raise GeoMagError(f"--engine {engine!r}: use local or ray")
     paths = collect_scenes(list(scenes or []), scenes_from)
-    overrides: dict[str, Any] = {"model_profile": profile} if profile else {}
+    overrides: dict[str, object] = {"model_profile": profile} if profile else {}
     if gsd is not None:
         overrides["gsd"] = gsd
     # The scenes named here are the user's own choice: allowed wherever they are.

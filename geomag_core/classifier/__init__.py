@@ -1,4 +1,4 @@
-"""Task granularity classifier (ARCHITECTURE.md, mechanism 1): query → image | region | pixel.
+"""Task granularity classifier (docs/architecture.md, mechanism 1): query → image | region | pixel.
 
 A frozen sentence encoder (the packaged all-MiniLM-L6-v2 by default) feeds the MLP head
 ``d → 256 → 128 → 3``; the head is trained by :mod:`~geomag_core.classifier.training` on the

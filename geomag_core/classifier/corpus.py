@@ -31,7 +31,7 @@ TRAIN_FILES: tuple[Path, ...] = (DATA_DIR / "train.tsv", DATA_DIR / "train_gener
 #: The held-out split (never used for training).
 TEST_FILE = DATA_DIR / "test.tsv"
 
-#: The header every corpus file carries (ARCHITECTURE.md, mechanism 1).
+#: The header every corpus file carries (docs/architecture.md, mechanism 1).
 LABELLING_RULE = """\
 Labelling rule: the label is the spatial precision the ANSWER needs.
   image  - about the whole scene: scene class, caption, overall land use, scene-level yes/no

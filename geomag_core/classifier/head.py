@@ -14,7 +14,7 @@ class GranularityHead(nn.Module):
     """MLP classifier from a sentence embedding to the three granularities.
 
     ``Linear(d, 256) → ReLU → Linear(256, 128) → ReLU → Linear(128, 3)``, softmax on top
-    (ARCHITECTURE.md, mechanism 1). Dropout sits after each ReLU during training only; it has
+    (docs/architecture.md, mechanism 1). Dropout sits after each ReLU during training only; it has
     no parameters, so the state dict is the six tensors of the three linear layers.
 
     Args:

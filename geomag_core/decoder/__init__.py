@@ -1,4 +1,4 @@
-"""GeoMag's pixel decoder (ARCHITECTURE.md, mechanism 4) on SAM2 image features.
+"""GeoMag's pixel decoder (docs/architecture.md, mechanism 4) on SAM2 image features.
 
 ``features`` (the encoder interface) and ``sam2_encoder`` give multi-scale features of a crop;
 ``projection`` maps a VLM ``[SEG]`` hidden state to a prompt; ``pixel_decoder`` (GeoMag) or

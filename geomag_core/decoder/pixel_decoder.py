@@ -1,6 +1,6 @@
 """GeoMag's pixel decoder: one mask per ``[SEG]`` from multi-scale image features.
 
-ARCHITECTURE.md, mechanism 4. For every scale ``l`` of the feature pyramid and every ``[SEG]``
+docs/architecture.md, mechanism 4. For every scale ``l`` of the feature pyramid and every ``[SEG]``
 prompt ``s_n``::
 
     m_l^n = sigmoid(Conv(LayerNorm(Conv(concat(broadcast(s_n), f_l)))))

@@ -9,7 +9,7 @@ __all__ = ["SegProjection"]
 
 
 class SegProjection(nn.Module):
-    """``hidden → dim → dim`` with a ReLU between (ARCHITECTURE.md, mechanism 4).
+    """``hidden → dim → dim`` with a ReLU between (docs/architecture.md, mechanism 4).
 
     Args:
         hidden_size: width of the VLM's last hidden layer (64 for the tiny VLM).

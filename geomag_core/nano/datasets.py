@@ -1,4 +1,4 @@
-"""The labelled data sets nano learns from (../shared/data): boxes, splits, instance targets.
+"""The labelled data sets nano learns from (under GEOMAG_SHARED_DATA_DIR): boxes, splits, targets.
 
 * ``aircraft``: Airbus Pléiades airports (50 cm), polygons in ``annotations.csv``. Some aircraft
   are listed twice (a later row overlapping an earlier one of the same scene at IoU > 0.7):
@@ -81,8 +81,8 @@ def dedupe_boxes(boxes: list[ObjectBox], iou: float = 0.7) -> list[ObjectBox]:
 def _require(path: Path, what: str) -> None:
     if not path.exists():
         raise DatasetError(
-            f"no {what} at {path}: expected ../shared/data beside the checkout "
-            "(set GEOMAG_SHARED_DATA_DIR or pass the path)"
+            f"no {what} at {path}: set GEOMAG_SHARED_DATA_DIR to the folder that holds the "
+            "data sets (default: shared/data beside the checkout), or pass the path"
         )
 
 

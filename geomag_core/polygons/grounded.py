@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -24,7 +25,13 @@ from geomag_core.polygons.paste import SceneMask
 from geomag_core.polygons.vectorize import Connectivity, PixelComponent, mask_components
 from geomag_core.scene import Scene
 
-__all__ = ["GroundedPolygon", "equal_area_m2", "ground_components", "ground_mask"]
+__all__ = [
+    "GroundedPolygon",
+    "equal_area_m2",
+    "ground_components",
+    "ground_mask",
+    "longest_side",
+]
 
 Polygonal: TypeAlias = Polygon | MultiPolygon
 PointFn: TypeAlias = Callable[[NDArray[np.float64]], NDArray[np.float64]]
@@ -45,6 +52,8 @@ class GroundedPolygon:
         crs_geometry: polygon in the scene CRS.
         wgs84_geometry: polygon in WGS84 (x = lon, y = lat).
         area_m2: metric area (equal-area projection); ``None`` without a CRS.
+        length_px: longest side of the minimum rotated rectangle around it, in scene pixels.
+        length_m: the same length in metres (equal-area projection); ``None`` without a CRS.
 
     """
 
@@ -58,6 +67,8 @@ class GroundedPolygon:
     crs_geometry: Polygonal | None = None
     wgs84_geometry: Polygonal | None = None
     area_m2: float | None = None
+    length_px: float = 0.0
+    length_m: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready fields, geometries as WKT."""
@@ -72,6 +83,8 @@ class GroundedPolygon:
             "crs_wkt": None if self.crs_geometry is None else self.crs_geometry.wkt,
             "wgs84_wkt": None if self.wgs84_geometry is None else self.wgs84_geometry.wkt,
             "area_m2": self.area_m2,
+            "length_px": self.length_px,
+            "length_m": self.length_m,
         }
 
 
@@ -129,12 +142,16 @@ def ground_components(
 def _ground(scene: Scene, c: PixelComponent, label: str, confidence: float) -> GroundedPolygon:
     x0, y0, x1, y1 = c.geometry.bounds
     box = PixelBox(int(np.floor(x0)), int(np.floor(y0)), int(np.ceil(x1)), int(np.ceil(y1)))
+    length_px = longest_side(c.geometry)
     if scene.crs is None:
-        return GroundedPolygon(label, confidence, box, c.geometry, c.pixel_count)
+        return GroundedPolygon(
+            label, confidence, box, c.geometry, c.pixel_count, length_px=length_px
+        )
     t = scene.transform
     crs_geometry = affine_transform(c.geometry, [t.a, t.b, t.d, t.e, t.xoff, t.yoff])
     wgs84 = shapely.transform(crs_geometry, scene.crs_to_wgs84)
     epsg = scene.crs.to_epsg()
+    metric = _equal_area(crs_geometry, scene.crs)
     return GroundedPolygon(
         label=label,
         confidence=confidence,
@@ -145,8 +162,20 @@ def _ground(scene: Scene, c: PixelComponent, label: str, confidence: float) -> G
         srid=epsg,
         crs_geometry=crs_geometry,
         wgs84_geometry=wgs84,
-        area_m2=equal_area_m2(crs_geometry, scene.crs),
+        area_m2=float(metric.area),
+        length_px=length_px,
+        length_m=longest_side(metric),
     )
+
+
+def longest_side(geometry: Polygonal) -> float:
+    """Longest side of the minimum rotated rectangle around ``geometry`` (its units)."""
+    if geometry.is_empty:
+        return 0.0
+    rect = shapely.minimum_rotated_rectangle(geometry)
+    coords = list(getattr(rect, "exterior", rect).coords)
+    sides = [float(np.hypot(x1 - x0, y1 - y0)) for (x0, y0), (x1, y1) in pairwise(coords)]
+    return max(sides, default=0.0)
 
 
 def equal_area_m2(geometry: Polygonal, crs: CRS) -> float:
@@ -154,13 +183,18 @@ def equal_area_m2(geometry: Polygonal, crs: CRS) -> float:
 
     The projection is centred on the geometry's centroid, on the WGS84 ellipsoid.
     """
+    return float(_equal_area(geometry, crs).area)
+
+
+def _equal_area(geometry: Polygonal, crs: CRS) -> Polygonal:
+    """``geometry`` in metres, in a Lambert azimuthal equal-area projection centred on it."""
     to_wgs84 = Transformer.from_crs(crs, CRS.from_epsg(4326), always_xy=True)
     centre = geometry.centroid
     lon, lat = to_wgs84.transform(centre.x, centre.y)
     laea = CRS.from_proj4(f"+proj=laea +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m +no_defs")
     to_laea = Transformer.from_crs(crs, laea, always_xy=True)
-    projected = shapely.transform(geometry, _point_fn(to_laea))
-    return float(projected.area)
+    projected: Polygonal = shapely.transform(geometry, _point_fn(to_laea))
+    return projected
 
 
 def _point_fn(transformer: Transformer) -> PointFn:

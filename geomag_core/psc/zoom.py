@@ -23,7 +23,12 @@ StopReason = Literal["native-resolution", "depth-limit", "no-shrink"]
 
 @dataclass(frozen=True)
 class ZoomStep:
-    """One look: the heat map over ``looked_at`` chose ``window``.
+    """One zoom window: the heat map over ``looked_at`` chose ``window``.
+
+    Two costs are kept apart: the heat map's own view (``heat_pixels``: what the heat-map
+    source was shown to choose the window) and the window read at native resolution
+    (``read_pixels``: GeoMag-nano segments each window it reads; the VLM path reads its crops
+    as TMRA views, counted in the views' budget, so its steps read nothing of their own).
 
     Attributes:
         depth: 1 for the first look (at the whole scene), 2 for the next, …
@@ -31,9 +36,16 @@ class ZoomStep:
         window: the chosen window in scene pixels (XYXY), inside ``looked_at``.
         score: mean heat in the window divided by the mean heat of the whole map (1 = average).
         heat_coverage: the window's share of the map's total heat.
-        pixels: pixels of the image the heat-map source looked at.
-        tokens: vision tokens of that image.
+        heat_pixels: pixels of the image the heat-map source looked at for this step (0 when
+            the window was chosen on a heat map counted elsewhere, e.g. nano's shared overview).
+        heat_tokens: vision tokens of that image.
         source: the heat-map source.
+        read_pixels: pixels of ``window`` read at native resolution for this step.
+        read_tokens: vision tokens of that read.
+        rank: 0 for the best window of its depth, 1 for the next…
+        label: the class searched for (nano), ``None`` for a question's own zoom.
+        number: this window's number among those ``planned`` (1-based; 0: not numbered).
+        planned: windows chosen before reading (0: unknown).
 
     """
 
@@ -42,16 +54,32 @@ class ZoomStep:
     window: PixelBox
     score: float
     heat_coverage: float
-    pixels: int
-    tokens: int
+    heat_pixels: int
+    heat_tokens: int
     source: str
+    read_pixels: int = 0
+    read_tokens: int = 0
+    rank: int = 0
+    label: str | None = None
+    number: int = 0
+    planned: int = 0
+
+    @property
+    def pixels(self) -> int:
+        """Everything this step looked at: its heat-map view and its native read."""
+        return self.heat_pixels + self.read_pixels
+
+    @property
+    def tokens(self) -> int:
+        """Vision tokens of the heat-map view and the native read."""
+        return self.heat_tokens + self.read_tokens
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready (boxes as ``[x0, y0, x1, y1]``)."""
+        """JSON-ready (boxes as ``[x0, y0, x1, y1]``; ``pixels``/``tokens``: both costs)."""
         out = asdict(self)
         out["looked_at"] = list(self.looked_at.as_tuple())
         out["window"] = list(self.window.as_tuple())
-        return out
+        return out | {"pixels": self.pixels, "tokens": self.tokens}
 
 
 @dataclass(frozen=True)
@@ -118,9 +146,10 @@ def zoom(
                 window=window,
                 score=best.score / mean if mean > 0 else 1.0,
                 heat_coverage=best.coverage,
-                pixels=heat.view_pixels,
-                tokens=geometry.tokens(*heat.view_shape),
+                heat_pixels=heat.view_pixels,
+                heat_tokens=geometry.tokens(*heat.view_shape),
                 source=heat.source,
+                number=depth,
             )
         )
         if window == box:

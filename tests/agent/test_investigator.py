@@ -43,7 +43,7 @@ def test_investigator_runs_the_pipeline_then_queries_history(
     state = agent.invoke({"messages": [("user", f"Scene {sample_scene}: describe it")]})
     tool_messages = [m for m in state["messages"] if isinstance(m, ToolMessage)]
     assert [m.name for m in tool_messages] == ["geomag_pipeline", "query_history"]
-    assert "query_id" in tool_messages[0].content
+    assert "Stored as query #" in tool_messages[0].content
     assert "Describe it" in tool_messages[1].content  # the stored query came back from history
     assert state["messages"][-1].content.startswith("One stored answer")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +9,10 @@ import pytest
 from sqlalchemy import text
 
 from agent.answers import NANO_LIMITS
-from agent.checkpointer import open_checkpointer
-from agent.context import AgentContext
-from agent.events import describe
-from agent.pipeline import build_pipeline
+from agent.session import Session
 from geomag_core.config import Settings
 from geomag_core.errors import ConfigError
+from tools.events import StepEvent
 from tools.looked_at import LookedAt
 from tools.workbench import Workbench
 
@@ -42,18 +39,14 @@ def fine_workbench(tmp_path_factory: pytest.TempPathFactory) -> Workbench:
 
 
 def _ask(wb: Workbench, scene: Path, question: str) -> tuple[dict[str, Any], list[Any]]:
-    events: list[Any] = []
-    final: dict[str, Any] = {}
-    with open_checkpointer(wb.settings) as saver:
-        graph = build_pipeline(saver)
-        for kind, chunk in graph.stream(
-            {"scene": str(scene), "question": question, "request_id": uuid.uuid4().hex},
-            {"configurable": {"thread_id": uuid.uuid4().hex}},
-            context=AgentContext(workbench=wb),
-            stream_mode=["custom", "values"],
-        ):
-            (events.append(chunk) if kind == "custom" else final.update(chunk))
-    return final, events
+    """Ask through the session API; the outcome and the events as the JSON edge gives them.
+
+    Each event record also carries ``text``: the trail's line for it.
+    """
+    events: list[StepEvent] = []
+    with Session(wb.settings, workbench=wb) as session:
+        outcome = session.ask(scene, question, on_event=events.append)
+    return outcome.as_dict(), [e.as_dict() | {"text": e.describe()} for e in events]
 
 
 def test_segment_question_runs_windows_and_stores_instances(
@@ -86,14 +79,17 @@ def test_segment_question_runs_windows_and_stores_instances(
     assert 0 < final["budget"]["searched_fraction"] <= 1
     # The trail says where native resolution was read and why (the auto search's decision).
     (search_event,) = [e for e in events if e["event"] == "search"]
-    assert describe(search_event).startswith("Searching for aircraft: ")
+    assert search_event["text"].startswith("Searching for aircraft: ")
     assert "native resolution" in search_event["decision"]
     assert search["decision"] == search_event["decision"]
     # Looked at: the overview (the views) plus each window's own native pixels, once each.
     views = final["budget"]["views"]["pixels"]
-    assert views > 0 and all(z["pixels"] == _area(z["window"]) for z in zooms)
-    looked = LookedAt.of(final["budget"], final["zoom_steps"])
-    assert looked is not None and looked.pixels == views + sum(_area(w) for w in windows)
+    assert views > 0 and all(z["read_pixels"] == _area(z["window"]) for z in zooms)
+    assert all(z["heat_pixels"] == 0 for z in zooms)  # chosen on the one overview (the views)
+    looked = LookedAt.from_dict(final["looked_at"])
+    assert looked.pixels == views + sum(_area(w) for w in windows)
+    # The trail names each window's own cost: what it read, not a heat map it never made.
+    assert all("read " in z["text"] and "heat map of" not in z["text"] for z in zooms)
 
 
 def _area(box: list[int]) -> int:

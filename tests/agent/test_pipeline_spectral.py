@@ -40,7 +40,7 @@ def test_outline_the_water_returns_the_ponds_as_stored_polygons(
 ) -> None:
     final, events = _ask(workbench, sample_scene, "outline the water")
     (route,) = [e for e in events if e["event"] == "route"]
-    assert [p["capability"] for p in route["parts"]] == ["spectral"]
+    assert [p[0] for p in route["parts"]] == ["spectral"]
     water = [r for r in final["results"] if r["kind"] == "mask"]
     assert len(water) >= 50 and {r["label"] for r in water} == {"water"}
     assert all(r["area_m2"] >= 100 and r["wkt"].startswith("POLYGON") for r in water)

@@ -78,7 +78,7 @@ def _kill_and_rerun(tmp_path: Path, scene: Path, marker: str, url: str | None) -
     assert queries == 1, f"{queries} queries stored for one question"
     history = _remembered(data, url, "T1")
     assert len(history) == queries  # the thread remembers what the database holds
-    assert history[0]["question"] == QUESTION and history[0]["query_id"] == 1
+    assert history[0].question == QUESTION and history[0].query_id == 1
     if marker == "Stored query" and url.startswith("sqlite"):  # a third run: a retry too
         again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
         assert again.returncode == 0 and _stored(url) == (queries, results)

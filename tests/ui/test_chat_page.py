@@ -48,9 +48,9 @@ def test_the_investigation_is_listed_and_resumes(asked: Any, app: AppTest) -> No
     rebuilt, asked_now = resumed.outcome, asked.outcome
     assert rebuilt.rebuilt and rebuilt.query_id == asked_now.query_id
     assert rebuilt.result_ids == asked_now.result_ids
-    assert [z["window"] for z in rebuilt.zoom_steps] == [z["window"] for z in asked_now.zoom_steps]
-    assert [r["wkt_scene"] is not None for r in rebuilt.results] == [
-        r.get("wkt_scene") is not None for r in asked_now.results
+    assert [z.window for z in rebuilt.zoom_steps] == [z.window for z in asked_now.zoom_steps]
+    assert [r.wkt_scene is not None for r in rebuilt.results] == [
+        r.wkt_scene is not None for r in asked_now.results
     ]
     assert rebuilt.looked_at == asked_now.looked_at
     captions = [c.value for c in app.caption]
@@ -63,7 +63,7 @@ def test_pixels_looked_at_are_one_number_everywhere(asked: Any, ui_data_dir: Pat
 
     from db.engine import create_db_engine
     from db.models import QueryRow
-    from ui.services.asking import LookedAt
+    from tools.looked_at import LookedAt
 
     outcome = asked.outcome
     looked = outcome.looked_at
@@ -133,7 +133,7 @@ def test_the_heat_map_can_be_laid_under_the_windows(asked: Any, app: AppTest) ->
     assert not app.exception
     assert not [w.value for w in app.warning if "heat map is unavailable" in w.value]
     maps = app.session_state[f"{key}.maps"]
-    assert next(iter(maps)) == tuple(outcome.zoom_steps[0]["looked_at"])
+    assert next(iter(maps)) == outcome.zoom_steps[0].looked_at.as_tuple()
     assert all(h.values.max() > 0 for h in maps.values())
     assert "PSC heat" in app.get("image")[0].proto.imgs[0].caption
     assert app.get("image")[0].proto.imgs[0].url != before  # the overlay image changed
@@ -157,3 +157,103 @@ def test_the_scene_is_previewed_before_the_first_question(app: AppTest) -> None:
     caption = preview.proto.imgs[0].caption
     assert caption.startswith("m_4709963_se_14_1_") and " px · " in caption and "EPSG" in caption
     assert any(c.value.startswith("`m_4709963_se_14_1_") for c in app.sidebar.caption)
+
+
+def _stored_rows(database_url: str, query_id: int) -> list[tuple[object, ...]]:
+    """A stored question's query and result rows, as values comparable across databases."""
+    from sqlalchemy import select
+
+    from db.engine import create_db_engine
+    from db.models import QueryRow, ResultRow
+
+    engine = create_db_engine(database_url)
+    with engine.connect() as c:
+        query = c.execute(
+            select(QueryRow.text, QueryRow.granularity, QueryRow.pixels, QueryRow.tokens).where(
+                QueryRow.id == query_id
+            )
+        ).one()
+        results = c.execute(
+            select(
+                ResultRow.kind, ResultRow.label, ResultRow.confidence, ResultRow.area_m2,
+                ResultRow.x0, ResultRow.y0, ResultRow.x1, ResultRow.y1,
+            )
+            .where(ResultRow.query_id == query_id)
+            .order_by(ResultRow.id)
+        ).all()  # fmt: skip
+    engine.dispose()
+    return [tuple(query)] + [tuple(r) for r in results]
+
+
+def test_the_app_and_the_cli_store_the_same_rows(
+    asked: Any, ui_data_dir: Path, tmp_path: Path
+) -> None:
+    """One session API behind both: the same question stores the same rows (own databases)."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.ui.conftest import PIXEL_QUESTION
+
+    exe = shutil.which("geomag", path=str(Path(sys.executable).parent))
+    assert exe
+    database = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    env = {
+        **os.environ,
+        "GEOMAG_DATA_DIR": str(ui_data_dir),  # the same tiny models; a database of its own
+        "GEOMAG_DATABASE_URL": database,
+        "GEOMAG_MODEL_PROFILE": "tiny",
+    }
+    cli = subprocess.run(
+        [exe, "ask", asked.outcome.scene, PIXEL_QUESTION, "--json"],
+        capture_output=True, text=True, env=env, timeout=600, check=True,
+    )  # fmt: skip
+    record = json.loads(cli.stdout)
+    app_rows = _stored_rows(f"sqlite:///{ui_data_dir / 'geomag.sqlite'}", asked.outcome.query_id)
+    cli_rows = _stored_rows(database, record["query_id"])
+    assert len(app_rows) > 2 and cli_rows == app_rows
+    assert record["answer"].splitlines()[:-1] == asked.outcome.answer.splitlines()[:-1]
+
+
+def test_zoom_windows_reach_the_step_box_while_the_search_runs(
+    app: AppTest, monkeypatch: pytest.MonkeyPatch, shared_data: Path, tmp_path: Path
+) -> None:
+    """Live progress: nano's plan and windows are shown as they are read, not after the search."""
+    import tools.capabilities.nano as nano_capability
+    from ui.components import step_trail
+
+    scene = shared_data / "airbus-aircraft" / "train" / "014de911-7810-4f7d-8967-3e5402209f4a.jpg"
+    monkeypatch.setenv("GEOMAG_MODEL_PROFILE", "nano")
+    monkeypatch.setenv("GEOMAG_APP_SCENE", str(scene))
+    monkeypatch.setenv("GEOMAG_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("GEOMAG_DATABASE_URL", f"sqlite:///{tmp_path / 'nano.sqlite'}")
+    searching = {"now": False}
+    real_search = nano_capability.search_scene
+
+    def watched_search(*args: Any, **kwargs: Any) -> Any:
+        searching["now"] = True
+        try:
+            return real_search(*args, **kwargs)
+        finally:
+            searching["now"] = False
+
+    shown: list[tuple[str, bool]] = []
+    real_show = step_trail.StepTrail.__call__
+
+    def watched_show(self: Any, event: Any) -> None:
+        shown.append((event.kind, searching["now"]))
+        real_show(self, event)
+
+    monkeypatch.setattr(nano_capability, "search_scene", watched_search)
+    monkeypatch.setattr(step_trail.StepTrail, "__call__", watched_show)
+    app.run()
+    app.chat_input[0].set_value("how many aircraft are there?").run()
+    assert not app.exception and not app.error
+    assert ("search", True) in shown  # where it will read, said before reading
+    live = [kind for kind, during in shown if kind == "zoom" and during]
+    assert live, f"no zoom window reached the step box during the search: {shown}"
+    assert ("zoom", False) not in shown  # every window was shown while the search ran
+    steps = [m.value for m in app.markdown if m.value.startswith("- ✓ Zoom 1 (window 1/")]
+    assert steps and "read " in steps[0]

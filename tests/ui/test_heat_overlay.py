@@ -8,7 +8,9 @@ import numpy as np
 from affine import Affine
 
 from geomag_core.boxes import PixelBox
+from geomag_core.findings import Finding
 from geomag_core.psc.heatmap import HeatMap
+from geomag_core.psc.zoom import ZoomStep
 from geomag_core.scene import Scene
 from ui.services.heat import heat_prompt, looked_at_boxes
 from ui.services.overlays import draw_evidence, draw_zoom_step, heat_layer
@@ -50,20 +52,27 @@ def test_the_heat_map_shows_on_the_scene_and_the_zoom_step(sample_scene: Path) -
     heated = np.asarray(draw_evidence(scene, [], [], heat=[heat], opacity=0.9)).astype(int)
     assert heated.shape == plain.shape
     assert (heated[..., 0] - plain[..., 0]).mean() > 40  # uniform heat is hottest: reddened
-    step = {"depth": 1, "looked_at": [0, 0, scene.width, scene.height], "window": [0, 0, 9, 9]}
+    step = _step(PixelBox(0, 0, scene.width, scene.height), window=PixelBox(0, 0, 9, 9))
     thumb = np.asarray(draw_zoom_step(scene, step, heat=heat, opacity=0.9)).astype(int)
     assert thumb[..., 0].mean() > np.asarray(draw_zoom_step(scene, step)).astype(int)[..., 0].mean()
 
 
+def _step(
+    looked_at: PixelBox, window: PixelBox | None = None, label: str | None = None
+) -> ZoomStep:
+    window = window or PixelBox(looked_at.x0, looked_at.y0, looked_at.x0 + 9, looked_at.y0 + 9)
+    return ZoomStep(1, looked_at, window, 1.0, 0.5, 0, 0, "test", label=label)
+
+
 def test_heat_is_recomputed_for_the_text_and_boxes_it_was_made_for() -> None:
     steps = [
-        {"looked_at": [0, 0, 100, 100], "label": "aircraft"},
-        {"looked_at": [0, 0, 100, 100]},
-        {"looked_at": [10, 10, 60, 60]},
+        _step(PixelBox(0, 0, 100, 100), label="aircraft"),
+        _step(PixelBox(0, 0, 100, 100)),
+        _step(PixelBox(10, 10, 60, 60)),
     ]
     assert looked_at_boxes(steps) == [(0, 0, 100, 100), (10, 10, 60, 60)]
     assert heat_prompt(steps[0], "where are the planes?", [], nano=True) == "segment the aircraft"
-    cars = [{"label": "car"}, {"label": "car"}, {"label": "aircraft"}]
+    cars = [Finding("mask", label="car"), Finding("mask", label="car"), Finding("mask", "aircraft")]
     assert heat_prompt(steps[1], "count cars", cars, nano=True) == "segment the cars"
     assert heat_prompt(steps[0], "where are the planes?", [], nano=False) == "where are the planes?"
 

@@ -10,10 +10,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from agent.events import describe
+from geomag_core.boxes import PixelBox
 from geomag_core.config import Settings
 from geomag_core.errors import ConfigError, DatabaseError, SceneReadError
+from geomag_core.findings import Finding
+from geomag_core.psc.zoom import ZoomStep
 from geomag_core.scene import Scene
+from tools.events import Classified, Zoomed
 from ui.services.errors import readable_error
 from ui.services.history import HistoryForm, parse_bbox
 from ui.services.overlays import draw_evidence, draw_zoom_step
@@ -85,14 +88,17 @@ def test_history_form_to_filter() -> None:
         parse_bbox("1,2,3")
 
 
+def _step(**costs: int) -> ZoomStep:
+    return ZoomStep(1, PixelBox(0, 0, 8, 8), PixelBox(0, 0, 4, 4), 1.5, 0.5, source="x", **costs)
+
+
 def test_step_lines() -> None:
-    line = describe(
-        {"event": "classified", "granularity": "pixel", "probabilities": {"pixel": 0.9}}
-    )
+    line = Classified("pixel", {"pixel": 0.9}).describe()
     assert line == "Granularity **pixel** (pixel 90%)"
-    zoom = {"event": "zoom", "depth": 1, "looked_at": [0, 0, 8, 8], "window": [0, 0, 4, 4]}
-    line = describe({**zoom, "score": 1.5, "pixels": 1234, "tokens": 12})
-    assert "1,234 px" in line and "12 tokens" in line
+    heat = Zoomed(_step(heat_pixels=1234, heat_tokens=12)).describe()
+    assert "heat map of 1,234 px" in heat and "12 tokens" in heat
+    read = Zoomed(_step(heat_pixels=0, heat_tokens=0, read_pixels=16, read_tokens=1)).describe()
+    assert "read 16 px at native resolution" in read and "heat map" not in read
 
 
 def test_readable_errors() -> None:
@@ -104,12 +110,12 @@ def test_readable_errors() -> None:
 
 def test_overlays_draw_on_the_overview(sample_scene: Path) -> None:
     scene = Scene(sample_scene)
-    step = {"depth": 1, "looked_at": [0, 0, 934, 723], "window": [100, 100, 400, 400]}
+    step = ZoomStep(1, PixelBox(0, 0, 934, 723), PixelBox(100, 100, 400, 400), 1.0, 0.5, 0, 0, "x")
     wkt_scene = scene.pixel_to_crs(
         np.array([[100, 100], [300, 100], [300, 300], [100, 100]], dtype=float)
     )
     ring = ", ".join(f"{x} {y}" for x, y in wkt_scene)
-    result = {"kind": "mask", "wkt_scene": f"POLYGON (({ring}))"}
+    result = Finding("mask", wkt_scene=f"POLYGON (({ring}))")
     image = np.asarray(draw_evidence(scene, [result], [step]))
     plain = np.asarray(draw_evidence(scene, [], []))
     assert image.shape == plain.shape == (723, 934, 3)

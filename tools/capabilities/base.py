@@ -10,20 +10,31 @@ capability that can answer them on the scene. ``look`` does the work and returns
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar, Protocol
 
-from geomag_core.budget import Budget, VisionTokenGeometry, native_baseline, tiling_baseline
+from geomag_core.boxes import PixelBox
+from geomag_core.budget import Budget, LookBudget
+from geomag_core.findings import Finding
 from geomag_core.nano.vocabulary import VocabularyMatch
+from geomag_core.psc.zoom import ZoomStep
 from geomag_core.scene import Scene
 from geomag_core.temporal import DateQuestion
+from tools.events import Emit
+from tools.looked_at import LookedAt
 from tools.workbench import Workbench
 
-__all__ = ["Capability", "Emit", "Looked", "Reading", "add_budgets", "budget_record"]
-
-#: Step-event sink: ``emit("zoom", **fields)`` (the agent passes its stream writer).
-Emit = Callable[..., None]
+__all__ = [
+    "Answered",
+    "Capability",
+    "Emit",
+    "Findings",
+    "Looked",
+    "Measurement",
+    "Reading",
+    "Refusal",
+    "look_budget",
+]
 
 
 @dataclass(frozen=True)
@@ -49,49 +60,80 @@ class Reading:
         return [c.name for c in self.vocabulary.known] + list(self.vocabulary.unknown)
 
 
+@dataclass(frozen=True)
+class Findings:
+    """What a capability reports about its look beyond its results (each capability its own)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Refusal(Findings):
+    """A capability was routed but could not answer; says why."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """A measurement stored as a query of its own, in the question's transaction.
+
+    A question across dates measures each date of the place this way, so asking again (in any
+    words) finds the dates' rows by ``request_id`` instead of storing them twice.
+    """
+
+    scene: str
+    question: str
+    request_id: str
+    results: tuple[Finding, ...]
+    zoom_steps: tuple[ZoomStep, ...] = ()
+    budget: LookBudget | None = None
+    method: str | None = None
+    look_ms: float = 0.0
+
+
 @dataclass
 class Looked:
-    """What a capability saw for one question (JSON-ready)."""
+    """What a capability saw for one question."""
 
-    results: list[dict[str, Any]] = field(default_factory=list)
-    zoom_steps: list[dict[str, Any]] = field(default_factory=list)
-    boxes: list[list[int]] = field(default_factory=list)
-    budget: dict[str, Any] = field(default_factory=dict)
-    findings: dict[str, Any] = field(default_factory=dict)
+    findings: Findings
+    results: list[Finding] = field(default_factory=list)
+    zoom_steps: list[ZoomStep] = field(default_factory=list)
+    boxes: list[PixelBox] = field(default_factory=list)
+    budget: LookBudget | None = None
     vlm_text: str = ""
+    measurements: list[Measurement] = field(default_factory=list)
 
 
-def budget_record(
-    scene: Scene, pixels: int, tokens: int, searched_fraction: float
-) -> dict[str, Any]:
-    """Pixels and tokens spent, beside the native and GeoPixel-tiling baselines."""
-    geometry = VisionTokenGeometry()
-    native = native_baseline(scene.width, scene.height, geometry)
-    tiling = tiling_baseline(scene.width, scene.height, geometry)
-    ours = Budget(pixels=pixels, tokens=tokens)
-    return {
-        "views": {"pixels": ours.pixels, "tokens": ours.tokens},
-        "native": {"pixels": native.pixels, "tokens": native.tokens},
-        "tiling": {"pixels": tiling.pixels, "tokens": tiling.tokens},
-        "ratio_to_native": ours.ratio_to(native),
-        "ratio_to_tiling": ours.ratio_to(tiling),
-        "searched_fraction": searched_fraction,
-    }
+class Answered(Protocol):
+    """What an answer is written from: the question's evidence after the store step."""
+
+    @property
+    def granularity(self) -> str:
+        """Image | region | pixel."""
+
+    @property
+    def results(self) -> list[Finding]:
+        """Every finding of the question, in stored order."""
+
+    @property
+    def zoom_steps(self) -> list[ZoomStep]:
+        """The zoom trail."""
+
+    @property
+    def vlm_text(self) -> str:
+        """The VLM's words (empty without a VLM)."""
+
+    @property
+    def measured(self) -> dict[str, int]:
+        """Query ids of the measurements stored with the question, by request id."""
 
 
-def add_budgets(total: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
-    """Two searches' budgets as one (pixels and tokens add up; the searched share is the max)."""
-    if not more:
-        return total
-    if not total:
-        return more
-    views = {k: total["views"][k] + more["views"][k] for k in ("pixels", "tokens")}
-    return total | {
-        "views": views,
-        "ratio_to_native": {k: views[k] / total["native"][k] for k in ("pixels", "tokens")},
-        "ratio_to_tiling": {k: views[k] / total["tiling"][k] for k in ("pixels", "tokens")},
-        "searched_fraction": max(total["searched_fraction"], more["searched_fraction"]),
-    }
+def look_budget(scene: Scene, pixels: int, tokens: int, searched_fraction: float) -> LookBudget:
+    """Pixels and tokens spent on ``scene``, beside the native and GeoPixel-tiling baselines."""
+    return LookBudget.of(scene.width, scene.height, Budget(pixels, tokens), searched_fraction)
 
 
 class Capability(ABC):
@@ -104,6 +146,7 @@ class Capability(ABC):
         granularities: granularities it serves.
         needs_bands: band roles it needs (``nir``).
         measures: whether it measures something comparable across dates (area, count).
+        lists_results: whether an answer may list and rank its results (intents).
 
     """
 
@@ -113,6 +156,7 @@ class Capability(ABC):
     granularities: ClassVar[frozenset[str]] = frozenset({"image", "region", "pixel"})
     needs_bands: ClassVar[tuple[str, ...]] = ()
     measures: ClassVar[bool] = False
+    lists_results: ClassVar[bool] = True
 
     def __init__(self, wb: Workbench) -> None:
         self.wb = wb
@@ -129,12 +173,24 @@ class Capability(ABC):
         """What it answers, in words (for refusals and the app's banner)."""
         return "any question" if self.subjects is None else ", ".join(self.subjects)
 
+    def method(self, findings: Findings) -> str | None:
+        """The method it measured with (index and threshold), for provenance; else ``None``."""
+        return None
+
+    def looked_line(self, looked: LookedAt) -> str:
+        """The answer's last line about what was looked at."""
+        return looked.line()
+
     @abstractmethod
     def look(
         self, scene: str, reading: Reading, subjects: list[str], emit: Emit, *, max_depth: int = 3
     ) -> Looked:
-        """Answer ``subjects`` of ``reading`` on ``scene``; stream step events through ``emit``."""
+        """Answer ``subjects`` of ``reading`` on ``scene``; report each step through ``emit``.
+
+        Reads only: whatever is to be stored goes back in the :class:`Looked` (results and
+        measurements), and the graph's store step writes it in one transaction.
+        """
 
     @abstractmethod
-    def answer_lines(self, state: Any, findings: dict[str, Any]) -> list[str]:
-        """What it found, in sentences, from ``state``'s results and its own ``findings``."""
+    def answer_lines(self, answered: Answered, findings: Findings) -> list[str]:
+        """What it found, in sentences, from the question's evidence and its own findings."""

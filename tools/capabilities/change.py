@@ -2,8 +2,9 @@
 
 The scenes of the same place come from the catalogue (:mod:`geomag_core.catalogue`: footprint
 overlap ≥ 50 %, an acquisition date). Each date is measured by the routed capability and stored
-as its own query, keyed by capability, subject, method version and the scene's content hash, so
-asking again (in any words) reuses those stored rows instead of storing them twice. The change
+(by the graph's store step, with the question) as its own query, keyed by capability, subject,
+method version and the scene's content hash, so asking again (in any words) reuses those stored
+rows instead of storing them twice. The change
 between the first and the last date is the geometric difference of the two dates' regions, in
 the asked scene's CRS: slivers narrower than one pixel (co-registration) and parts under the
 subject's minimum area are ignored.
@@ -14,51 +15,79 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import ClassVar
 
 import shapely
-from shapely import wkt
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from db.writes import saved_request
 from geomag_core.catalogue import dated_scenes, same_place, scene_folders
+from geomag_core.findings import Finding
 from geomag_core.polygons.grounded import equal_area_m2
 from geomag_core.scene import Scene
 from geomag_core.spectral import INDICES
 from geomag_core.temporal import DateQuestion, pick_dates
-from tools.capabilities.base import Capability, Emit, Looked, Reading, budget_record
-from tools.storing import store_question
+from tools.capabilities.base import (
+    Answered,
+    Capability,
+    Findings,
+    Looked,
+    Measurement,
+    Reading,
+    look_budget,
+)
+from tools.events import DateMeasured, DatesFound, Emit, quiet
+from tools.looked_at import LookedAt
 
-__all__ = ["change_lines", "compare_dates"]
+__all__ = ["AcrossDates", "ChangeFindings", "DateRow", "SubjectChange"]
 
 #: Parts of a gain or loss smaller than this are ignored when the subject states no minimum.
 DEFAULT_MIN_AREA_M2 = 100.0
 
 
-@dataclass
-class _Measured:
-    """One date's measurement, in the shape :func:`store_question` stores."""
+@dataclass(frozen=True)
+class DateRow:
+    """One date's measurement of one subject (stored as its own query, ``request_id``)."""
 
+    date: str
     scene: str
-    question: str
+    subject: str
+    count: int
+    area_m2: float | None
     request_id: str
-    granularity: str = "pixel"  # a measurement is a set of polygons
-    probabilities: dict[str, float] = field(
-        default_factory=lambda: {"image": 0.0, "region": 0.0, "pixel": 1.0}
-    )
-    zoom_steps: list[dict[str, Any]] = field(default_factory=list)
-    results: list[dict[str, Any]] = field(default_factory=list)
-    budget: dict[str, Any] = field(default_factory=dict)
-    timings_ms: dict[str, float] = field(default_factory=dict)
+    method: str
+    reused: bool = False
+    """Stored before: the question reuses that query's rows instead of storing them again."""
 
 
-def _quiet(event: str, **fields: Any) -> None:
-    """Per-date step events are summarised by one ``date`` event each."""
+@dataclass(frozen=True)
+class SubjectChange:
+    """What one subject gained and lost between the first and the last date."""
+
+    subject: str
+    first: str
+    last: str
+    gained_m2: float
+    gained_parts: int
+    lost_m2: float
+    lost_parts: int
 
 
-def _union(results: list[dict[str, Any]], subject: str) -> BaseGeometry:
-    shapes = [wkt.loads(r["wkt"]) for r in results if r.get("label") == subject and r.get("wkt")]
+@dataclass(frozen=True)
+class ChangeFindings(Findings):
+    """A question across dates: the dates asked, the per-date table and the change."""
+
+    asked: str
+    notes: tuple[str, ...] = ()
+    table: tuple[DateRow, ...] = ()
+    change: tuple[SubjectChange, ...] = ()
+    catalogued: int = 0
+
+
+def _union(results: list[Finding], subject: str) -> BaseGeometry:
+    shapes = [g for r in results if r.label == subject and (g := r.geometry) is not None]
     return shapely.union_all(shapes) if shapes else Polygon()
 
 
@@ -72,8 +101,8 @@ def _parts(geometry: BaseGeometry) -> list[Polygon]:
 
 def _difference_results(
     scene: Scene, gained: BaseGeometry, label: str, min_area_m2: float
-) -> list[dict[str, Any]]:
-    """Parts of a WGS84 difference as results in ``scene``'s CRS and pixels, largest first."""
+) -> list[Finding]:
+    """Parts of a WGS84 difference as findings in ``scene``'s CRS and pixels, largest first."""
     assert scene.crs is not None
     t = scene.transform
     pixel = abs(t.a * t.e - t.b * t.d) ** 0.5
@@ -86,151 +115,190 @@ def _difference_results(
             continue
         x0, y0, x1, y1 = part.bounds
         corners = scene.crs_to_pixel([(x0, y1), (x1, y0)])
-        px = [
-            int(corners[0][0]),
-            int(corners[0][1]),
-            int(corners[1][0]) + 1,
-            int(corners[1][1]) + 1,
-        ]
-        box = [max(0, px[0]), max(0, px[1]), min(scene.width, px[2]), min(scene.height, px[3])]
+        box = (
+            max(0, int(corners[0][0])),
+            max(0, int(corners[0][1])),
+            min(scene.width, int(corners[1][0]) + 1),
+            min(scene.height, int(corners[1][1]) + 1),
+        )
         out.append(
-            {
-                "kind": "mask",
-                "label": label,
-                "confidence": None,
-                "wkt": shapely.transform(part, scene.crs_to_wgs84).wkt,
-                "wkt_scene": part.wkt,
-                "pixel_box": box,
-                "area_m2": round(area, 1),
-                "area_px": round(part.area / (pixel * pixel)),
-            }
+            Finding(
+                kind="mask",
+                label=label,
+                wkt=shapely.transform(part, scene.crs_to_wgs84).wkt,
+                wkt_scene=part.wkt,
+                pixel_box=box,
+                area_m2=round(area, 1),
+                area_px=round(part.area / (pixel * pixel)),
+                scale="scene CRS",
+            )
         )
-    return sorted(out, key=lambda r: -float(r["area_m2"]))
+    return sorted(out, key=lambda r: -(r.area_m2 or 0.0))
 
 
-def compare_dates(
-    cap: Capability, scene: str, reading: Reading, subjects: list[str], emit: Emit
-) -> Looked:
-    """Measure ``subjects`` with ``cap`` on each asked date of the place; diff first and last."""
-    wb = cap.wb
-    here = wb.scene(scene)
-    asked = DateQuestion(**(reading.dates.__dict__ if reading.dates else {}))
-    findings: dict[str, Any] = {"asked": asked.describe(), "notes": [], "table": [], "change": []}
-    looked = Looked(findings=findings)
-    if not here.is_georeferenced:
-        findings["notes"].append(
-            f"{here.path.name} has no CRS, so other dates of the same place cannot be found by "
-            "footprint: a question across dates needs a georeferenced scene"
+class AcrossDates(Capability):
+    """Any capability that measures, asked across dates: it measures each date, then the change.
+
+    Each date's measurement goes back as a :class:`Measurement` that the graph's store step
+    writes with the question, in its transaction; a date measured before (same capability,
+    subject, method and scene bytes) is found by its request id and not stored again.
+
+    Args:
+        inner: the measuring capability (the spectral indices, nano's counts).
+
+    """
+
+    name: ClassVar[str] = "change"
+    title: ClassVar[str] = "change across dates"
+    subjects: ClassVar[tuple[str, ...] | None] = ()
+    measures: ClassVar[bool] = True
+    lists_results: ClassVar[bool] = False
+
+    def __init__(self, inner: Capability) -> None:
+        super().__init__(inner.wb)
+        self.inner = inner
+
+    def looked_line(self, looked: LookedAt) -> str:
+        """Pixels read over every date."""
+        return looked.across_dates()
+
+    def method(self, findings: Findings) -> str | None:
+        """The methods of the dates measured."""
+        assert isinstance(findings, ChangeFindings)
+        return "; ".join(sorted({r.method for r in findings.table})) or None
+
+    def look(
+        self, scene: str, reading: Reading, subjects: list[str], emit: Emit, *, max_depth: int = 3
+    ) -> Looked:
+        """Measure ``subjects`` on each asked date of the place; diff the first and the last."""
+        wb, cap = self.wb, self.inner
+        here = wb.scene(scene)
+        asked = reading.dates or DateQuestion()
+        if not here.is_georeferenced:
+            note = (
+                f"{here.path.name} has no CRS, so other dates of the same place cannot be found "
+                "by footprint: a question across dates needs a georeferenced scene"
+            )
+            return Looked(findings=ChangeFindings(asked.describe(), notes=(note,)))
+        catalogue = dated_scenes(scene_folders(wb.settings), rgb_bands=wb.settings.rgb_bands)
+        matches = same_place(here, catalogue)
+        dates, picked_notes = pick_dates(asked, [m.acquired for m in matches])
+        notes = list(picked_notes)
+        chosen = [m for m in matches if m.acquired in dates]
+        emit(DatesFound(tuple(m.acquired.isoformat() for m in chosen), len(matches)))
+        if len(chosen) < 2:
+            notes.append(
+                f"only {len(chosen)} date(s) of this place match ({asked.describe()}); a change "
+                f"needs two (the catalogue has {len(matches)} of this place: samples, "
+                "GEOMAG_SCENES_DIR and uploads)"
+            )
+        looked = Looked(findings=ChangeFindings(asked.describe()))
+        per_date: dict[str, dict[str, list[Finding]]] = {s: {} for s in subjects}
+        table: list[DateRow] = []
+        pixels = 0
+        for match in chosen:
+            path = str(match.scene.path)
+            for subject in subjects:
+                started = time.perf_counter()
+                one = cap.look(path, reading, [subject], quiet)
+                method = cap.method(one.findings)
+                versions = wb.model_versions() | ({"method": method} if method else {})
+                key = hashlib.sha256(json.dumps(versions, sort_keys=True).encode()).hexdigest()
+                request = f"measure/{cap.name}/{subject}/{match.scene.content_hash[:32]}/{key[:12]}"
+                earlier = saved_request(wb.engine, request)  # a read: writes wait for the store
+                looked.measurements.append(
+                    Measurement(
+                        scene=path,
+                        question=f"measure {subject} ({cap.title}) for a comparison across dates",
+                        request_id=request,
+                        results=tuple(one.results),
+                        zoom_steps=tuple(one.zoom_steps),
+                        budget=one.budget,
+                        method=method,
+                        look_ms=round((time.perf_counter() - started) * 1000, 1),
+                    )
+                )
+                masks = [r for r in one.results if r.is_mask]
+                metric = all(r.area_m2 is not None for r in masks)
+                row = DateRow(
+                    date=match.acquired.isoformat(),
+                    scene=match.scene.path.name,
+                    subject=subject,
+                    count=len(masks),
+                    area_m2=round(sum(r.area_m2 or 0.0 for r in masks), 1) if metric else None,
+                    request_id=request,
+                    method=method or cap.title,
+                    reused=earlier is not None,
+                )
+                table.append(row)
+                emit(
+                    DateMeasured(
+                        date=row.date,
+                        subject=subject,
+                        count=row.count,
+                        area_m2=row.area_m2,
+                        reused=row.reused,
+                        query_id=earlier.query_id if earlier is not None else None,
+                    )
+                )
+                per_date[subject][row.date] = masks
+                pixels += one.budget.views.pixels if one.budget is not None else 0
+        changes = []
+        if len(chosen) >= 2:
+            first, last = chosen[0].acquired.isoformat(), chosen[-1].acquired.isoformat()
+            for subject in subjects:
+                before = _union(per_date[subject][first], subject)
+                after = _union(per_date[subject][last], subject)
+                index = INDICES.get(subject)
+                minimum = index.min_area_m2 if index else DEFAULT_MIN_AREA_M2
+                gained = _difference_results(
+                    here, after.difference(before), f"{subject} gained", minimum
+                )
+                lost = _difference_results(
+                    here, before.difference(after), f"{subject} lost", minimum
+                )
+                looked.results += gained + lost
+                changes.append(
+                    SubjectChange(
+                        subject=subject,
+                        first=first,
+                        last=last,
+                        gained_m2=round(sum(r.area_m2 or 0.0 for r in gained), 1),
+                        gained_parts=len(gained),
+                        lost_m2=round(sum(r.area_m2 or 0.0 for r in lost), 1),
+                        lost_parts=len(lost),
+                    )
+                )
+        looked.findings = ChangeFindings(
+            asked.describe(), tuple(notes), tuple(table), tuple(changes), len(matches)
         )
+        looked.budget = look_budget(here, pixels, 0, 1.0 if pixels else 0.0)
         return looked
-    catalogue = dated_scenes(scene_folders(wb.settings), rgb_bands=wb.settings.rgb_bands)
-    matches = same_place(here, catalogue)
-    dates, notes = pick_dates(asked, [m.acquired for m in matches])
-    findings["notes"] += notes
-    chosen = [m for m in matches if m.acquired in dates]
-    findings["catalogued"] = len(matches)
-    emit("dates", dates=[m.acquired.isoformat() for m in chosen], catalogued=len(matches))
-    if len(chosen) < 2:
-        findings["notes"].append(
-            f"only {len(chosen)} date(s) of this place match ({asked.describe()}); a change "
-            f"needs two (the catalogue has {len(matches)} of this place: samples, "
-            "GEOMAG_SCENES_DIR and uploads)"
-        )
-    per_date: dict[str, dict[str, list[dict[str, Any]]]] = {s: {} for s in subjects}
-    pixels = 0
-    for match in chosen:
-        path = str(match.scene.path)
-        for subject in subjects:
-            started = time.perf_counter()
-            one = cap.look(path, reading, [subject], _quiet)
-            versions = wb.model_versions() | _methods(one)
-            key = json.dumps(versions, sort_keys=True)
-            request = (
-                f"measure/{cap.name}/{subject}/{match.scene.content_hash[:32]}/"
-                f"{hashlib.sha256(key.encode()).hexdigest()[:12]}"
-            )
-            measured = _Measured(
-                scene=path,
-                question=f"measure {subject} ({cap.title}) for a comparison across dates",
-                request_id=request,
-                results=one.results,
-                budget=one.budget,
-                zoom_steps=one.zoom_steps,
-                timings_ms={"look": round((time.perf_counter() - started) * 1000, 1)},
-            )
-            saved = store_question(wb, measured, versions=_methods(one))
-            masks = [r for r in one.results if r.get("kind") == "mask"]
-            metric = all(r.get("area_m2") is not None for r in masks)
-            row = {
-                "date": match.acquired.isoformat(),
-                "scene": match.scene.path.name,
-                "subject": subject,
-                "count": len(masks),
-                "area_m2": round(sum(float(r["area_m2"]) for r in masks), 1) if metric else None,
-                "query_id": saved.query_id,
-                "reused": not saved.created,
-                "method": _methods(one).get("method", cap.title),
-            }
-            findings["table"].append(row)
-            emit("date", **row)
-            per_date[subject][row["date"]] = masks
-            pixels += int(one.budget.get("views", {}).get("pixels", 0))
-    if len(chosen) >= 2:
-        first, last = chosen[0].acquired.isoformat(), chosen[-1].acquired.isoformat()
-        for subject in subjects:
-            before = _union(per_date[subject][first], subject)
-            after = _union(per_date[subject][last], subject)
-            index = INDICES.get(subject)
-            minimum = index.min_area_m2 if index else DEFAULT_MIN_AREA_M2
-            gained = _difference_results(
-                here, after.difference(before), f"{subject} gained", minimum
-            )
-            lost = _difference_results(here, before.difference(after), f"{subject} lost", minimum)
-            looked.results += gained + lost
-            findings["change"].append(
-                {
-                    "subject": subject,
-                    "first": first,
-                    "last": last,
-                    "gained_m2": round(sum(float(r["area_m2"]) for r in gained), 1),
-                    "gained_parts": len(gained),
-                    "lost_m2": round(sum(float(r["area_m2"]) for r in lost), 1),
-                    "lost_parts": len(lost),
-                }
-            )
-    looked.budget = budget_record(here, pixels, 0, 1.0 if pixels else 0.0)
-    return looked
 
-
-def _methods(one: Looked) -> dict[str, Any]:
-    """The method record of a measurement (spectral: index and threshold), for provenance."""
-    measures = one.findings.get("measures") or []
-    return {"method": measures[0]["method"]} if measures else {}
-
-
-def change_lines(findings: dict[str, Any]) -> list[str]:
-    """The per-date table and the change between the first and the last date, in words."""
-    lines = [f"Across dates ({findings['asked']}):"]
-    lines += [f"Note: {n}." for n in findings.get("notes", [])]
-    table = findings.get("table", [])
-    if table:
-        lines.append("| date | scene | measure | regions | area (ha) | stored |")
-        lines.append("|---|---|---|---:|---:|---|")
-        for r in table:
-            area = "–" if r["area_m2"] is None else f"{r['area_m2'] / 1e4:,.2f}"
-            stored = f"#{r['query_id']}" + (" (reused)" if r["reused"] else "")
+    def answer_lines(self, answered: Answered, findings: Findings) -> list[str]:
+        """The per-date table and the change between the first and the last date, in words."""
+        assert isinstance(findings, ChangeFindings)
+        lines = [f"Across dates ({findings.asked}):"]
+        lines += [f"Note: {n}." for n in findings.notes]
+        if findings.table:
+            lines.append("| date | scene | measure | regions | area (ha) | stored |")
+            lines.append("|---|---|---|---:|---:|---|")
+            for r in findings.table:
+                area = "–" if r.area_m2 is None else f"{r.area_m2 / 1e4:,.2f}"
+                query = answered.measured.get(r.request_id)
+                stored = ("–" if query is None else f"#{query}") + (" (reused)" if r.reused else "")
+                lines.append(
+                    f"| {r.date} | {r.scene} | {r.subject} ({r.method}) | {r.count} "
+                    f"| {area} | {stored} |"
+                )
+        for c in findings.change:
+            rows = [r for r in findings.table if r.subject == c.subject]
+            a0, a1 = rows[0].area_m2, rows[-1].area_m2
+            net = "" if a0 is None or a1 is None else f"net {(a1 - a0) / 1e4:+,.2f} ha; "
             lines.append(
-                f"| {r['date']} | {r['scene']} | {r['subject']} ({r['method']}) | {r['count']} "
-                f"| {area} | {stored} |"
+                f"{c.subject.capitalize()} {c.first} → {c.last}: {net}gained "
+                f"{c.gained_m2 / 1e4:,.2f} ha in {c.gained_parts} part(s), lost "
+                f"{c.lost_m2 / 1e4:,.2f} ha in {c.lost_parts} part(s) (geometric differences "
+                "of the two dates' regions; slivers under a pixel wide and specks ignored)."
             )
-    for c in findings.get("change", []):
-        rows = [r for r in table if r["subject"] == c["subject"]]
-        a0, a1 = rows[0]["area_m2"], rows[-1]["area_m2"]
-        net = "" if a0 is None or a1 is None else f"net {(a1 - a0) / 1e4:+,.2f} ha; "
-        lines.append(
-            f"{c['subject'].capitalize()} {c['first']} → {c['last']}: {net}gained "
-            f"{c['gained_m2'] / 1e4:,.2f} ha in {c['gained_parts']} part(s), lost "
-            f"{c['lost_m2'] / 1e4:,.2f} ha in {c['lost_parts']} part(s) (geometric differences "
-            "of the two dates' regions; slivers under a pixel wide and specks ignored)."
-        )
-    return lines
+        return lines

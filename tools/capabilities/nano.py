@@ -1,19 +1,29 @@
 """GeoMag-nano's detector: aircraft, oil-storage tanks and cars, searched where its heat map points.
 
 Whatever the granularity, a question naming one of nano's classes becomes a search of the scene
-for it (:func:`tools.segmenting.find_objects`); the answer is composed from the grounded results
+for it (:func:`find_objects`); the answer is composed from the grounded results
 only and never says "nothing" about an area or a size nano could not see.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import ClassVar
 
-from geomag_core.nano.classes import NANO_CLASSES, class_named, known_list
-from tools.capabilities.base import Capability, Emit, Looked, Reading, add_budgets
-from tools.segmenting import find_objects
+from geomag_core.boxes import PixelBox
+from geomag_core.budget import Budget, LookBudget, VisionTokenGeometry
+from geomag_core.findings import Finding
+from geomag_core.nano.classes import NANO_CLASSES, ObjectClass, class_named, known_list, scene_gsd
+from geomag_core.nano.search import AutoSearch, BlockSearch, search_scene
+from geomag_core.polygons.grounded import ground_mask
+from geomag_core.psc.heatmap import HeatMap
+from geomag_core.psc.windows import ScoredWindow
+from geomag_core.psc.zoom import ZoomStep
+from tools.capabilities.base import Answered, Capability, Findings, Looked, Reading
+from tools.events import Emit, SearchPlanned, Segmenting, Zoomed
+from tools.workbench import Workbench
 
-__all__ = ["NANO_LIMITS", "NanoDetector"]
+__all__ = ["NANO_LIMITS", "ClassSearch", "NanoDetector", "NanoFindings", "find_objects"]
 
 NANO_LIMITS = (
     f"GeoMag-nano has no language model: it finds and segments {known_list()} (the classes it "
@@ -22,6 +32,151 @@ NANO_LIMITS = (
 )
 #: At most this many instances are listed by place in an answer.
 _LISTED = 10
+
+
+@dataclass(frozen=True)
+class ClassSearch:
+    """What the search for one class did (the results and windows travel beside it).
+
+    Attributes:
+        label: the class searched for.
+        gsd_m: metres per pixel the size rule used.
+        gsd_source: where ``gsd_m`` came from (``scene CRS``, ``--gsd``, or assumed).
+        implausible: instances not reported for their impossible size.
+        too_coarse: the scene's pixels are too coarse for the class: not searched.
+        out_of_time: the question's time budget stopped the reads early.
+        decision: where native resolution was read, and why.
+        count: instances reported.
+        searched_fraction: share of the scene read at native resolution.
+        planned: windows chosen before reading.
+
+    """
+
+    label: str
+    gsd_m: float
+    gsd_source: str
+    implausible: int = 0
+    too_coarse: bool = False
+    out_of_time: bool = False
+    decision: str = ""
+    count: int = 0
+    searched_fraction: float = 0.0
+    planned: int = 0
+
+
+@dataclass(frozen=True)
+class NanoFindings(Findings):
+    """Nano's account of its look: the question's caveats and one search per class."""
+
+    caveats: tuple[str, ...] = ()
+    searches: tuple[ClassSearch, ...] = ()
+
+
+class _Trail:
+    """Reports a nano search to ``emit`` as it runs: the plan, then each window as it is read."""
+
+    def __init__(self, target: ObjectClass, size: tuple[int, int], emit: Emit) -> None:
+        self.target, self.emit = target, emit
+        self.whole = PixelBox(0, 0, *size)
+        self.heat: HeatMap | None = None
+        self.mean = 1.0
+        self.windows = 0
+        self.steps: list[ZoomStep] = []
+
+    def planned(self, heat: HeatMap | None, decision: str, windows: int) -> None:
+        self.heat, self.windows = heat, windows
+        if heat is not None:
+            self.mean = max(float(heat.values.mean()), 1e-12)
+        self.emit(SearchPlanned(label=self.target.name, decision=decision, planned=windows))
+
+    def read(self, number: int, window: ScoredWindow | None, box: PixelBox) -> None:
+        if self.heat is None:  # segmented whole: no zoom
+            return
+        geometry = VisionTokenGeometry()
+        step = ZoomStep(
+            depth=1,
+            looked_at=self.whole,
+            window=box,
+            score=(window.score / self.mean) if window is not None else 1.0,
+            heat_coverage=window.coverage if window is not None else 0.0,
+            heat_pixels=0,  # every window is chosen on the one overview, counted in the views
+            heat_tokens=0,
+            source=self.heat.source,
+            read_pixels=box.area,
+            read_tokens=geometry.tokens(box.height, box.width),
+            rank=len(self.steps),
+            label=self.target.name,
+            number=number,
+            planned=self.windows,
+        )
+        self.steps.append(step)
+        self.emit(Zoomed(step))
+
+
+def find_objects(
+    wb: Workbench,
+    scene: str,
+    target: ObjectClass,
+    emit: Emit,
+    *,
+    search: AutoSearch | BlockSearch | None = None,
+) -> tuple[ClassSearch, Looked]:
+    """Search ``scene`` for ``target`` (:func:`~geomag_core.nano.search.search_scene`).
+
+    The heat map's hottest blocks are segmented at native resolution; outside them the
+    overview's own instances are kept with ``resolution="coarse"``. Instances of an impossible
+    size for the class at the scene's GSD (the class's training GSD without a CRS, unless
+    ``GEOMAG_GSD`` is set) are not reported, only counted. A scene too coarse for the class is
+    not searched at all. The plan and each window are emitted as they happen.
+
+    Returns:
+        The search's account, and what it looked at: mask findings (each with its own mean
+        probability as confidence), the windows read as zoom steps (depth 1, ``number`` of
+        ``planned``), and the views' budget (the heat map's overview).
+
+    """
+    s = wb.scene(scene)
+    geometry = VisionTokenGeometry()
+    gsd, source = scene_gsd(s), "scene CRS"
+    if wb.settings.gsd is not None:
+        gsd, source = wb.settings.gsd, "GEOMAG_GSD / --gsd"
+    elif gsd is None:
+        gsd, source = target.gsd_m, f"assumed: {target.name} training GSD (no CRS)"
+    if gsd > target.max_gsd_m:
+        decision = f"not searched: {target.plural} are too small to see at {gsd:.2g} m"
+        emit(SearchPlanned(label=target.name, decision=decision))
+        budget = LookBudget.of(s.width, s.height, Budget(0, 0), 0.0, geometry)
+        report = ClassSearch(target.name, gsd, source, too_coarse=True, decision=decision)
+        return report, Looked(findings=NanoFindings(), budget=budget)
+    trail = _Trail(target, s.size, emit)
+    search = search or AutoSearch(blocks=BlockSearch(time_budget_s=wb.settings.question_budget_s))
+    found = search_scene(wb.nano, s, target, gsd_m=gsd, search=search, progress=trail)
+    results = []
+    for inst in found.instances:
+        polygons = ground_mask(s, inst.mask, label=target.name, confidence=inst.score)
+        if polygons:
+            results.append(Finding.of_polygon(polygons[0], inst.score, resolution=inst.resolution))
+    # The views: the overview the heat map came from (the windows are the zoom steps), or the
+    # whole scene when it was small enough to be segmented in one look.
+    if found.heat is not None:
+        views = Budget(found.view_pixels, geometry.tokens(*found.heat.view_shape))
+    else:
+        views = Budget(found.native_pixels, geometry.tokens(s.height, s.width))
+    report = ClassSearch(
+        label=target.name,
+        gsd_m=gsd,
+        gsd_source=source,
+        implausible=len(found.implausible),
+        out_of_time=found.out_of_time,
+        decision=found.decision,
+        count=len(results),
+        searched_fraction=found.searched_fraction,
+        planned=found.planned,
+    )
+    budget = LookBudget.of(s.width, s.height, views, found.searched_fraction, geometry)
+    looked = Looked(findings=NanoFindings(), results=results, zoom_steps=trail.steps)
+    looked.budget = budget
+    return report, looked
 
 
 class NanoDetector(Capability):
@@ -40,67 +195,59 @@ class NanoDetector(Capability):
         self, scene: str, reading: Reading, subjects: list[str], emit: Emit, *, max_depth: int = 3
     ) -> Looked:
         """Search ``scene`` for each asked class (not on a scene too coarse for the class)."""
-        looked = Looked(findings={"caveats": reading.vocabulary.caveats, "searches": []})
-        size = list(self.wb.scene(scene).size)
+        looked = Looked(findings=NanoFindings())
+        searches = []
+        size = self.wb.scene(scene).size
         for target in [class_named(s) for s in subjects]:
-            found = find_objects(self.wb, scene, target)
-            emit("search", label=target.name, decision=found["decision"])
-            for record in found["steps"]:
-                emit("zoom", **record)
-            if not found["too_coarse"]:
-                emit("segmenting", box=[0, 0, *size], label=target.name)
-            looked.results += found["results"]
-            looked.zoom_steps += found["steps"]
-            looked.budget = add_budgets(looked.budget, found["budget"])
-            looked.findings["searches"].append(
-                {k: found[k] for k in ("label", "gsd_m", "gsd_source", "implausible", "too_coarse")}
-                | {"out_of_time": found.get("out_of_time", False), "decision": found["decision"]}
-                | {
-                    "count": len(found["results"]),
-                    "searched_fraction": found["searched_fraction"],
-                }
-            )
-        looked.boxes = [s["window"] for s in looked.zoom_steps]
+            report, one = find_objects(self.wb, scene, target, emit)
+            if not report.too_coarse:
+                emit(Segmenting(box=(0, 0, *size), label=target.name))
+            looked.results += one.results
+            looked.zoom_steps += one.zoom_steps
+            if one.budget is not None:
+                looked.budget = one.budget if looked.budget is None else looked.budget + one.budget
+            searches.append(report)
+        looked.boxes = [s.window for s in looked.zoom_steps]
+        looked.findings = NanoFindings(tuple(reading.vocabulary.caveats), tuple(searches))
         return looked
 
-    def answer_lines(self, state: Any, findings: dict[str, Any]) -> list[str]:
+    def answer_lines(self, answered: Answered, findings: Findings) -> list[str]:
         """Per class searched: what was found, where, how much was searched, what was refused."""
-        lines = [f"{c}." for c in findings.get("caveats", [])]
-        masks = [r for r in state.results if r.get("kind") == "mask"]
-        for search in findings.get("searches", []):
-            mine = [r for r in masks if r.get("label") == search["label"]]
-            steps = sum(
-                1 for z in state.zoom_steps if z.get("label", search["label"]) == search["label"]
-            )
+        assert isinstance(findings, NanoFindings)
+        lines = [f"{c}." for c in findings.caveats]
+        masks = [r for r in answered.results if r.is_mask]
+        for search in findings.searches:
+            mine = [r for r in masks if r.label == search.label]
+            steps = sum(1 for z in answered.zoom_steps if (z.label or search.label) == search.label)
             lines += _class_lines(search, mine, steps)
         lines.append(NANO_LIMITS)
         return lines
 
 
-def _class_lines(search: dict[str, Any], masks: list[dict[str, Any]], steps: int) -> list[str]:
+def _class_lines(search: ClassSearch, masks: list[Finding], steps: int) -> list[str]:
     """What the search for one class found, said plainly (never "nothing" for an unseen area)."""
-    target = class_named(search["label"])
-    plural, gsd = target.plural, float(search["gsd_m"])
-    if search["too_coarse"]:
+    target = class_named(search.label)
+    plural, gsd = target.plural, search.gsd_m
+    if search.too_coarse:
         return [
             f"At this scene's {gsd:.2g} m per pixel, {plural} are at most "
             f"{target.length_m[1] / gsd:.0f} px across: too small for GeoMag-nano to see (it "
             f"looks for {plural} at {target.max_gsd_m:g} m per pixel or finer; trained at "
             f"{target.gsd_m:g} m). Nothing is reported for {plural}."
         ]
-    searched = float(search["searched_fraction"])
+    searched = search.searched_fraction
     lines = []
     if masks:
-        conf = [float(r["confidence"]) for r in masks]
-        metric = all(r.get("area_m2") is not None for r in masks)
-        area = sum(float(r["area_m2"] if metric else r["area_px"]) for r in masks)
+        conf = [float(r.confidence or 0.0) for r in masks]
+        metric = all(r.area_m2 is not None for r in masks)
+        area = sum(float((r.area_m2 if metric else r.area_px) or 0) for r in masks)
         lines.append(
             f"Found {len(masks)} {target.name if len(masks) == 1 else plural} "
             f"(mask confidence {min(conf):.2f}–{max(conf):.2f}, mean "
             f"{sum(conf) / len(conf):.2f}); total area {area:,.0f} {'m²' if metric else 'px²'}."
         )
         places = "; ".join(
-            f"[{', '.join(str(v) for v in r['pixel_box'])}]" for r in masks[:_LISTED]
+            f"[{', '.join(str(v) for v in r.pixel_box or ())}]" for r in masks[:_LISTED]
         )
         more = f" and {len(masks) - _LISTED} more" if len(masks) > _LISTED else ""
         lines.append(f"Where (XYXY scene pixels, largest first): {places}{more}.")
@@ -110,24 +257,24 @@ def _class_lines(search: dict[str, Any], masks: list[dict[str, Any]], steps: int
             + ("." if searched >= 1 else ", the rest only in the whole-scene view.")
         )
     if searched < 1:
-        coarse = sum(1 for r in masks if r.get("resolution") == "coarse")
-        why = search.get("decision") or f"where the {target.name} heat map pointed"
+        coarse = sum(1 for r in masks if r.resolution == "coarse")
+        why = search.decision or f"where the {target.name} heat map pointed"
         lines.append(
             f"Searched {steps} window(s) ({why}), covering "
             f"{searched:.0%} of the scene at native resolution; elsewhere only the heat map's "
             f"whole-scene view was seen ({coarse} of the instances come from it, with coarser "
             f"outlines), so small {plural} there can be missed."
         )
-    if search.get("out_of_time"):
+    if search.out_of_time:
         lines.append(
             f"The question's time budget (GEOMAG_QUESTION_BUDGET_S) ran out before every window "
             f"the heat map chose was read: the {searched:.0%} above is what was really searched."
         )
-    if search["implausible"]:
+    if search.implausible:
         lo, hi = target.length_m
         lines.append(
-            f"{search['implausible']} more candidate(s) were not reported: their size is "
+            f"{search.implausible} more candidate(s) were not reported: their size is "
             f"impossible for {plural} ({lo:g}–{hi:g} m) at {gsd:.2g} m per pixel "
-            f"({search['gsd_source']})."
+            f"({search.gsd_source})."
         )
     return lines

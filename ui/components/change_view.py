@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 import streamlit as st
 
+from geomag_core.findings import Finding
 from geomag_core.scene import Scene
+from tools.capabilities import Findings
 from ui.components.map_view import show_map
 from ui.services.change import GAINED, LOST, change_layers, change_table, measure_frame
 from ui.services.maps import MapLayer, evidence_map
@@ -14,7 +16,7 @@ from ui.services.maps import MapLayer, evidence_map
 __all__ = ["show_change"]
 
 
-def show_change(scene: Scene, findings: dict[str, Any], results: list[dict[str, Any]]) -> bool:
+def show_change(scene: Scene, findings: Mapping[str, Findings], results: Sequence[Finding]) -> bool:
     """Render the chart and the gains/losses map; ``False`` when the answer is not about change."""
     rows = change_table(findings)
     if not rows:

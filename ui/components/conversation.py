@@ -10,12 +10,13 @@ from pathlib import Path
 
 import streamlit as st
 
+from agent.session import Outcome, Session, ThreadSummary, new_thread_id
 from geomag_core.config import Settings
 from geomag_core.errors import EmptyQueryError, GeoMagError
+from tools.events import Done
 from ui.components.evidence import show_evidence
 from ui.components.scene_picker import select_scene
 from ui.components.step_trail import StepTrail
-from ui.services.asking import AgentRunner, Outcome, ThreadSummary, new_thread_id
 from ui.services.errors import readable_error
 
 __all__ = ["INPUT_KEY", "THREAD_KEY", "chat", "investigations_sidebar"]
@@ -53,19 +54,19 @@ def _start_new() -> None:
     st.session_state[MESSAGES_KEY] = []
 
 
-def _resume(runner: AgentRunner, thread_id: str) -> None:
+def _resume(runner: Session, thread_id: str) -> None:
     history = runner.history(thread_id)
     outcomes = runner.outcomes(thread_id)
     messages: list[Message] = []
     for entry, outcome in zip(history, outcomes, strict=True):
         messages += [
-            Message("user", entry["question"]),
-            Message("assistant", entry["answer"], outcome),
+            Message("user", entry.question),
+            Message("assistant", entry.answer, outcome),
         ]
     st.session_state[THREAD_KEY] = thread_id
     st.session_state[MESSAGES_KEY] = messages
     if history:
-        select_scene(str(Path(history[-1]["scene"]).resolve()))
+        select_scene(str(Path(history[-1].scene).resolve()))
 
 
 def _entry_label(t: ThreadSummary) -> str:
@@ -77,7 +78,7 @@ def _entry_label(t: ThreadSummary) -> str:
     return f"{name} · {t.created_at:%m-%d %H:%M} · {title}"
 
 
-def investigations_sidebar(runner: AgentRunner, settings: Settings) -> None:
+def investigations_sidebar(runner: Session, settings: Settings) -> None:
     """The investigations (threads) in the sidebar: start a new one or resume one."""
     current = _thread()
     with st.sidebar:
@@ -106,7 +107,7 @@ def investigations_sidebar(runner: AgentRunner, settings: Settings) -> None:
         st.caption(f"Current thread: `{current}`")
 
 
-def _render(message: Message, runner: AgentRunner, latest: bool) -> None:
+def _render(message: Message, runner: Session, latest: bool) -> None:
     with st.chat_message(message.role):
         if message.error:
             st.error(message.text)
@@ -127,7 +128,7 @@ def _render(message: Message, runner: AgentRunner, latest: bool) -> None:
                     )
 
 
-def _ask(runner: AgentRunner, settings: Settings, scene: Path | None, question: str) -> None:
+def _ask(runner: Session, settings: Settings, scene: Path | None, question: str) -> None:
     messages = _messages()
     messages.append(Message("user", question))
     _render(messages[-1], runner, latest=False)
@@ -141,7 +142,7 @@ def _ask(runner: AgentRunner, settings: Settings, scene: Path | None, question: 
             try:
                 outcome = runner.ask(scene, question, _thread(), trail)
             finally:
-                trail.finish(ok=bool(trail.events and trail.events[-1]["event"] == "done"))
+                trail.finish(ok=bool(trail.events and isinstance(trail.events[-1], Done)))
         except Exception as exc:
             text = readable_error(exc, settings)
             st.error(text)
@@ -155,7 +156,7 @@ def _ask(runner: AgentRunner, settings: Settings, scene: Path | None, question: 
             )
 
 
-def _preview(runner: AgentRunner, path: Path) -> None:
+def _preview(runner: Session, path: Path) -> None:
     """The picked scene before the first question: what will be asked about."""
     try:
         scene = runner.workbench.scene(path)
@@ -168,7 +169,7 @@ def _preview(runner: AgentRunner, path: Path) -> None:
     st.image(image, caption=f"{path.name} · {size} · {scene.count} band(s) · {crs}", width=640)
 
 
-def chat(runner: AgentRunner, settings: Settings, scene: Path | None) -> None:
+def chat(runner: Session, settings: Settings, scene: Path | None) -> None:
     """Past messages of the thread, then the question box; a question is answered in place.
 
     Before the first question the picked scene is previewed.

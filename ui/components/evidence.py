@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 import streamlit as st
-from shapely import wkt
 from shapely.geometry import Polygon, box
 
-from geomag_core.boxes import PixelBox
+from agent.session import Outcome
 from geomag_core.errors import GeoMagError
+from geomag_core.findings import Finding
 from geomag_core.psc.heatmap import HeatMap
 from geomag_core.scene import Scene
 from tools.storing import box_footprint
@@ -18,7 +16,6 @@ from tools.workbench import Workbench
 from ui.components.change_view import show_change
 from ui.components.map_view import show_map
 from ui.components.step_trail import zoom_drawer
-from ui.services.asking import Outcome
 from ui.services.change import change_table
 from ui.services.heat import zoom_heat_maps
 from ui.services.maps import MapLayer, evidence_map, pixel_map
@@ -27,15 +24,15 @@ from ui.services.overlays import ZOOM_COLOURS, draw_evidence, mask_rings_px
 __all__ = ["results_frame", "show_evidence"]
 
 
-def _centre(result: dict[str, Any]) -> tuple[float | None, float | None]:
+def _centre(result: Finding) -> tuple[float | None, float | None]:
     """``(lat, lon)`` of a result's WGS84 shape (a point inside it), or ``(None, None)``."""
-    if not result.get("wkt"):
+    centre = result.centroid
+    if centre is None:
         return None, None
-    point = wkt.loads(result["wkt"]).representative_point()
-    return round(point.y, 6), round(point.x, 6)
+    return round(centre[1], 6), round(centre[0], 6)
 
 
-def _rounded(value: Any, digits: int) -> float | None:
+def _rounded(value: float | None, digits: int) -> float | None:
     return None if value is None else round(float(value), digits)
 
 
@@ -52,13 +49,13 @@ def results_frame(outcome: Outcome) -> pd.DataFrame:
         rows.append(
             {
                 "result": rid,
-                "kind": r.get("kind"),
-                "label": r.get("label"),
-                "confidence": _rounded(r.get("confidence"), 2),
-                "area m²": _rounded(r.get("area_m2"), 1),
+                "kind": r.kind,
+                "label": r.label,
+                "confidence": _rounded(r.confidence, 2),
+                "area m²": _rounded(r.area_m2, 1),
                 "lat": lat,
                 "lon": lon,
-                "pixel box": r.get("pixel_box"),
+                "pixel box": list(r.pixel_box) if r.pixel_box else None,
             }
         )
     return pd.DataFrame(rows)
@@ -68,21 +65,20 @@ def _map(scene: Scene, outcome: Outcome) -> None:
     """The evidence on a map: WGS84 for georeferenced scenes, the pixel frame otherwise."""
     ids: list[int | None] = [*outcome.result_ids] or [None] * len(outcome.results)
     tips = [
-        f"#{rid} {r.get('label')} ({r.get('confidence')})"
-        for rid, r in zip(ids, outcome.results, strict=True)
+        f"#{rid} {r.label} ({r.confidence})" for rid, r in zip(ids, outcome.results, strict=True)
     ]
     image, _ = scene.read_overview(512)
     zoom_colour = "#{:02x}{:02x}{:02x}".format(*ZOOM_COLOURS[0])
     if scene.is_georeferenced:
         zoom = [
-            (geom, f"zoom {s['depth']}: {s['window']}")
+            (geom, f"zoom {s.depth}: {list(s.window.as_tuple())}")
             for s in outcome.zoom_steps
-            if (geom := box_footprint(scene, PixelBox(*s["window"]))) is not None
+            if (geom := box_footprint(scene, s.window)) is not None
         ]
         masks = [
-            (wkt.loads(r["wkt"]), tip)
+            (shape, tip)
             for r, tip in zip(outcome.results, tips, strict=True)
-            if r.get("wkt")
+            if (shape := r.geometry) is not None
         ]
         fmap = evidence_map(
             [
@@ -95,7 +91,8 @@ def _map(scene: Scene, outcome: Outcome) -> None:
         )
     else:
         zoom = [
-            (box(*s["window"]), f"zoom {s['depth']}: {s['window']}") for s in outcome.zoom_steps
+            (box(*s.window.as_tuple()), f"zoom {s.depth}: {list(s.window.as_tuple())}")
+            for s in outcome.zoom_steps
         ]
         masks = [
             (Polygon(ring), tip)
@@ -104,9 +101,9 @@ def _map(scene: Scene, outcome: Outcome) -> None:
             if len(ring) >= 3
         ]
         boxes = [
-            (box(*r["pixel_box"]), tip)
+            (box(*r.pixel_box), tip)
             for r, tip in zip(outcome.results, tips, strict=True)
-            if r.get("kind") == "box" and r.get("pixel_box")
+            if r.kind == "box" and r.pixel_box
         ]
         fmap = pixel_map(
             [

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Sequence
 
 import streamlit as st
 
-from agent.events import describe
 from geomag_core.psc.heatmap import HeatMap
+from geomag_core.psc.zoom import ZoomStep
 from geomag_core.scene import Scene
+from tools.events import Done, StepEvent, Zoomed
 from ui.services.overlays import draw_zoom_step
 
 __all__ = ["NEXT_STEP", "SHOWN_ZOOMS", "StepTrail", "running_label", "step_caption", "zoom_drawer"]
@@ -37,12 +38,12 @@ NEXT_STEP = {
 
 
 def running_label(
-    events: list[dict[str, Any]], elapsed_s: float, planned_windows: int | None = None
+    events: Sequence[StepEvent], elapsed_s: float, planned_windows: int | None = None
 ) -> str:
     """The status label while the agent works: the running step, time so far, windows."""
-    now = NEXT_STEP.get(str(events[-1]["event"]), "working") if events else "opening the scene"
+    now = NEXT_STEP.get(events[-1].kind, "working") if events else "opening the scene"
     label = f"Running: {now}… {elapsed_s:.1f} s"
-    windows = sum(1 for e in events if e["event"] == "zoom")
+    windows = sum(1 for e in events if isinstance(e, Zoomed))
     if planned_windows:
         label += f" · windows {windows}/{planned_windows}"
     elif windows:
@@ -61,7 +62,7 @@ class StepTrail:
 
     def __init__(self, scene: Scene | None) -> None:
         self.scene = scene
-        self.events: list[dict[str, Any]] = []
+        self.events: list[StepEvent] = []
         self.started = time.monotonic()
         self._last = self.started
         self._planned: dict[str, int | None] = {}
@@ -75,32 +76,32 @@ class StepTrail:
             return None
         return sum(c for c in counts if c is not None)
 
-    def __call__(self, event: dict[str, Any]) -> None:
+    def __call__(self, event: StepEvent) -> None:
         """Show one step event."""
         now = time.monotonic()
         took, self._last = now - self._last, now
         self.events.append(event)
-        if event["event"] == "done":
+        if isinstance(event, Done):
             return
-        if event["event"] == "zoom":
-            planned = event.get("planned")
-            self._planned[str(event.get("label", ""))] = int(planned) if planned else None
-        zooms = sum(1 for e in self.events if e["event"] == "zoom")
+        if isinstance(event, Zoomed):
+            planned = event.step.planned
+            self._planned[str(event.step.label or "")] = planned or None
+        zooms = sum(1 for e in self.events if isinstance(e, Zoomed))
         self.status.update(label=running_label(self.events, now - self.started, self.planned))
         # Write through the container, never ``with self.status:``: leaving that block marks
         # a running status complete (✓) while the agent is still working.
         box = self.status
-        if event["event"] == "zoom" and zooms > SHOWN_ZOOMS:
+        if isinstance(event, Zoomed) and zooms > SHOWN_ZOOMS:
             if zooms == SHOWN_ZOOMS + 1:  # nano searches many small blocks: say so once
                 box.markdown("- … more windows: all are drawn on the answer's scene image")
             return
-        box.markdown(f"- ✓ {describe(event)} · {took:.1f} s")
-        if event["event"] == "zoom" and self.scene is not None:
-            box.image(draw_zoom_step(self.scene, event), width=180)
+        box.markdown(f"- ✓ {event.describe()} · {took:.1f} s")
+        if isinstance(event, Zoomed) and self.scene is not None:
+            box.image(draw_zoom_step(self.scene, event.step), width=180)
 
     def finish(self, ok: bool) -> None:
         """Close the status as complete or failed, with the total time."""
-        steps = sum(1 for e in self.events if e["event"] != "done")
+        steps = sum(1 for e in self.events if not isinstance(e, Done))
         elapsed = time.monotonic() - self.started
         if ok:
             self.status.update(
@@ -114,23 +115,26 @@ class StepTrail:
             )
 
 
-def step_caption(step: dict[str, Any]) -> str:
-    """One zoom window's caption: depth, window, score and the heat-map view it cost.
+def step_caption(step: ZoomStep) -> str:
+    """One zoom window's caption: depth, window, score and what it cost.
 
-    Nano reads one heat map for all its windows, so only the first window carries pixels; the
-    others say so rather than "0 px". Windows rebuilt from the database carry no cost.
+    A heat-map step says the view it cost; a window nano read says its native pixels (it was
+    chosen on the one overview heat map, counted with the views). Windows rebuilt from the
+    database carry no cost.
     """
-    head = f"depth {step['depth']} · {step['window']} · score {step['score']:.2f}"
-    if "pixels" not in step:
+    head = f"depth {step.depth} · {list(step.window.as_tuple())} · score {step.score:.2f}"
+    if step.source == "stored":
         return head
-    if int(step["pixels"]) > 0:
-        return f"{head} · heat map of {step['pixels']:,} px, {step['tokens']:,} tokens"
+    if step.heat_pixels > 0:
+        return f"{head} · heat map of {step.heat_pixels:,} px, {step.heat_tokens:,} tokens"
+    if step.read_pixels > 0:
+        return f"{head} · read {step.read_pixels:,} px at native resolution"
     return f"{head} · chosen on the heat map above (no extra pixels)"
 
 
 def zoom_drawer(
     scene: Scene,
-    zoom_steps: list[dict[str, Any]],
+    zoom_steps: Sequence[ZoomStep],
     heat: dict[tuple[int, ...], HeatMap] | None = None,
     opacity: float = 0.5,
 ) -> None:
@@ -146,7 +150,7 @@ def zoom_drawer(
         row = shown[start : start + SHOWN_ZOOMS]
         for column, step in zip(st.columns(SHOWN_ZOOMS), row, strict=False):
             with column:
-                h = (heat or {}).get(tuple(int(v) for v in step["looked_at"]))
+                h = (heat or {}).get(step.looked_at.as_tuple())
                 st.image(draw_zoom_step(scene, step, heat=h, opacity=opacity), width="stretch")
                 st.caption(step_caption(step))
     if len(zoom_steps) > len(shown):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
-from shapely import wkt
+from shapely.geometry.base import BaseGeometry
 
+from geomag_core.findings import Finding
+from tools.capabilities import Findings
+from tools.capabilities.change import ChangeFindings, DateRow
 from ui.services.maps import MapLayer
 
 __all__ = ["change_layers", "change_table", "measure_frame"]
@@ -15,24 +18,22 @@ __all__ = ["change_layers", "change_table", "measure_frame"]
 GAINED, LOST = "#1a9850", "#d73027"
 
 
-def change_table(findings: dict[str, Any]) -> list[dict[str, Any]]:
+def change_table(findings: Mapping[str, Findings]) -> list[DateRow]:
     """The per-date rows of a change question (every capability's), oldest first."""
-    rows = [
-        r for found in findings.values() if isinstance(found, dict) for r in found.get("table", [])
-    ]
-    return sorted(rows, key=lambda r: (r["date"], r["subject"]))
+    rows = [r for f in findings.values() if isinstance(f, ChangeFindings) for r in f.table]
+    return sorted(rows, key=lambda r: (r.date, r.subject))
 
 
-def measure_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+def measure_frame(rows: Sequence[DateRow]) -> pd.DataFrame:
     """Date × subject table of the measure (hectares, or counts without a metric area)."""
     if not rows:
         return pd.DataFrame()
-    metric = all(r["area_m2"] is not None for r in rows)
+    metric = all(r.area_m2 is not None for r in rows)
     frame = pd.DataFrame(
         {
-            "date": pd.to_datetime([r["date"] for r in rows]),
-            "subject": [r["subject"] for r in rows],
-            "value": [r["area_m2"] / 1e4 if metric else r["count"] for r in rows],
+            "date": pd.to_datetime([r.date for r in rows]),
+            "subject": [r.subject for r in rows],
+            "value": [(r.area_m2 or 0.0) / 1e4 if metric else r.count for r in rows],
         }
     )
     wide = frame.pivot_table(index="date", columns="subject", values="value", aggfunc="sum")
@@ -40,16 +41,17 @@ def measure_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return wide
 
 
-def change_layers(results: list[dict[str, Any]]) -> list[MapLayer]:
+def change_layers(results: Sequence[Finding]) -> list[MapLayer]:
     """Gained (green) and lost (red) polygons of a change question as map layers (WGS84)."""
-    gained = [
-        (wkt.loads(r["wkt"]), f"{r['label']}: {r['area_m2']:,.0f} m²")
-        for r in results
-        if str(r.get("label", "")).endswith(" gained") and r.get("wkt")
+
+    def layer(suffix: str) -> list[tuple[BaseGeometry, str]]:
+        return [
+            (shape, f"{r.label}: {r.area_m2 or 0:,.0f} m²")
+            for r in results
+            if str(r.label or "").endswith(suffix) and (shape := r.geometry) is not None
+        ]
+
+    return [
+        MapLayer("gained", GAINED, layer(" gained"), 0.6),
+        MapLayer("lost", LOST, layer(" lost"), 0.6),
     ]
-    lost = [
-        (wkt.loads(r["wkt"]), f"{r['label']}: {r['area_m2']:,.0f} m²")
-        for r in results
-        if str(r.get("label", "")).endswith(" lost") and r.get("wkt")
-    ]
-    return [MapLayer("gained", GAINED, gained, 0.6), MapLayer("lost", LOST, lost, 0.6)]

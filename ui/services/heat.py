@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
 
 from geomag_core.boxes import PixelBox
+from geomag_core.findings import Finding
 from geomag_core.nano.classes import NANO_CLASSES
 from geomag_core.psc.heatmap import HeatMap
+from geomag_core.psc.zoom import ZoomStep
 from geomag_core.scene import Scene
 from tools.workbench import Workbench
 
@@ -23,26 +24,22 @@ __all__ = ["heat_prompt", "looked_at_boxes", "zoom_heat_maps"]
 _PROMPTS = {c.name: c.prompt for c in NANO_CLASSES}
 
 
-def heat_prompt(
-    step: dict[str, Any], question: str, results: Sequence[dict[str, Any]], *, nano: bool
-) -> str:
+def heat_prompt(step: ZoomStep, question: str, results: Sequence[Finding], *, nano: bool) -> str:
     """The text the heat map of ``step`` was made for."""
     if not nano:
         return question
     label = (
-        step.get("label")
-        or next(
-            iter(Counter(r.get("label") for r in results if r.get("label")).most_common(1)), (None,)
-        )[0]
+        step.label
+        or next(iter(Counter(r.label for r in results if r.label).most_common(1)), (None,))[0]
     )
     return _PROMPTS.get(str(label), question)
 
 
-def looked_at_boxes(zoom_steps: Sequence[dict[str, Any]]) -> list[tuple[int, ...]]:
+def looked_at_boxes(zoom_steps: Sequence[ZoomStep]) -> list[tuple[int, ...]]:
     """The distinct boxes heat maps were made over, in trail order (XYXY scene pixels)."""
     boxes: list[tuple[int, ...]] = []
     for step in zoom_steps:
-        key = tuple(int(v) for v in step["looked_at"])
+        key = step.looked_at.as_tuple()
         if key not in boxes:
             boxes.append(key)
     return boxes
@@ -52,15 +49,15 @@ def zoom_heat_maps(
     wb: Workbench,
     scene: Scene,
     question: str,
-    zoom_steps: Sequence[dict[str, Any]],
-    results: Sequence[dict[str, Any]] = (),
+    zoom_steps: Sequence[ZoomStep],
+    results: Sequence[Finding] = (),
     limit: int = 4,
 ) -> dict[tuple[int, ...], HeatMap]:
     """Heat maps over the first ``limit`` distinct looked-at boxes of the trail, by box."""
     nano = not wb.profile.has_vlm
     maps: dict[tuple[int, ...], HeatMap] = {}
     for box in looked_at_boxes(zoom_steps)[:limit]:
-        step = next(s for s in zoom_steps if tuple(int(v) for v in s["looked_at"]) == box)
+        step = next(s for s in zoom_steps if s.looked_at.as_tuple() == box)
         prompt = heat_prompt(step, question, results, nano=nano)
         maps[box] = wb.heat_source(scene, PixelBox(*box), prompt)
     return maps

@@ -7,17 +7,18 @@ Every box is XYXY in scene pixels; mask outlines come from the results' scene-fr
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 import numpy as np
 from affine import Affine
 from PIL import Image, ImageDraw
-from shapely import affinity, wkt
+from shapely import affinity
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from geomag_core.boxes import PixelBox
+from geomag_core.findings import Finding
 from geomag_core.psc.heatmap import HeatMap
+from geomag_core.psc.zoom import ZoomStep
 from geomag_core.scene import Scene
 
 __all__ = [
@@ -79,12 +80,11 @@ def heat_layer(
     return layer
 
 
-def mask_rings_px(scene: Scene, result: dict[str, Any]) -> list[list[tuple[float, float]]]:
+def mask_rings_px(scene: Scene, result: Finding) -> list[list[tuple[float, float]]]:
     """Exterior rings (scene pixels) of a mask result's polygons; empty when it has none."""
-    text = result.get("wkt_scene")
-    if not text:
+    shape = result.scene_geometry
+    if shape is None:
         return []
-    shape: BaseGeometry = wkt.loads(text)
     parts = list(shape.geoms) if isinstance(shape, MultiPolygon) else [shape]
     rings = []
     for part in parts:
@@ -98,8 +98,8 @@ def mask_rings_px(scene: Scene, result: dict[str, Any]) -> list[list[tuple[float
 
 def draw_evidence(
     scene: Scene,
-    results: Sequence[dict[str, Any]],
-    zoom_steps: Sequence[dict[str, Any]] = (),
+    results: Sequence[Finding],
+    zoom_steps: Sequence[ZoomStep] = (),
     max_side: int = 1024,
     heat: Sequence[HeatMap] = (),
     opacity: float = 0.5,
@@ -118,17 +118,17 @@ def draw_evidence(
         for ring in mask_rings_px(scene, result):
             if len(ring) >= 3:
                 pen.polygon(_xy(to_view, ring), fill=MASK_FILL, outline=MASK_EDGE)
-        if result.get("kind") == "box" and result.get("pixel_box"):
-            pen.rectangle(_box(to_view, result["pixel_box"]), outline=BOX_EDGE, width=width)
+        if result.kind == "box" and result.pixel_box:
+            pen.rectangle(_box(to_view, result.pixel_box), outline=BOX_EDGE, width=width)
     for step in zoom_steps:
-        colour = ZOOM_COLOURS[(int(step["depth"]) - 1) % len(ZOOM_COLOURS)]
-        pen.rectangle(_box(to_view, step["window"]), outline=(*colour, 255), width=width)
+        colour = ZOOM_COLOURS[(step.depth - 1) % len(ZOOM_COLOURS)]
+        pen.rectangle(_box(to_view, step.window.as_tuple()), outline=(*colour, 255), width=width)
     return Image.alpha_composite(base, layer).convert("RGB")
 
 
 def draw_zoom_step(
     scene: Scene,
-    step: dict[str, Any],
+    step: ZoomStep,
     max_side: int = 256,
     heat: HeatMap | None = None,
     opacity: float = 0.5,
@@ -138,9 +138,9 @@ def draw_zoom_step(
     if heat is not None:
         base = Image.alpha_composite(base, heat_layer(heat, to_view, base.size, opacity))
     pen = ImageDraw.Draw(base)
-    colour = ZOOM_COLOURS[(int(step["depth"]) - 1) % len(ZOOM_COLOURS)]
-    pen.rectangle(_box(to_view, step["looked_at"]), outline=(255, 255, 255, 255), width=2)
-    pen.rectangle(_box(to_view, step["window"]), outline=(*colour, 255), width=3)
+    colour = ZOOM_COLOURS[(step.depth - 1) % len(ZOOM_COLOURS)]
+    pen.rectangle(_box(to_view, step.looked_at.as_tuple()), outline=(255, 255, 255, 255), width=2)
+    pen.rectangle(_box(to_view, step.window.as_tuple()), outline=(*colour, 255), width=3)
     return base.convert("RGB")
 
 

@@ -32,6 +32,7 @@ from tools.capabilities.change import ChangeFindings, DateRow, SubjectChange
 from tools.capabilities.nano import ClassSearch, NanoFindings
 from tools.capabilities.spectral import SpectralFindings, SpectralMeasure
 from tools.capabilities.vlm import VLMFindings
+from tools.investigation.plan import Aggregate, Condition, Filter, Near, Plan, Rank
 
 __all__ = ["CHECKPOINTED_TYPES", "SETUP_LOCK_KEY", "open_checkpointer", "state_serializer"]
 
@@ -58,6 +59,12 @@ CHECKPOINTED_TYPES: tuple[type, ...] = (
     ChangeFindings,
     DateRow,
     SubjectChange,
+    Plan,
+    Filter,
+    Condition,
+    Near,
+    Rank,
+    Aggregate,
 )
 
 #: The advisory-lock key every process takes around the Postgres checkpoint tables' set-up.

@@ -1,9 +1,12 @@
 """The GeoMag pipeline graph: classify, route to a capability, look, ground, store, answer.
 
-``start → classify → choose → look → store → respond``. It needs no tool-calling model: the
+``start → understand → classify → choose → look → store → respond`` for a new search;
+``start → understand → follow`` for a question answered from stored results (a follow-up on
+the last answer, a recall of the scene, the same question asked before, or a refusal:
+:mod:`tools.investigation`). It needs no tool-calling model: the follow-up parser, the
 granularity classifier and the routing step (:mod:`tools.capabilities.routing`) decide. Every
 node streams typed step events (:mod:`tools.events`). Only ``store`` writes, in one transaction
-for the question and every measurement it made.
+for the question and every measurement it made; ``follow`` writes nothing.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ from agent.answers import compose_answer
 from agent.context import AgentContext
 from agent.events import emit
 from agent.state import PastQuestion, QuestionState
+from db.evidence import load_results
 from geomag_core.errors import ConfigError, DatabaseError, EmptyQueryError
 from tools.capabilities import active_capabilities, answering, read, route
-from tools.events import Classified, Done, Routed, SceneOpened, Stored, VocabularyRead
+from tools.events import Classified, Done, PlanRead, Routed, SceneOpened, Stored, VocabularyRead
+from tools.investigation import Earlier, investigate
 from tools.looking import classify_question
 from tools.storing import Question, store_question
 from tools.workbench import Workbench
@@ -63,6 +68,55 @@ def start(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
     fresh = QuestionState(scene=state.scene, question=state.question, request_id=state.request_id)
     update: Update = {k: v for k, v in vars(fresh).items() if k != "history"}
     return {**update, "timings_ms": _timed("start", fresh, t)}
+
+
+def _earlier(state: QuestionState) -> Earlier | None:
+    """The results of the thread's last answer that had any, for a follow-up."""
+    for past in reversed(state.history):
+        if past.result_ids:
+            return Earlier(past.result_ids, past.source or f"query #{past.query_id}")
+    return None
+
+
+def understand_question(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
+    """Decide whether stored results answer the question, and answer it from them if so.
+
+    A follow-up, a recall, the same question asked before or a refusal: the plan runs here (it
+    only reads) and ``follow`` finishes; else the scene is searched.
+    """
+    t = time.perf_counter()
+    wb = _workbench(runtime)
+    worked = investigate(wb, state.scene, state.question, _earlier(state))
+    if worked is None:
+        return {"plan": None, "timings_ms": _timed("understand", state, t)}
+    emit(PlanRead(worked.plan.describe(), worked.plan.operations))
+    kept = load_results(wb.engine, worked.kept)
+    return {
+        "plan": worked.plan,
+        "answer": "\n".join(worked.lines),
+        "results": [r.finding for r in kept],
+        "result_ids": [r.result_id for r in kept],
+        "timings_ms": _timed("understand", state, t),
+    }
+
+
+def _searches(state: QuestionState) -> str:
+    return "classify" if state.plan is None else "follow"
+
+
+def follow(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
+    """Finish an answer given from stored results: nothing was searched or stored."""
+    emit(Done(answer=state.answer, query_id=None, result_ids=tuple(state.result_ids)))
+    entry = PastQuestion(
+        question=state.question,
+        scene=state.scene,
+        granularity="",
+        query_id=None,
+        answer=state.answer,
+        result_ids=tuple(state.result_ids),
+        source=f"the answer to “{state.question}”",
+    )
+    return {"history": [entry]}
 
 
 def classify(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
@@ -177,12 +231,17 @@ def respond(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
     wb = _workbench(runtime)
     answer = compose_answer(state, active_capabilities(wb), meaningful=wb.meaningful)
     emit(Done(answer=answer, query_id=state.query_id, result_ids=tuple(state.result_ids)))
+    found = tuple(
+        rid for rid, r in zip(state.result_ids, state.results, strict=False) if r.kind != "answer"
+    )
     entry = PastQuestion(
         question=state.question,
         scene=state.scene,
         granularity=state.granularity,
         query_id=state.query_id,
         answer=answer,
+        result_ids=found,
+        source=f"query #{state.query_id} (“{state.question}”)",
     )
     return {"answer": answer, "history": [entry]}
 
@@ -191,6 +250,8 @@ def build_pipeline(checkpointer: Any = None) -> CompiledStateGraph[Any, Any, Any
     """Compile the pipeline (with ``checkpointer`` for resumable threads)."""
     graph = StateGraph(QuestionState, context_schema=AgentContext)
     graph.add_node("start", start)
+    graph.add_node("understand", understand_question)
+    graph.add_node("follow", follow)
     graph.add_node("classify", classify)
     graph.add_node("choose", choose)
     graph.add_node("look", look)
@@ -201,7 +262,9 @@ def build_pipeline(checkpointer: Any = None) -> CompiledStateGraph[Any, Any, Any
     )
     graph.add_node("respond", respond)
     graph.add_edge(START, "start")
-    graph.add_edge("start", "classify")
+    graph.add_edge("start", "understand")
+    graph.add_conditional_edges("understand", _searches, ["classify", "follow"])
+    graph.add_edge("follow", END)
     graph.add_edge("classify", "choose")
     graph.add_edge("choose", "look")
     graph.add_edge("look", "store")

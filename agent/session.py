@@ -40,6 +40,7 @@ from geomag_core.findings import Finding
 from geomag_core.psc.zoom import ZoomStep
 from tools.capabilities import Findings, Route
 from tools.events import StepEvent
+from tools.investigation import Plan
 from tools.looked_at import LookedAt
 from tools.workbench import Workbench
 
@@ -67,6 +68,8 @@ class Outcome:
     granularity: str = ""
     probabilities: dict[str, float] = field(default_factory=dict)
     route: Route | None = None
+    plan: Plan | None = None
+    """How it was understood when answered from stored results (``None``: a search)."""
     zoom_steps: tuple[ZoomStep, ...] = ()
     boxes: tuple[tuple[int, int, int, int], ...] = ()
     budget: LookBudget | None = None
@@ -99,6 +102,7 @@ class Outcome:
             granularity=state.granularity,
             probabilities=dict(state.probabilities),
             route=state.route,
+            plan=state.plan,
             zoom_steps=tuple(state.zoom_steps),
             boxes=tuple(b.as_tuple() for b in state.boxes),
             budget=state.budget,
@@ -142,6 +146,7 @@ class Outcome:
             "granularity": self.granularity,
             "probabilities": self.probabilities,
             "route": None if self.route is None else _route_record(self.route),
+            "plan": None if self.plan is None else self.plan.as_dict(),
             "zoom_steps": [s.as_dict() for s in self.zoom_steps],
             "boxes": [list(b) for b in self.boxes],
             "budget": None if self.budget is None else self.budget.as_dict(),

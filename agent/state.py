@@ -11,6 +11,7 @@ from geomag_core.budget import LookBudget
 from geomag_core.findings import Finding
 from geomag_core.psc.zoom import ZoomStep
 from tools.capabilities import Findings, Measurement, Route
+from tools.investigation import Plan
 
 __all__ = ["PastQuestion", "QuestionState"]
 
@@ -24,6 +25,10 @@ class PastQuestion:
     granularity: str
     query_id: int | None
     answer: str
+    result_ids: tuple[int, ...] = ()
+    """The results a follow-up may work on next: what was found, or what a follow-up kept."""
+    source: str = ""
+    """Those results in words, for the next answer (``query #5 (how many aircraft…)``)."""
 
 
 @dataclass
@@ -40,6 +45,9 @@ class QuestionState:
     """The analyst's question, as typed."""
     request_id: str = ""
     """Idempotency key of this question: storing it twice stores it once."""
+    plan: Plan | None = None
+    """How the question was understood when it is answered from stored results (a follow-up,
+    a recall, a question asked before, or not understood); ``None``: a new search."""
     granularity: str = ""
     """image | region | pixel, from the classifier."""
     probabilities: dict[str, float] = field(default_factory=dict)

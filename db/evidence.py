@@ -10,6 +10,7 @@ costs are not stored, only the query's total).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from geoalchemy2.shape import to_shape
@@ -25,7 +26,16 @@ from geomag_core.errors import DatabaseError
 from geomag_core.findings import Finding
 from geomag_core.psc.zoom import ZoomStep
 
-__all__ = ["QueryEvidence", "ThreadEntry", "load_query_evidence", "thread_entries"]
+__all__ = [
+    "QueryEvidence",
+    "StoredFinding",
+    "StoredQuery",
+    "ThreadEntry",
+    "load_query_evidence",
+    "load_results",
+    "scene_queries",
+    "thread_entries",
+]
 
 
 @dataclass(frozen=True)
@@ -179,3 +189,60 @@ def thread_entries(engine: Engine, limit: int = 30) -> list[ThreadEntry]:
     return [
         ThreadEntry(tid, title or tid, uri, int(n), created) for tid, title, uri, n, created in rows
     ]
+
+
+@dataclass(frozen=True)
+class StoredFinding:
+    """A stored result as a finding, with its id and its query's."""
+
+    result_id: int
+    query_id: int
+    finding: Finding
+
+
+def load_results(engine: Engine, result_ids: Sequence[int]) -> list[StoredFinding]:
+    """The stored results ``result_ids``, in that order (ids that do not exist are skipped)."""
+    if not result_ids:
+        return []
+    try:
+        with Session(engine) as session:
+            rows = session.scalars(select(ResultRow).where(ResultRow.id.in_(list(result_ids))))
+            by_id = {r.id: StoredFinding(r.id, r.query_id, _result(r)) for r in rows}
+    except SQLAlchemyError as exc:
+        raise _failed(engine, "reading stored results", exc) from exc
+    return [by_id[i] for i in result_ids if i in by_id]
+
+
+@dataclass(frozen=True)
+class StoredQuery:
+    """A stored question about a scene: its id, words, time, versions and result ids."""
+
+    query_id: int
+    question: str
+    created_at: dt.datetime
+    model_versions: dict[str, str]
+    result_ids: tuple[int, ...]
+
+
+def scene_queries(engine: Engine, scene_sha256: str) -> list[StoredQuery]:
+    """Every stored question about the scene with content hash ``scene_sha256``, oldest first."""
+    try:
+        with Session(engine) as session:
+            queries = session.scalars(
+                select(QueryRow)
+                .join(SceneRow, SceneRow.id == QueryRow.scene_id)
+                .where(SceneRow.content_hash == scene_sha256)
+                .order_by(QueryRow.id)
+            ).all()
+            return [
+                StoredQuery(
+                    q.id,
+                    q.text,
+                    q.created_at,
+                    {str(k): str(v) for k, v in (q.model_versions or {}).items()},
+                    tuple(sorted(r.id for r in q.results)),
+                )
+                for q in queries
+            ]
+    except SQLAlchemyError as exc:
+        raise _failed(engine, "reading the scene's stored questions", exc) from exc

@@ -45,6 +45,7 @@ __all__ = [
     "canonical_label",
     "find_subject",
     "label_in",
+    "labels_in",
     "names_pattern",
     "stored_labels",
     "subject",
@@ -474,14 +475,8 @@ def stored_labels(text: str) -> list[str]:
     return labels if typed in labels else [*labels, typed]
 
 
-def label_in(question: str) -> str:
-    """The label to store results of ``question`` under: the first subject it names, by position.
-
-    Where names overlap the longest wins (``car park`` is a road, not a car; ``military
-    vehicles`` are not cars). Places (airports, roads…) count only when the question names
-    nothing else: in "the aircraft on the apron" the aircraft are asked for. A question naming
-    no subject gives :data:`UNNAMED` (``object``).
-    """
+def labels_in(question: str) -> list[str]:
+    """Every subject ``question`` names, by position, places last (longest names win overlaps)."""
     matches = sorted(
         (m.start(), m.start() - m.end(), rank)
         for rank, (_, rx) in enumerate(_PATTERNS)
@@ -492,5 +487,20 @@ def label_in(question: str) -> str:
         end = start - minus_length
         if all(end <= a or start >= b for a, b, _ in taken):
             taken.append((start, end, _PATTERNS[rank][0]))
-    named = [s for _, _, s in taken if s.kind is not SubjectKind.PLACE] or [s for *_, s in taken]
-    return named[0].label if named else UNNAMED
+    found = [s for _, _, s in taken]
+    ordered = [s for s in found if s.kind is not SubjectKind.PLACE] + [
+        s for s in found if s.kind is SubjectKind.PLACE
+    ]
+    return list(dict.fromkeys(s.label for s in ordered))
+
+
+def label_in(question: str) -> str:
+    """The label to store results of ``question`` under: the first subject it names, by position.
+
+    Where names overlap the longest wins (``car park`` is a road, not a car; ``military
+    vehicles`` are not cars). Places (airports, roads…) count only when the question names
+    nothing else: in "the aircraft on the apron" the aircraft are asked for. A question naming
+    no subject gives :data:`UNNAMED` (``object``).
+    """
+    named = labels_in(question)
+    return named[0] if named else UNNAMED

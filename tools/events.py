@@ -22,6 +22,7 @@ __all__ = [
     "DatesFound",
     "Done",
     "Emit",
+    "PlanRead",
     "Routed",
     "SceneOpened",
     "SearchPlanned",
@@ -133,6 +134,21 @@ class VocabularyRead(StepEvent):
         if self.unknown:
             parts.append("cannot detect " + ", ".join(self.unknown))
         return "GeoMag-nano: " + ("; ".join(parts) or "no object class it knows is named")
+
+
+@dataclass(frozen=True)
+class PlanRead(StepEvent):
+    """The question is answered from stored results: how it was understood."""
+
+    kind: ClassVar[str] = "plan"
+    text: str
+    operations: tuple[str, ...]
+
+    def describe(self) -> str:
+        """The plan in words."""
+        if self.operations == ("not_understood",):
+            return "Not understood: nothing will be searched or stored"
+        return f"Answering from stored results: {self.text}"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,18 @@ import sys
 import typer
 
 from agent.cli import app as app_command
-from agent.cli import ask, batch, classifier, database, decoder, nano, scenes, serving, settings
+from agent.cli import (
+    ask,
+    batch,
+    classifier,
+    database,
+    decoder,
+    followups,
+    nano,
+    scenes,
+    serving,
+    settings,
+)
 from geomag_core.errors import GeoMagError
 
 __all__ = ["app", "eval_app", "main", "train_app"]
@@ -41,6 +52,7 @@ database.register(app)
 classifier.register(app, train_app=train_app, eval_app=eval_app)
 decoder.register(train_app)
 nano.register(train_app, eval_app)
+followups.register(eval_app)
 
 
 def main(argv: list[str] | None = None) -> int:

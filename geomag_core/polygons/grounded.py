@@ -31,6 +31,7 @@ __all__ = [
     "ground_components",
     "ground_mask",
     "longest_side",
+    "to_equal_area",
 ]
 
 Polygonal: TypeAlias = Polygon | MultiPolygon
@@ -151,7 +152,7 @@ def _ground(scene: Scene, c: PixelComponent, label: str, confidence: float) -> G
     crs_geometry = affine_transform(c.geometry, [t.a, t.b, t.d, t.e, t.xoff, t.yoff])
     wgs84 = shapely.transform(crs_geometry, scene.crs_to_wgs84)
     epsg = scene.crs.to_epsg()
-    metric = _equal_area(crs_geometry, scene.crs)
+    metric = to_equal_area(crs_geometry, scene.crs)
     return GroundedPolygon(
         label=label,
         confidence=confidence,
@@ -183,10 +184,10 @@ def equal_area_m2(geometry: Polygonal, crs: CRS) -> float:
 
     The projection is centred on the geometry's centroid, on the WGS84 ellipsoid.
     """
-    return float(_equal_area(geometry, crs).area)
+    return float(to_equal_area(geometry, crs).area)
 
 
-def _equal_area(geometry: Polygonal, crs: CRS) -> Polygonal:
+def to_equal_area(geometry: Polygonal, crs: CRS) -> Polygonal:
     """``geometry`` in metres, in a Lambert azimuthal equal-area projection centred on it."""
     to_wgs84 = Transformer.from_crs(crs, CRS.from_epsg(4326), always_xy=True)
     centre = geometry.centroid

@@ -257,3 +257,41 @@ def test_zoom_windows_reach_the_step_box_while_the_search_runs(
     assert ("zoom", False) not in shown  # every window was shown while the search ran
     steps = [m.value for m in app.markdown if m.value.startswith("- ✓ Zoom 1 (window 1/")]
     assert steps and "read " in steps[0]
+
+
+def test_a_follow_up_in_the_chat_is_answered_from_the_stored_rows(
+    asked: Any, app: AppTest, ui_data_dir: Path
+) -> None:
+    """The investigation goes on in the app: a filter on the last answer, nothing stored."""
+    from sqlalchemy import func, select
+
+    from db.engine import create_db_engine
+    from db.models import QueryRow, ResultRow
+
+    outcome = asked.outcome
+    engine = create_db_engine(f"sqlite:///{ui_data_dir / 'geomag.sqlite'}")
+
+    def stored() -> tuple[int, list[tuple[int, float]]]:
+        with engine.connect() as c:
+            queries = int(c.scalar(select(func.count()).select_from(QueryRow)) or 0)
+            masks = c.execute(
+                select(ResultRow.id, ResultRow.area_m2).where(
+                    ResultRow.query_id == outcome.query_id, ResultRow.kind == "mask"
+                )
+            ).all()
+        return queries, [(int(i), float(a)) for i, a in masks]
+
+    before, masks = stored()
+    app.run()
+    app.sidebar.button(key=f"conversation.thread.{outcome.thread_id}").click().run()
+    app.chat_input[0].set_value("how many of them are larger than 500 m²?").run()
+    assert not app.exception and not app.error
+    answer = app.session_state["conversation.messages"][-1].outcome
+    assert answer.plan is not None and answer.plan.signature() == "followup|area>500|count"
+    expected = sorted(i for i, area in masks if area > 500)
+    assert sorted(answer.result_ids) == expected
+    assert f"Count: {len(expected)} " in answer.answer
+    steps = [m.value for m in app.markdown if "Answering from stored results" in m.value]
+    assert steps and "filter(previous, area > 500 m²) → count" in steps[0]
+    assert stored()[0] == before  # nothing stored
+    engine.dispose()

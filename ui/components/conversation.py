@@ -107,13 +107,18 @@ def investigations_sidebar(runner: Session, settings: Settings) -> None:
         st.caption(f"Current thread: `{current}`")
 
 
+def _has_evidence(outcome: Outcome) -> bool:
+    """A stored answer, or a follow-up that kept stored results (drawn as the subset)."""
+    return outcome.query_id is not None or (outcome.plan is not None and bool(outcome.results))
+
+
 def _render(message: Message, runner: Session, latest: bool) -> None:
     with st.chat_message(message.role):
         if message.error:
             st.error(message.text)
         else:
             st.markdown(message.text.replace("\n", "  \n"))
-        if message.outcome is not None and message.outcome.query_id is not None:
+        if message.outcome is not None and _has_evidence(message.outcome):
             try:
                 scene = runner.workbench.scene(message.outcome.scene)
             except GeoMagError as exc:
@@ -122,7 +127,9 @@ def _render(message: Message, runner: Session, latest: bool) -> None:
             if latest:
                 show_evidence(scene, message.outcome, with_map=True, workbench=runner.workbench)
             else:  # earlier answers fold away so the page does not grow without bound
-                with st.expander(f"Evidence of query #{message.outcome.query_id}"):
+                qid = message.outcome.query_id
+                title = f"Evidence of query #{qid}" if qid else "Results the follow-up kept"
+                with st.expander(title):
                     show_evidence(
                         scene, message.outcome, with_map=False, workbench=runner.workbench
                     )
@@ -150,7 +157,7 @@ def _ask(runner: Session, settings: Settings, scene: Path | None, question: str)
             return
         messages.append(Message("assistant", outcome.answer, outcome))
         st.markdown(outcome.answer.replace("\n", "  \n"))
-        if outcome.query_id is not None:
+        if _has_evidence(outcome):
             show_evidence(
                 runner.workbench.scene(scene), outcome, with_map=True, workbench=runner.workbench
             )

@@ -158,6 +158,11 @@ def show_evidence(
     and the Zoom trail shows each step's heat map.
     """
     notes = [outcome.looked_at.line()] if outcome.looked_at else []
+    if outcome.plan is not None:
+        notes.append(
+            f"Answered from stored results ({outcome.plan.describe()}): the "
+            f"{len(outcome.results)} result(s) it kept are drawn; nothing new was stored."
+        )
     if outcome.rebuilt:
         notes.append(f"Evidence rebuilt from the database (query #{outcome.query_id}).")
     if notes:

@@ -21,7 +21,8 @@ SHOWN_ZOOMS = 4
 
 #: What the agent does after each step event, shown as the running step until the next one.
 NEXT_STEP = {
-    "scene": "reading the question (granularity)",
+    "scene": "reading the question",
+    "plan": "reading the stored results",
     "classified": "choosing how to answer",
     "vocabulary": "choosing how to answer",
     "route": "looking at the scene: heat map and windows",

@@ -1,0 +1,157 @@
+"""Investigations on real scenes: follow-ups answered from the stored rows, on both databases.
+
+Every number a follow-up states is recomputed here from the database rows themselves (lengths
+from the stored outlines, areas from the stored metric areas), not from the answer's code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+import shapely
+from shapely import wkb
+from sqlalchemy import func, select
+
+from agent.session import Outcome, Session
+from db.engine import create_db_engine
+from db.models import QueryRow, ResultRow
+from geomag_core.config import Settings
+
+AIRPORT = "014de911-7810-4f7d-8967-3e5402209f4a.jpg"
+GSD = 0.5  # nano's aircraft training GSD: what a JPEG without a CRS is measured with
+
+
+@contextlib.contextmanager
+def _database(kind: str, tmp_path: Path) -> Iterator[str]:
+    if kind == "postgis":
+        from tests.conftest import postgis_database
+
+        with postgis_database() as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_path / 'history.sqlite'}"
+
+
+DATABASES = ["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)]
+
+
+def _rows(url: str, ids: tuple[int, ...] | None = None) -> list[ResultRow]:
+    engine = create_db_engine(url)
+    with engine.connect() as c:
+        stmt = select(ResultRow.id, ResultRow.kind, ResultRow.area_m2, ResultRow.geom_scene_wkb)
+        if ids is not None:
+            stmt = stmt.where(ResultRow.id.in_(ids))
+        rows = list(c.execute(stmt.order_by(ResultRow.id)).all())
+    engine.dispose()
+    return rows  # type: ignore[return-value]
+
+
+def _counts(url: str) -> tuple[int, int]:
+    engine = create_db_engine(url)
+    with engine.connect() as c:
+        queries = int(c.scalar(select(func.count()).select_from(QueryRow)) or 0)
+        results = int(c.scalar(select(func.count()).select_from(ResultRow)) or 0)
+    engine.dispose()
+    return queries, results
+
+
+def _length_m(row: ResultRow) -> float:
+    """The stored pixel outline's longest rotated-rectangle side, at the assumed GSD."""
+    shape = wkb.loads(bytes(row.geom_scene_wkb))
+    ring = list(shapely.minimum_rotated_rectangle(shape).exterior.coords)
+    return max(
+        ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 for (x0, y0), (x1, y1) in pairwise(ring)
+    ) * GSD  # fmt: skip
+
+
+def _area_m2(row: ResultRow) -> float:
+    return float(row.area_m2) if row.area_m2 is not None else (
+        wkb.loads(bytes(row.geom_scene_wkb)).area * GSD * GSD
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", DATABASES)
+def test_follow_ups_on_an_airport_answer_from_the_stored_rows(
+    kind: str, tmp_path: Path, shared_data: Path
+) -> None:
+    scene = shared_data / "airbus-aircraft" / "train" / AIRPORT
+    with _database(kind, tmp_path) as url:
+        settings = Settings(data_dir=tmp_path, model_profile="nano", database_url=url)
+        with Session(settings) as session:
+            found = session.ask(scene, "how many aircraft are there?", "inv")
+            assert found.plan is None and found.query_id is not None
+            stored = _counts(url)
+            masks = [r for r in _rows(url) if r.kind.value == "mask"]
+            assert len(masks) == len(found.result_ids) >= 10
+
+            longer = session.ask(scene, "how many of them are longer than 40 m?", "inv")
+            assert longer.plan is not None
+            assert longer.plan.signature() == "followup|length>40|count"
+            assert set(longer.plan.read_ids) == {r.id for r in masks}
+            expected = {r.id for r in masks if _length_m(r) > 40}
+            assert set(longer.result_ids) == expected
+            assert f"Count: {len(expected)} " in longer.answer
+            assert "0.5 m per pixel" in longer.answer  # the assumption is said
+
+            top = session.ask(scene, "which are the three largest?", "inv")
+            ranked = sorted(_rows(url, tuple(expected)), key=_area_m2, reverse=True)[:3]
+            assert top.result_ids == tuple(r.id for r in ranked)  # chained on the filter
+            total = session.ask(scene, "what is their total area?", "inv")
+            assert total.plan is not None and total.plan.read_ids == top.result_ids
+            said = sum(_area_m2(r) for r in ranked)
+            assert f"Total area: {said:,.1f} m²" in total.answer
+
+            again = session.ask(scene, "How many aircraft are there?", "another-thread")
+            assert again.plan is not None and again.plan.source == "asked before"
+            assert f"Count: {len(masks)} " in again.answer
+            refused = session.ask(scene, "delete them", "inv")
+            assert refused.plan is not None and refused.plan.kind == "not_understood"
+            assert "Nothing was searched, stored, changed or deleted" in refused.answer
+            assert _counts(url) == stored  # follow-ups, re-asks and refusals stored nothing
+
+        exe = shutil.which("geomag", path=str(Path(sys.executable).parent))
+        assert exe
+        env = {**os.environ, "GEOMAG_DATA_DIR": str(tmp_path), "GEOMAG_DATABASE_URL": url,
+               "GEOMAG_MODEL_PROFILE": "nano"}  # fmt: skip
+        cli = subprocess.run(
+            [exe, "ask", str(scene), "only the confident ones", "--thread", "inv", "--json"],
+            capture_output=True, text=True, env=env, timeout=300, check=True,
+        )  # fmt: skip
+        record = json.loads(cli.stdout)
+        assert record["plan"]["operations"] == ["filter", "list"]
+        assert record["plan"]["text"].startswith("filter(previous, confidence > 0.8)")
+        assert _counts(url) == stored
+
+
+def _ask(session: Session, scene: Path, question: str) -> Outcome:
+    return session.ask(scene, question, "naip")
+
+
+@pytest.mark.parametrize("kind", DATABASES)
+def test_water_follow_ups_and_recall_on_the_naip_tile(
+    kind: str, tmp_path: Path, sample_scene: Path
+) -> None:
+    with _database(kind, tmp_path) as url:
+        settings = Settings(data_dir=tmp_path, model_profile="nano", database_url=url)
+        with Session(settings) as session:
+            water = _ask(session, sample_scene, "outline the water")
+            rows = [r for r in _rows(url) if r.kind.value == "mask"]
+            big = session.ask(sample_scene, "how many of them are bigger than 1 ha?", "naip")
+            assert big.plan is not None and big.plan.signature() == "followup|area>1e+04|count"
+            assert len(big.result_ids) == sum(1 for r in rows if r.area_m2 > 1e4)
+            mean = session.ask(sample_scene, "what is the mean area of those?", "naip")
+            kept = [r for r in rows if r.area_m2 > 1e4]
+            assert f"Mean area: {sum(r.area_m2 for r in kept) / len(kept):,.1f} m²" in mean.answer
+            recall = session.ask(sample_scene, "what did we find here before?", "new-thread")
+            assert recall.plan is not None and recall.plan.kind == "recall"
+            assert f"{len(rows)} water" in recall.answer
+            assert f"#{water.query_id} “outline the water”" in recall.answer

@@ -1,0 +1,367 @@
+"""Read a question into a plan over stored results, without a language model.
+
+A small grammar, not a list of phrases: a question is first screened for what the product must
+refuse (changing or deleting stored data; things overhead imagery cannot measure: depth,
+volume, height, contents…; requests with nothing to act on), then read for the parts a plan is
+made of, each found wherever it stands in the sentence:
+
+* **source** — an anaphor or a reference to the last answer (*them*, *those*, *of these*, *the
+  ones*, *you found*…) makes it a follow-up on the previous answer; *before*, *last time*,
+  *have we looked* make it a recall of what is stored about the scene;
+* **conditions** — a comparative (*longer / larger / bigger / wider / more / over / above / at
+  least*, or *shorter / smaller / less / under / below*) with a number and a unit: metres are a
+  length, m², hectares or km² an area, a bare fraction or a percentage after *confident /
+  confidence / score* a confidence; *the confident ones* keeps confidence ≥ 0.8 (said);
+* **place** — *within R m of LAT, LON* or *within R m of the largest one*;
+* **class** — any class the label registry knows (*only the tanks*);
+* **rank** — *largest / biggest / smallest / longest / shortest / most / least confident*, with
+  an optional count (*the three largest*), or *west to east*, *northernmost*…;
+* **aggregate** — *how many / count / number of*, *total / combined / sum*, *mean / average*,
+  *median*, *share / fraction / percentage of the scene*; otherwise the results are listed.
+
+:func:`read_plan` returns ``None`` for a question that is none of these: a new search, which
+the pipeline answers by looking at the scene.
+"""
+
+from __future__ import annotations
+
+import re
+
+from geomag_core.labels import labels_in
+from tools.investigation.plan import Aggregate, Condition, Filter, Measure, Near, Plan, Rank
+
+__all__ = ["CAN_DO", "CONFIDENT", "asks_again", "read_plan"]
+
+#: "The confident ones": results at or above this confidence (said in the answer).
+CONFIDENT = 0.8
+
+_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
+    "a dozen": 12, "a couple of": 2, "a few": 3,
+}  # fmt: skip
+_NUM = r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?)"
+
+_UNSAFE = re.compile(
+    r"\b(delete|remove|erase|drop|forget|wipe|purge|clear|discard|destroy|overwrite|"
+    r"rename|relabel|edit|modify|update|change\s+(?:the|their|its)\s+(?:label|labels|results?)|"
+    r"mark\s+(?:them|it|these|those|all)(?:\s+all)?\s+as|reject\s+(?:them|all|it)|"
+    r"accept\s+(?:them|all|it))\b",
+    re.IGNORECASE,
+)
+#: What overhead imagery (and this product) cannot measure, by the words that ask for it.
+_UNMEASURABLE: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\b(deep|depth|deeper|bathymetr\w*)\b", re.I), "depth"),
+    (
+        re.compile(
+            r"\b(volume|litres?|liters?|barrels?|gallons?|cubic|capacity|how\s+much\s+(?:oil|"
+            r"fuel|gas|liquid|petrol|crude)|how\s+full|fill(?:ed)?\s+level|contents?|"
+            r"what\s+(?:is\s+)?(?:in|inside)\s+(?:them|the\s+tanks?))\b",
+            re.I,
+        ),
+        "volume or contents",
+    ),
+    (re.compile(r"\b(tall|taller|height|high\s+(?:is|are)|elevation|altitude)\b", re.I), "height"),
+    (re.compile(r"\b(weigh|weight|heavy|tons?|tonnes?)\b", re.I), "weight"),
+    (re.compile(r"\b(how\s+old|age|built\s+in|year\s+built|construction\s+date)\b", re.I), "age"),
+    (re.compile(r"\b(speed|fast|moving|velocity|heading)\b", re.I), "speed or motion"),
+    (re.compile(r"\b(owner|owns|whose|operator|airline|company|brand|manufacturer|"
+                r"(?:what|which)\s+(?:make|model|type|kind|airline))\b", re.I),
+     "ownership, make or type"),
+    (re.compile(r"\b(temperature|price|cost|costs|worth|monetary)\b", re.I),
+     "temperature or value"),
+)  # fmt: skip
+_VAGUE = re.compile(
+    r"^\s*(?:please\s+)?(?:make\s+it\s+better|improve(?:\s+it)?|do\s+better|try\s+harder|"
+    r"fix\s+it|again\s+but\s+better|better|more|do\s+something|whatever|hm+|ok(?:ay)?|"
+    r"why|what\s+now|and\??|so\??)\s*[.!?]*\s*$",
+    re.IGNORECASE,
+)
+
+_RECALL = re.compile(
+    r"\b(before|last\s+time|earlier|previously|so\s+far|in\s+the\s+past|already|"
+    r"have\s+we\s+(?:looked|searched|checked|seen|been|analy[sz]ed)|ever\s+(?:looked|searched)|"
+    r"(?:what|anything)\s+(?:is|was)\s+stored|(?:stored|saved)\s+(?:here|results?|for\s+this))\b",
+    re.IGNORECASE,
+)
+_AGAIN = re.compile(
+    r"\b(from\s+scratch|search\s+again|look\s+again|re-?search|re-?run|fresh|anew|new\s+search|"
+    r"ignore\s+(?:the\s+)?(?:stored|previous|earlier))\b",
+    re.IGNORECASE,
+)
+_ANAPHOR = re.compile(
+    r"\b(them|those|these|they|the\s+ones|ones|of\s+which|you\s+(?:just\s+)?found|"
+    r"(?:were|was)\s+found|found\s+(?:so\s+far|above|earlier)|the\s+results?|"
+    r"that\s+list|this\s+list|the\s+same|among\s+(?:them|those|these)|only)\b",
+    re.IGNORECASE,
+)
+
+_MORE = (
+    r"(?:longer|larger|bigger|wider|greater|more|over|above|exceed(?:s|ing)?|surpass(?:es|ing)?|"
+    r"beyond|at\s+least|higher|>=?|≥)"
+)
+_LESS = (
+    r"(?:shorter|smaller|narrower|less|fewer|under|below|beneath|at\s+most|up\s+to|lower|"
+    r"<=?|≤)"
+)
+_UNIT = (
+    r"(km²|km2|square\s+kilomet(?:er|re)s?|sq\.?\s*km|ha|hectares?|m²|m2|sq\.?\s*m|"
+    r"square\s+met(?:er|re)s?|km|kilomet(?:er|re)s?|m|met(?:er|re)s?|ft|feet|foot|"
+    r"px|pixels?|%|percent)?"
+)
+_COMPARE = re.compile(
+    rf"(?P<dir>{_MORE}|{_LESS})\s*(?:(?:confident|certain|sure|long|large|big|wide|in\s+"
+    r"(?:length|area|size))\s+)?(?:than\s+|of\s+)?(?:about\s+|approximately\s+|~\s*)?"
+    rf"{_NUM}\s*{_UNIT}(?![A-Za-z])",
+    re.IGNORECASE,
+)
+_CONFIDENCE_WORD = re.compile(r"\b(confiden\w*|score|certain\w*|sure|probabilit\w*)\b", re.I)
+_CONFIDENT_ONES = re.compile(
+    r"\b(?:the\s+|only\s+(?:the\s+)?)?(?:confident|certain|sure|reliable)\s+ones\b|"
+    r"\bonly\s+(?:the\s+)?(?:confident|certain|sure|reliable)\b|\bhigh[\s-]+confidence\b",
+    re.I,
+)
+_WITHIN = re.compile(
+    rf"\b(?:within|closer\s+than|less\s+than|under|no\s+more\s+than)\s+{_NUM}\s*"
+    r"(km|kilomet(?:er|re)s?|m|met(?:er|re)s?)\s+(?:of|from|around)\s+(?P<what>[^?;]*)",
+    re.IGNORECASE,
+)
+_LATLON = re.compile(r"(-?\d{1,2}(?:\.\d+)?)\s*°?\s*[,;\s]\s*(-?\d{1,3}(?:\.\d+)?)")
+
+_RANK_WORDS: tuple[tuple[re.Pattern[str], str, bool], ...] = (
+    (re.compile(r"\b(largest|biggest|greatest|widest|most\s+extensive)\b", re.I), "area", True),
+    (re.compile(r"\b(smallest|tiniest|least\s+extensive)\b", re.I), "area", False),
+    (re.compile(r"\b(longest)\b", re.I), "length", True),
+    (re.compile(r"\b(shortest)\b", re.I), "length", False),
+    (
+        re.compile(r"\b(most\s+(?:confident|certain|likely|sure)|highest[\s-]+(?:confidence|"
+                   r"score))\b", re.I),
+        "confidence",
+        True,
+    ),
+    (
+        re.compile(r"\b(least\s+(?:confident|certain|likely|sure)|lowest[\s-]+(?:confidence|"
+                   r"score))\b", re.I),
+        "confidence",
+        False,
+    ),
+    (re.compile(r"\b(west\s+to\s+east|westernmost|westmost|from\s+the\s+west)\b", re.I),
+     "west", True),
+    (re.compile(r"\b(east\s+to\s+west|easternmost|from\s+the\s+east)\b", re.I), "east", True),
+    (re.compile(r"\b(north\s+to\s+south|northernmost|from\s+the\s+north)\b", re.I), "north", True),
+    (re.compile(r"\b(south\s+to\s+north|southernmost|from\s+the\s+south)\b", re.I), "south", True),
+)  # fmt: skip
+_COUNT_BEFORE_RANK = re.compile(
+    r"\b(?:top\s+|the\s+)?(?P<n>\d{1,3}|" + "|".join(_NUMBER_WORDS) + r")\s+(?:\w+\s+)?$",
+    re.IGNORECASE,
+)
+_HOW_MANY = re.compile(r"\b(how\s+many|count|number\s+of|tally)\b", re.I)
+_TOTAL = re.compile(r"\b(total|combined|sum|altogether|in\s+all|overall|cumulative)\b", re.I)
+_MEAN = re.compile(r"\b(mean|average|typical|avg)\b", re.I)
+_MEDIAN = re.compile(r"\bmedian\b", re.I)
+_SHARE = re.compile(
+    r"\b(share|fraction|proportion|percentage|percent|what\s+part|how\s+much)\s+of\s+the\s+"
+    r"(?:scene|image|area|tile)\b",
+    re.IGNORECASE,
+)
+_LENGTH_WORD = re.compile(
+    r"\b(length|long|longer|shorter|span|size\s+in\s+m(?:etres|eters)?)\b", re.I
+)
+_AREA_WORD = re.compile(r"\b(area|surface|footprint|extent|size|big|large)\b", re.I)
+_CONFIDENCE_AGG = re.compile(r"\b(confidence|score|certainty)\b", re.I)
+_LIST = re.compile(r"\b(list|show|which|where|what\s+are|give\s+me|name|display)\b", re.I)
+
+
+def _number(text: str) -> float:
+    """``2,000`` (thousands), ``0,8`` (a decimal comma) and ``12.5`` as numbers."""
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", text):
+        return float(text.replace(",", ""))
+    return float(text.replace(",", "."))
+
+
+def _to_metric(value: float, unit: str, *, measure_hint: Measure | None) -> tuple[Measure, float]:
+    """A number and its unit as (measure, value in m / m² / fraction)."""
+    u = unit.lower().replace(" ", "").replace(".", "")
+    if u in ("km²", "km2", "squarekilometers", "squarekilometres", "squarekilometer",
+             "squarekilometre", "sqkm"):  # fmt: skip
+        return "area", value * 1e6
+    if u in ("ha", "hectare", "hectares"):
+        return "area", value * 1e4
+    if u.startswith(("m²", "m2", "sqm", "squaremet")):
+        return "area", value
+    if u in ("km", "kilometer", "kilometers", "kilometre", "kilometres"):
+        return "length", value * 1000
+    if u in ("ft", "feet", "foot"):
+        return "length", value * 0.3048
+    if u in ("m", "meter", "meters", "metre", "metres"):
+        return "length", value
+    if u in ("%", "percent"):
+        return "confidence", value / 100
+    if measure_hint == "confidence" or value <= 1:
+        return "confidence", value if value <= 1 else value / 100
+    return measure_hint or "length", value
+
+
+def _conditions(question: str) -> tuple[Condition, ...]:
+    found = []
+    for m in _COMPARE.finditer(question):
+        before = question[max(0, m.start() - 40) : m.start()]
+        hint: Measure | None = (
+            "confidence" if _CONFIDENCE_WORD.search(before + m.group(0)) else None
+        )
+        measure, value = _to_metric(_number(m.group(2)), m.group(3) or "", measure_hint=hint)
+        if (m.group(3) or "").lower() in ("px", "pixel", "pixels"):
+            continue  # pixels are not a size on the ground: left to the answer to explain
+        words = m.group("dir").lower()
+        more = re.fullmatch(_MORE, words, re.IGNORECASE) is not None
+        found.append(Condition(measure, ">" if more else "<", value))
+    if _CONFIDENT_ONES.search(question) and not any(c.measure == "confidence" for c in found):
+        found.append(Condition("confidence", ">", CONFIDENT))
+    return tuple(found)
+
+
+def _near(question: str) -> Near | None:
+    m = _WITHIN.search(question)
+    if m is None:
+        return None
+    radius = _number(m.group(1)) * (1000 if m.group(2).lower().startswith("k") else 1)
+    what = m.group("what")
+    if point := _LATLON.search(what):
+        lat, lon = float(point.group(1)), float(point.group(2))
+        if -90 <= lat <= 90 and -180 <= lon <= 180:
+            return Near(radius, lat=lat, lon=lon)
+    if re.search(r"\b(largest|biggest)\b", what, re.I):
+        return Near(radius, of_result="largest")
+    if re.search(r"\b(smallest|tiniest)\b", what, re.I):
+        return Near(radius, of_result="smallest")
+    return None
+
+
+_COUNT_AFTER_RANK = re.compile(
+    r"^\s+(?P<n>\d{1,3}|" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE
+)
+_TOP = re.compile(
+    r"\btop\s+(?P<n>\d{1,3}|" + "|".join(_NUMBER_WORDS) + r")\b(?:\s+by\s+(?P<by>area|size|"
+    r"length|confidence|score))?",
+    re.IGNORECASE,
+)
+
+
+def _count(raw: str) -> int:
+    return _NUMBER_WORDS.get(raw.lower()) or int(raw)
+
+
+def _rank(question: str) -> Rank | None:
+    for rx, key, descending in _RANK_WORDS:
+        m = rx.search(question)
+        if m is None:
+            continue
+        n: int | None = None
+        if count := _COUNT_BEFORE_RANK.search(question[: m.start()]):
+            n = _count(count.group("n"))
+        elif after := _COUNT_AFTER_RANK.search(question[m.end() :]):
+            n = _count(after.group("n"))
+        elif key in ("west", "east", "north", "south"):
+            n = 1 if m.group(0).lower().endswith("most") else None
+        elif key in ("area", "length", "confidence"):
+            plural = re.search(r"\b(ones|tanks|aircraft|cars|regions|ponds|objects|results)\b",
+                               question[m.end():], re.I)  # fmt: skip
+            singular = re.search(r"\b(the|which)\s+(?:\w+\s+)?" + re.escape(m.group(0)), question,
+                                 re.I)  # fmt: skip
+            n = None if plural and not singular else 1
+        return Rank(key, descending, n)  # type: ignore[arg-type]
+    if top := _TOP.search(question):
+        by = (top.group("by") or "area").lower()
+        key = {"size": "area", "score": "confidence"}.get(by, by)
+        return Rank(key, True, _count(top.group("n")))  # type: ignore[arg-type]
+    return None
+
+
+def _aggregate(question: str, rank: Rank | None) -> Aggregate:
+    measure: Measure | None = None
+    if _CONFIDENCE_AGG.search(question):
+        measure = "confidence"
+    elif _LENGTH_WORD.search(question):
+        measure = "length"
+    elif _AREA_WORD.search(question) or re.search(r"\b(ha|hectares?|m²|m2)\b", question, re.I):
+        measure = "area"
+    if _SHARE.search(question):
+        return Aggregate("share", "area")
+    if _MEDIAN.search(question):
+        return Aggregate("median", measure or "area")
+    if _MEAN.search(question):
+        return Aggregate("mean", measure or "area")
+    if _TOTAL.search(question) and (measure or not _HOW_MANY.search(question)):
+        return Aggregate("total", measure or "area")
+    if _HOW_MANY.search(question) and rank is None:
+        return Aggregate("count")
+    return Aggregate("list")
+
+
+def _not_understood(why: str) -> Plan:
+    return Plan("not_understood", source="none", aggregate=Aggregate("list"), reason=why)
+
+
+#: What the product can do, said with every refusal.
+CAN_DO = (
+    "I can search a scene for aircraft, oil-storage tanks and cars, measure water and "
+    "vegetation where there is a near-infrared band, compare dates, and work on what was found: "
+    "filter it by length, area, confidence, class or distance, rank it, count it, total or "
+    "average its areas and lengths, and recall what is stored about a scene"
+)
+
+
+def read_plan(question: str, *, has_previous: bool) -> Plan | None:
+    """How ``question`` is understood as an operation on stored results; ``None``: a search.
+
+    Args:
+        question: the analyst's words.
+        has_previous: the investigation has an earlier answer with results to work on.
+
+    """
+    text = " ".join(question.split())
+    if _UNSAFE.search(text):
+        return _not_understood(
+            "I never delete or change stored results because a question asks: every answer "
+            "and the analyst's own verdicts stay as they were. To judge a result, use the "
+            "History page (accept, reject, correct its outline)"
+        )
+    if _VAGUE.match(text) or not re.search(r"[A-Za-z]{2,}", text):
+        return _not_understood("I do not know what to do with this request")
+    for rx, what in _UNMEASURABLE:
+        if rx.search(text):
+            return _not_understood(
+                f"I cannot measure {what} from overhead imagery: I see outlines from above, so "
+                "I can give counts, places, areas, lengths and confidence, not " + what
+            )
+    again = bool(_AGAIN.search(text))
+    recall = bool(_RECALL.search(text)) and not again
+    anaphor = bool(_ANAPHOR.search(text))
+    conditions = _conditions(text)
+    near = _near(text)
+    within = _WITHIN.search(text)
+    rank = _rank(text[: within.start()] if within else text)
+    aggregate = _aggregate(text, rank)
+    labels = tuple(label for label in labels_in(text) if label != "object")
+    if recall:
+        filter_ = Filter(conditions, labels, near) if (conditions or labels or near) else None
+        if aggregate.kind == "list" and _HOW_MANY.search(text):
+            aggregate = Aggregate("count")
+        return Plan("recall", source="scene", filter=filter_, rank=rank, aggregate=aggregate)
+    about_results = anaphor or conditions or near is not None
+    operates = bool(
+        conditions or near or rank or labels or aggregate.kind != "list" or _LIST.search(text)
+    )
+    if again or not has_previous:
+        return None
+    if not (about_results and operates) and not (rank is not None or aggregate.kind in (
+        "total", "mean", "median", "share"
+    )):  # fmt: skip
+        return None
+    filter_ = Filter(conditions, labels, near) if (conditions or labels or near) else None
+    return Plan("followup", filter=filter_, rank=rank, aggregate=aggregate)
+
+
+def asks_again(question: str) -> bool:
+    """Whether ``question`` asks for a new search ("from scratch", "search again")."""
+    return bool(_AGAIN.search(question))

@@ -65,7 +65,12 @@ def start(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
     scene = _workbench(runtime).scene(state.scene)
     crs = scene.crs.to_string() if scene.crs is not None else None
     emit(SceneOpened(path=state.scene, width=scene.width, height=scene.height, crs=crs))
-    fresh = QuestionState(scene=state.scene, question=state.question, request_id=state.request_id)
+    fresh = QuestionState(
+        scene=state.scene,
+        question=state.question,
+        request_id=state.request_id,
+        search=state.search,
+    )
     update: Update = {k: v for k, v in vars(fresh).items() if k != "history"}
     return {**update, "timings_ms": _timed("start", fresh, t)}
 
@@ -86,7 +91,7 @@ def understand_question(state: QuestionState, runtime: Runtime[AgentContext]) ->
     """
     t = time.perf_counter()
     wb = _workbench(runtime)
-    worked = investigate(wb, state.scene, state.question, _earlier(state))
+    worked = None if state.search else investigate(wb, state.scene, state.question, _earlier(state))
     if worked is None:
         return {"plan": None, "timings_ms": _timed("understand", state, t)}
     emit(PlanRead(worked.plan.describe(), worked.plan.operations))

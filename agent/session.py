@@ -259,7 +259,11 @@ class Session:
         plan = plan_question(self.graph, thread, self.workbench, path, question)
         if plan.replay is not None:
             return Outcome.of_state(thread, plan.replay, replayed=True)
-        payload = {"scene": path, "question": question, "request_id": plan.request_id}
+        payload: dict[str, object] = {
+            "scene": path,
+            "question": question,
+            "request_id": plan.request_id,
+        }
         final = self._run(None if plan.resume else payload, config, on_event)
         return Outcome.of_state(thread, final, resumed=plan.resume)
 
@@ -273,16 +277,22 @@ class Session:
         """Answer ``question`` about ``scene`` outside any thread, stored under ``request_id``.
 
         Asked again with the same request id, the first save is returned and nothing is
-        stored twice (a batch's retried scene).
+        stored twice (a batch's retried scene). The scene is always searched: a batch question
+        is no follow-up, and its request id already decides what is answered once.
         """
         if not question.strip():
             raise EmptyQueryError()
-        payload = {"scene": str(scene), "question": question, "request_id": request_id}
+        payload = {
+            "scene": str(scene),
+            "question": question,
+            "request_id": request_id,
+            "search": True,
+        }
         final = self._run(payload, None, on_event)
         return Outcome.of_state("", final)
 
     def _run(
-        self, payload: dict[str, str] | None, config: Any, on_event: EventListener | None
+        self, payload: dict[str, object] | None, config: Any, on_event: EventListener | None
     ) -> QuestionState:
         """Stream the pipeline, passing each step event on; the final state."""
         context = AgentContext(workbench=self.workbench, max_depth=self.max_depth)

@@ -45,6 +45,8 @@ class QuestionState:
     """The analyst's question, as typed."""
     request_id: str = ""
     """Idempotency key of this question: storing it twice stores it once."""
+    search: bool = False
+    """Search the scene whatever is stored (a batch: exactly-once by request id instead)."""
     plan: Plan | None = None
     """How the question was understood when it is answered from stored results (a follow-up,
     a recall, a question asked before, or not understood); ``None``: a new search."""

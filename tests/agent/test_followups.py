@@ -27,6 +27,7 @@ from db.models import QueryRow, ResultRow
 from geomag_core.config import Settings
 
 AIRPORT = "014de911-7810-4f7d-8967-3e5402209f4a.jpg"
+TANKS = "008589fd-9f7a-4332-bfff-950610e1555b.jpg"
 GSD = 0.5  # nano's aircraft training GSD: what a JPEG without a CRS is measured with
 
 
@@ -155,3 +156,27 @@ def test_water_follow_ups_and_recall_on_the_naip_tile(
             assert recall.plan is not None and recall.plan.kind == "recall"
             assert f"{len(rows)} water" in recall.answer
             assert f"#{water.query_id} “outline the water”" in recall.answer
+
+
+@pytest.mark.parametrize("kind", DATABASES)
+def test_tank_follow_ups_rank_and_count_the_stored_tanks(
+    kind: str, tmp_path: Path, shared_data: Path
+) -> None:
+    scene = shared_data / "airbus-oil-storage" / "images" / TANKS
+    with _database(kind, tmp_path) as url:
+        settings = Settings(data_dir=tmp_path, model_profile="nano", database_url=url)
+        with Session(settings) as session:
+            found = session.ask(scene, "how many oil-storage tanks are there?", "tanks")
+            tanks = [r for r in _rows(url) if r.kind.value == "mask"]
+            assert len(tanks) == len(found.result_ids) >= 5
+            stored = _counts(url)
+            top = session.ask(scene, "which are the three largest tanks?", "tanks")
+            assert top.plan is not None
+            assert top.plan.signature() == "followup|label=oil-storage tank|rank:area:desc:3|list"
+            tank_gsd = 1.2  # nano's oil-storage training GSD: the JPEG has no CRS
+            areas = {r.id: wkb.loads(bytes(r.geom_scene_wkb)).area * tank_gsd**2 for r in tanks}
+            assert top.result_ids == tuple(sorted(areas, key=areas.__getitem__, reverse=True)[:3])
+            small = session.ask(scene, "how many of them are under 20 m across?", "tanks")
+            # "across" is no measure of its own: the plan reads it as a length, said so
+            assert small.plan is not None and small.plan.signature() == "followup|length<20|count"
+            assert _counts(url) == stored

@@ -12,7 +12,6 @@ confidence (3 decimals), pixel box and area (0.01 m²).
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +20,7 @@ import torch
 
 from agent.batch.engines import RayEngine
 from agent.batch.runner import plan_batch, run_batch
-from agent.checkpointer import open_checkpointer
-from agent.context import AgentContext
-from agent.graph import build_agent
-from agent.retries import plan_question
+from agent.session import Session
 from geomag_core.config import Settings
 from tests.batch.conftest import QUESTION, stored
 from tools.workbench import Workbench
@@ -33,16 +29,10 @@ pytestmark = pytest.mark.slow
 
 
 def _ask(workbench: Workbench, scene: Path) -> None:
-    """One ``geomag ask SCENE QUESTION`` run, as agent/cli/ask.py runs it (without printing)."""
-    thread_id = uuid.uuid4().hex[:12]
-    with open_checkpointer(workbench.settings) as saver:
-        mode, graph = build_agent(workbench, saver)
-        assert mode == "pipeline"
-        path = str(workbench.scene(scene).path)
-        plan = plan_question(graph, thread_id, workbench, path, QUESTION)
-        payload = {"scene": path, "question": QUESTION, "request_id": plan.request_id}
-        config: Any = {"configurable": {"thread_id": thread_id}}
-        graph.invoke(payload, config, context=AgentContext(workbench=workbench))
+    """One ``geomag ask SCENE QUESTION`` run: the session API agent/cli/ask.py calls."""
+    with Session(workbench.settings, workbench=workbench) as session:
+        outcome = session.ask(scene, QUESTION)
+    assert session.mode == "pipeline" and outcome.query_id is not None
 
 
 def _by_scene(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -91,7 +91,11 @@ def understand_question(state: QuestionState, runtime: Runtime[AgentContext]) ->
     """
     t = time.perf_counter()
     wb = _workbench(runtime)
-    worked = None if state.search else investigate(wb, state.scene, state.question, _earlier(state))
+    worked = (
+        None
+        if state.search
+        else investigate(wb, state.scene, state.question, _earlier(state), state.request_id)
+    )
     if worked is None:
         return {"plan": None, "timings_ms": _timed("understand", state, t)}
     emit(PlanRead(worked.plan.describe(), worked.plan.operations))

@@ -222,6 +222,9 @@ class StoredQuery:
     created_at: dt.datetime
     model_versions: dict[str, str]
     result_ids: tuple[int, ...]
+    request_id: str | None = None
+    found: int = 0
+    """Its results that are shapes (masks and boxes), not text."""
 
 
 def scene_queries(engine: Engine, scene_sha256: str) -> list[StoredQuery]:
@@ -241,6 +244,8 @@ def scene_queries(engine: Engine, scene_sha256: str) -> list[StoredQuery]:
                     q.created_at,
                     {str(k): str(v) for k, v in (q.model_versions or {}).items()},
                     tuple(sorted(r.id for r in q.results)),
+                    q.request_id,
+                    sum(1 for r in q.results if r.kind.value != "answer"),
                 )
                 for q in queries
             ]

@@ -309,3 +309,38 @@ def test_nano_shows_its_heat_map_under_the_windows(
     time.sleep(1.5)  # let the heated image paint before the picture
     if keep := os.environ.get("GEOMAG_NANO_SCREENSHOT"):
         assert browser.save_screenshot(keep)
+
+
+def test_a_follow_up_is_answered_from_the_stored_aircraft(
+    nano_app_url: str, browser: Any, tmp_path: Path
+) -> None:
+    """The next question an analyst asks: a filter on the answer, from the stored rows."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+
+    wait = _ask(browser, nano_app_url, "how many aircraft are there?")
+    box = wait.until(
+        ec.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=stChatInput] textarea"))
+    )
+    box.send_keys("how many of them are longer than 40 m?")
+    box.send_keys(Keys.ENTER)
+    wait.until(
+        ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "nothing was searched or stored")
+    )
+    wait.until(
+        ec.invisibility_of_element_located((By.CSS_SELECTOR, "[data-testid=stStatusWidget]"))
+    )
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "filter(previous, length > 40 m) → count" in body and "Traceback" not in body
+    assert "0.5 m per pixel" in body  # the assumption on a JPEG is said
+    time.sleep(1)
+    browser.execute_script(
+        "[...document.querySelectorAll('[data-testid=stChatMessage]')].pop()"
+        ".scrollIntoView({block: 'start'});"
+    )
+    time.sleep(1)
+    shot = tmp_path / "followup.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+    if keep := os.environ.get("GEOMAG_FOLLOWUP_SCREENSHOT"):
+        shutil.copyfile(shot, keep)

@@ -67,7 +67,9 @@ def test_distinct_objects_merge_a_re_asked_question(asked: Any, app: AppTest) ->
     from tests.ui.conftest import PIXEL_QUESTION
 
     app.run()
-    app.chat_input[0].set_value(PIXEL_QUESTION).run()  # the same question again: stored again
+    # the same question again, searched anew on purpose: stored again (plainly re-asked, the
+    # stored answer would be reused and nothing stored)
+    app.chat_input[0].set_value(f"{PIXEL_QUESTION} from scratch").run()
     again = app.session_state["conversation.messages"][-1].outcome
     assert again.query_id != asked.outcome.query_id and len(again.result_ids) >= 2
     app.switch_page("pages/history.py").run()

@@ -35,8 +35,15 @@ def _normal(question: str) -> str:
     return " ".join(question.lower().replace("?", " ").replace(".", " ").split())
 
 
-def _asked_before(wb: Workbench, scene: str, question: str) -> StoredQuery | None:
-    """The latest stored answer to the same question on the same bytes with the same models."""
+def _asked_before(
+    wb: Workbench, scene: str, question: str, request_id: str | None
+) -> StoredQuery | None:
+    """The latest stored answer to the same question on the same bytes with the same models.
+
+    Only an answer that found shapes is reused: a text answer or "none found" (which may mean
+    "too small to see here") is asked again, so it is said as it was. A stored answer of this
+    very request (a run resumed after a crash) is not "asked before" either.
+    """
     sha = wb.scene(scene).content_hash
     versions = wb.model_versions()
     same = [
@@ -45,18 +52,24 @@ def _asked_before(wb: Workbench, scene: str, question: str) -> StoredQuery | Non
         if _normal(q.question) == _normal(question)
         and all(q.model_versions.get(k) == v for k, v in versions.items())
         and not q.question.startswith("measure ")
+        and q.found > 0
+        and (request_id is None or q.request_id != request_id)
     ]
     return same[-1] if same else None
 
 
 def understand(
-    wb: Workbench, scene: str, question: str, earlier: Earlier | None
+    wb: Workbench,
+    scene: str,
+    question: str,
+    earlier: Earlier | None,
+    request_id: str | None = None,
 ) -> tuple[Plan | None, StoredQuery | None]:
     """The plan for ``question`` (``None``: a new search), and the stored answer it reuses."""
     plan = read_plan(question, has_previous=earlier is not None and bool(earlier.result_ids))
     if plan is not None or asks_again(question):
         return plan, None
-    before = _asked_before(wb, scene, question)
+    before = _asked_before(wb, scene, question, request_id)
     if before is None:
         return None, None
     return Plan("recall", source="asked before", aggregate=Aggregate("count")), before
@@ -137,7 +150,13 @@ def follow_up(
     return Worked(worked.plan, worked.kept, tuple(lines), worked.value)
 
 
-def investigate(wb: Workbench, scene: str, question: str, earlier: Earlier | None) -> Worked | None:
+def investigate(
+    wb: Workbench,
+    scene: str,
+    question: str,
+    earlier: Earlier | None,
+    request_id: str | None = None,
+) -> Worked | None:
     """Answer ``question`` from stored results, or ``None`` when the scene must be searched."""
-    plan, before = understand(wb, scene, question, earlier)
+    plan, before = understand(wb, scene, question, earlier, request_id)
     return None if plan is None else follow_up(wb, plan, scene, earlier, before)

@@ -66,7 +66,7 @@ _UNMEASURABLE: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(how\s+old|age|built\s+in|year\s+built|construction\s+date)\b", re.I), "age"),
     (re.compile(r"\b(speed|fast|moving|velocity|heading)\b", re.I), "speed or motion"),
     (re.compile(r"\b(owner|owns|whose|operator|airline|company|brand|manufacturer|"
-                r"(?:what|which)\s+(?:make|model|type|kind|airline))\b", re.I),
+                r"(?:what|which)\s+(?:make|model|airline))\b", re.I),
      "ownership, make or type"),
     (re.compile(r"\b(temperature|price|cost|costs|worth|monetary)\b", re.I),
      "temperature or value"),

@@ -114,6 +114,9 @@ def test_follow_ups_on_an_airport_answer_from_the_stored_rows(
             again = session.ask(scene, "How many aircraft are there?", "another-thread")
             assert again.plan is not None and again.plan.source == "asked before"
             assert f"Count: {len(masks)} " in again.answer
+            near = session.ask(scene, "how many of them are within 300 m of 47.1, -99.2?", "inv")
+            assert "no CRS: distances on the ground cannot be measured" in near.answer
+            assert "Count: 0 " in near.answer
             refused = session.ask(scene, "delete them", "inv")
             assert refused.plan is not None and refused.plan.kind == "not_understood"
             assert "Nothing was searched, stored, changed or deleted" in refused.answer

@@ -291,6 +291,7 @@ def test_a_follow_up_in_the_chat_is_answered_from_the_stored_rows(
     expected = sorted(i for i, area in masks if area > 500)
     assert sorted(answer.result_ids) == expected
     assert f"Count: {len(expected)} " in answer.answer
+    assert answer.answer.startswith(TINY_WARNING)  # random-weight results stay labelled
     steps = [m.value for m in app.markdown if "Answering from stored results" in m.value]
     assert steps and "filter(previous, area > 500 m²) → count" in steps[0]
     assert stored()[0] == before  # nothing stored

@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from geomag_core.boxes import PixelBox
 from geomag_core.psc.zoom import ZoomStep
-from tools.events import SceneOpened, Segmenting, Stored, Zoomed
+from tools.events import Stored, Zoomed
 
 
 def _trail_with_ten_windows() -> None:
@@ -100,7 +100,6 @@ def test_running_label_without_a_plan_counts_windows() -> None:
     assert running_label([zoom, zoom], 2.25).endswith("2.2 s · 2 window(s) so far")
     stored = running_label([zoom, Stored(query_id=1, results=0)], 5.0, planned_windows=4)
     assert stored == "Running: writing the answer… 5.0 s · windows 1/4"
-    assert SceneOpened("x", 1, 1, None).kind == "scene"
 
 
 def _trail_of_two_searches() -> None:
@@ -129,4 +128,3 @@ def test_windows_done_of_planned_add_up_over_searches() -> None:
     lines = [m.value for m in at.markdown]
     assert any("Zoom 1 (window 1/2)" in t for t in lines)
     assert any("Zoom 1 (window 2/3)" in t for t in lines)
-    assert Segmenting((0, 0, 1, 1)).kind == "segmenting"

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from db.evidence import StoredQuery, load_results, scene_queries
+from tools.capabilities.vlm import TINY_WARNING
 from tools.investigation.executing import Worked, measure_results, run_plan
 from tools.investigation.plan import Aggregate, Plan
 from tools.investigation.reading import CAN_DO, asks_again, read_plan
@@ -144,6 +145,8 @@ def follow_up(
             "Stored: " + ", ".join(f"{n} {label}" for label, n in labels.most_common()) + "."
         )
     lines = [*intro, *worked.lines, *notes]
+    if not wb.meaningful:  # the stored results came from random-weight test models
+        lines.insert(0, TINY_WARNING)
     lines.append(
         f"Read {len(worked.plan.read_ids)} stored result(s); nothing was searched or stored."
     )

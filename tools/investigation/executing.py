@@ -192,6 +192,11 @@ def run_plan(
                 )
             kept = [m for m in kept if _meets(m, c)]
         if f.near is not None:
+            if any(m.lonlat is None for m in kept):
+                lines.append(
+                    "This scene has no CRS: distances on the ground cannot be measured, so no "
+                    "result of it is counted as within the distance asked."
+                )
             kept = _near(kept, f.near, items)
         lines.append(f"{len(kept)} of {len(items)} result(s) meet {f.describe()}.")
     if plan.rank is not None:

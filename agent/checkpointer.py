@@ -32,7 +32,7 @@ from tools.capabilities.change import ChangeFindings, DateRow, SubjectChange
 from tools.capabilities.nano import ClassSearch, NanoFindings
 from tools.capabilities.spectral import SpectralFindings, SpectralMeasure
 from tools.capabilities.vlm import VLMFindings
-from tools.investigation.plan import Aggregate, Condition, Filter, Near, Plan, Rank
+from tools.investigation.plan import Aggregate, Condition, Filter, Near, Period, Plan, Rank
 
 __all__ = ["CHECKPOINTED_TYPES", "SETUP_LOCK_KEY", "open_checkpointer", "state_serializer"]
 
@@ -65,6 +65,7 @@ CHECKPOINTED_TYPES: tuple[type, ...] = (
     Near,
     Rank,
     Aggregate,
+    Period,
 )
 
 #: The advisory-lock key every process takes around the Postgres checkpoint tables' set-up.

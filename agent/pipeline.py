@@ -94,7 +94,14 @@ def understand_question(state: QuestionState, runtime: Runtime[AgentContext]) ->
     worked = (
         None
         if state.search
-        else investigate(wb, state.scene, state.question, _earlier(state), state.request_id)
+        else investigate(
+            wb,
+            state.scene,
+            state.question,
+            _earlier(state),
+            state.request_id,
+            scenes=[past.scene for past in state.history],
+        )
     )
     if worked is None:
         return {"plan": None, "timings_ms": _timed("understand", state, t)}

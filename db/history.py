@@ -1,7 +1,8 @@
 """History queries: find stored results, paginated and in a stable order.
 
 Filters: label, kind, time range, scene acquisition dates, scene, investigation, bounding box,
-polygon intersection, distance from a point, minimum confidence and words of the question. A
+polygon intersection, distance from a point, minimum confidence, words of the question and the
+analyst's latest verdict. A
 label filter takes any name of a subject in :mod:`geomag_core.labels`: ``cars`` finds results
 stored as ``car`` and as the legacy ``vehicle``.
 
@@ -24,8 +25,8 @@ from sqlalchemy import ColumnElement, Engine, Select, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from db.engine import redacted
-from db.enums import ResultKind
-from db.models import InvestigationRow, QueryRow, ResultRow, SceneRow
+from db.enums import ResultKind, Verdict
+from db.models import FeedbackRow, InvestigationRow, QueryRow, ResultRow, SceneRow
 from db.spatial import Bounds, SpatialColumn, check_bounds
 from geomag_core.boxes import PixelBox
 from geomag_core.errors import DatabaseError
@@ -95,6 +96,9 @@ class HistoryFilter:
     min_confidence: float | None = None
     text: str | None = None
     """Every word must occur in the question text (case-insensitive)."""
+    verdicts: Sequence[Verdict] = ()
+    """The analyst's latest verdict on the result is one of these (unjudged results never
+    match)."""
 
     def __post_init__(self) -> None:
         for name in ("since", "until"):
@@ -341,6 +345,12 @@ def _conditions(f: HistoryFilter, dialect: str) -> list[ColumnElement[bool]]:
         out.append(ResultRow.confidence >= f.min_confidence)
     for word in (f.text or "").split():
         out.append(QueryRow.text.icontains(word, autoescape=True))
+    if f.verdicts:
+        latest = select(func.max(FeedbackRow.id)).group_by(FeedbackRow.result_id)
+        judged = select(FeedbackRow.result_id).where(
+            FeedbackRow.id.in_(latest), FeedbackRow.verdict.in_(list(f.verdicts))
+        )
+        out.append(ResultRow.id.in_(judged))
     return out
 
 

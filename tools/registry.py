@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field, ValidationError
@@ -24,12 +24,16 @@ from geomag_core.errors import GeoMagError
 from geomag_core.findings import Finding
 from tools.capabilities import Route, active_capabilities, read, route
 from tools.capabilities.spectral import SpectralMeasure, measure_index
+from tools.investigation import Earlier, follow_up
+from tools.investigation.plan import Aggregate, Condition, Filter, Period, Plan, Rank
+from tools.investigation.plan import Near as NearPoint
+from tools.investigation.reading import read_plan
 from tools.looking import ask_vlm, classify_question, propose_windows, tmra_views
 from tools.looking import zoom_into as zoom_fn
 from tools.segmenting import SEG_ANSWER, segment_crop
 from tools.workbench import Workbench
 
-__all__ = ["make_tools"]
+__all__ = ["StoredArgs", "make_tools", "plan_of"]
 
 Box = list[int]
 
@@ -89,6 +93,91 @@ class HistoryArgs(BaseModel):
     min_confidence: float | None = Field(default=None, ge=0, le=1)
     text: str | None = Field(default=None, description="Words in the question text.")
     limit: int = Field(default=50, ge=1, le=500)
+
+
+class StoredArgs(SceneArgs):
+    """The typed operations of an investigation (what the no-LLM parser reads questions into)."""
+
+    operation: Literal["followup", "recall", "history", "compare", "describe"] = Field(
+        description="followup: on result_ids; recall: all stored about the scene; history: "
+        "everything stored; compare: the scene with other_scenes; describe: the scene's facts."
+    )
+    result_ids: list[int] = Field(default_factory=list, description="followup: results to use.")
+    other_scenes: list[str] = Field(default_factory=list, description="compare: other scenes.")
+    labels: list[str] = Field(default_factory=list, description="Keep these classes only.")
+    min_length_m: float | None = Field(default=None, ge=0)
+    max_length_m: float | None = Field(default=None, gt=0)
+    min_area_m2: float | None = Field(default=None, ge=0)
+    max_area_m2: float | None = Field(default=None, gt=0)
+    min_confidence: float | None = Field(default=None, ge=0, le=1)
+    max_confidence: float | None = Field(default=None, gt=0, le=1)
+    near_lat: float | None = Field(default=None, ge=-90, le=90)
+    near_lon: float | None = Field(default=None, ge=-180, le=180)
+    near_radius_m: float | None = Field(default=None, gt=0)
+    stored_since: dt.date | None = Field(default=None, description="history: stored on/after.")
+    stored_until: dt.date | None = Field(default=None, description="history: stored before.")
+    bbox: list[float] | None = Field(
+        default=None, min_length=4, max_length=4, description="[min_lon,min_lat,max_lon,max_lat]"
+    )
+    in_footprint: bool = Field(default=False, description="history: inside the scene's outline.")
+    verdict: Literal["accept", "reject", "correct"] | None = None
+    per_scene: bool = Field(default=False, description="history: counts per scene.")
+    rank_by: Literal["area", "length", "confidence", "west", "east", "north", "south", "count"] | (
+        None
+    ) = None
+    largest_first: bool = True
+    top_n: int | None = Field(default=None, ge=1)
+    aggregate: Literal["count", "list", "total", "mean", "median", "share"] = "list"
+    measure: Literal["length", "area", "confidence"] | None = None
+
+
+def plan_of(args: StoredArgs) -> Plan:
+    """The :class:`Plan` a tool call describes (the same type the parser reads questions into)."""
+    conditions = tuple(
+        Condition(measure, op, value)  # type: ignore[arg-type]
+        for measure, op, value in (
+            ("length", ">", args.min_length_m),
+            ("length", "<", args.max_length_m),
+            ("area", ">", args.min_area_m2),
+            ("area", "<", args.max_area_m2),
+            ("confidence", ">", args.min_confidence),
+            ("confidence", "<", args.max_confidence),
+        )
+        if value is not None
+    )
+    point = (args.near_lat, args.near_lon, args.near_radius_m)
+    if any(v is not None for v in point) and not all(v is not None for v in point):
+        raise GeoMagError("near needs near_lat, near_lon and near_radius_m together")
+    near = (
+        NearPoint(args.near_radius_m, lat=args.near_lat, lon=args.near_lon)
+        if args.near_radius_m is not None
+        else None
+    )
+    period = (
+        Period(args.stored_since, args.stored_until)
+        if args.stored_since or args.stored_until
+        else None
+    )
+    box4 = (args.bbox[0], args.bbox[1], args.bbox[2], args.bbox[3]) if args.bbox else None
+    found = Filter(
+        conditions, tuple(args.labels), near, period, box4, args.in_footprint, args.verdict
+    )
+    source = {"followup": "previous", "recall": "scene", "history": "all",
+              "compare": "investigation", "describe": "scene"}[args.operation]  # fmt: skip
+    measure = args.measure or ("area" if args.aggregate in ("total", "mean", "median", "share")
+                               else None)  # fmt: skip
+    return Plan(
+        args.operation,
+        source=source,  # type: ignore[arg-type]
+        filter=found if found != Filter() else None,
+        rank=Rank(args.rank_by, args.largest_first, args.top_n) if args.rank_by else None,
+        aggregate=Aggregate(args.aggregate, measure),
+        group="scene" if args.per_scene else None,
+    )
+
+
+class PlanArgs(QuestionArgs):
+    has_previous: bool = Field(default=True, description="The thread has an earlier answer.")
 
 
 class ExportArgs(HistoryArgs):
@@ -201,6 +290,19 @@ def make_tools(wb: Workbench, extra: list[BaseTool] | None = None) -> list[BaseT
     def spectral(scene: str, subject: str) -> SpectralMeasure:
         return measure_index(wb, scene, subject)[0]
 
+    def stored(**args: Any) -> dict[str, object]:
+        call = StoredArgs(**args)
+        if call.operation == "followup" and not call.result_ids:
+            raise GeoMagError("followup needs result_ids: the results of an earlier answer")
+        earlier = Earlier(tuple(call.result_ids), "the results given") if call.result_ids else None
+        worked = follow_up(wb, plan_of(call), call.scene, earlier, scenes=call.other_scenes)
+        return {"plan": worked.plan.as_dict(), "answer": "\n".join(worked.lines),
+                "kept_result_ids": list(worked.kept), "value": worked.value}  # fmt: skip
+
+    def plan_question(question: str, has_previous: bool = True) -> dict[str, object] | str:
+        plan = read_plan(question, has_previous=has_previous)
+        return "a new search of the scene" if plan is None else plan.as_dict()
+
     def choose(scene: str, question: str) -> Route:
         reading = read(question, classify_question(wb, question).granularity.value)
         return route(reading, wb.scene(scene), active_capabilities(wb))
@@ -230,6 +332,11 @@ def make_tools(wb: Workbench, extra: list[BaseTool] | None = None) -> list[BaseT
          SegmentArgs, segment),
         ("query_history", "Stored results matching filters (label, scene, time, bbox…).",
          HistoryArgs, history),
+        ("work_on_stored", "Answer from stored results without searching: filter, rank, count, "
+         "total or average earlier results; recall a scene; search the history; compare scenes; "
+         "describe a scene. Stores nothing.", StoredArgs, stored),
+        ("read_plan", "How the built-in parser reads a follow-up or history question into "
+         "work_on_stored's operations (or says it needs a new search).", PlanArgs, plan_question),
         ("export_history", "Export matching stored results to GeoJSON, GeoPackage or CSV.",
          ExportArgs, export),
     ]  # fmt: skip

@@ -183,3 +183,110 @@ def test_tank_follow_ups_rank_and_count_the_stored_tanks(
             # "across" is no measure of its own: the plan reads it as a length, said so
             assert small.plan is not None and small.plan.signature() == "followup|length<20|count"
             assert _counts(url) == stored
+
+
+OTHER_AIRPORT = "0263270b-e3ee-41dc-aeef-43ff77e66d5b.jpg"
+
+
+def _masks_by_query(url: str) -> dict[int, list[int]]:
+    engine = create_db_engine(url)
+    with engine.connect() as c:
+        rows = c.execute(
+            select(ResultRow.query_id, ResultRow.id).where(ResultRow.kind == "mask")
+        ).all()
+    engine.dispose()
+    out: dict[int, list[int]] = {}
+    for query_id, result_id in rows:
+        out.setdefault(int(query_id), []).append(int(result_id))
+    return out
+
+
+@pytest.mark.parametrize("kind", DATABASES)
+def test_history_compare_and_describe_over_two_airports(
+    kind: str, tmp_path: Path, shared_data: Path
+) -> None:
+    """Questions over everything stored, scenes side by side, a scene described — all counted
+    again here from the rows, and nothing stored by any of them."""
+    from db.enums import Verdict
+    from db.writes import save_feedback
+
+    first = shared_data / "airbus-aircraft" / "train" / AIRPORT
+    second = shared_data / "airbus-aircraft" / "train" / OTHER_AIRPORT
+    with _database(kind, tmp_path) as url:
+        settings = Settings(data_dir=tmp_path, model_profile="nano", database_url=url)
+        with Session(settings) as session:
+            a = session.ask(first, "how many aircraft are there?", "two")
+            b = session.ask(second, "how many aircraft are there?", "two")
+            masks = _masks_by_query(url)
+            n_a, n_b = len(masks[a.query_id or 0]), len(masks[b.query_id or 0])
+            assert n_a >= 10 and n_b >= 10 and n_a != n_b
+            stored = _counts(url)
+
+            compared = session.ask(second, "compare with the other airport", "two")
+            assert compared.plan is not None and compared.plan.signature() == "compare|count"
+            assert f"| {AIRPORT} | {n_a} |" in compared.answer
+            assert f"| {OTHER_AIRPORT} | {n_b} |" in compared.answer
+            most = session.ask(second, "which scene had the most aircraft?", "two")
+            top, count = max((AIRPORT, n_a), (OTHER_AIRPORT, n_b), key=lambda t: t[1])
+            assert f"Most: {top} ({count} object(s))" in most.answer
+            everything = session.ask(first, "how many aircraft are stored in the database?", "x")
+            assert f"Count: {n_a + n_b} " in everything.answer
+            recent = session.ask(first, "how many aircraft were found since yesterday?", "x")
+            assert f"Count: {n_a + n_b} " in recent.answer
+            march = session.ask(first, "how many aircraft were found in March 2020?", "x")
+            assert "Nothing stored matches" in march.answer
+
+            rejected = masks[a.query_id or 0][:2]
+            for rid in rejected:
+                save_feedback(create_db_engine(url), rid, Verdict.REJECT)
+            mine = session.ask(first, "show the aircraft I rejected", "x")
+            assert mine.plan is not None
+            assert mine.plan.signature() == "history|label=aircraft|verdict=reject|list"
+            assert sorted(mine.result_ids) == sorted(rejected)
+
+            described = session.ask(first, "what is in this scene?", "x")
+            assert described.plan is not None and described.plan.kind == "describe"
+            assert f"Looked for: aircraft ({n_a} distinct found)" in described.answer
+            assert "No CRS" in described.answer and "No near-infrared band" in described.answer
+            assert "Not looked for yet: car, oil-storage tank" in described.answer
+            assert _counts(url)[0] == stored[0]  # history, compare, describe: no query stored
+
+        exe = shutil.which("geomag", path=str(Path(sys.executable).parent))
+        assert exe
+        env = {**os.environ, "GEOMAG_DATA_DIR": str(tmp_path), "GEOMAG_DATABASE_URL": url,
+               "GEOMAG_MODEL_PROFILE": "nano"}  # fmt: skip
+        cli = subprocess.run(
+            [exe, "ask", str(second), "list the scenes with aircraft", "--thread", "two", "--json"],
+            capture_output=True, text=True, env=env, timeout=300, check=True,
+        )  # fmt: skip
+        record = json.loads(cli.stdout)
+        assert record["plan"]["operations"] == ["history", "filter", "group", "count"]
+        assert len(record["plan"]["read_ids"]) == n_a + n_b
+        assert _counts(url)[0] == stored[0]
+
+
+@pytest.mark.parametrize("kind", DATABASES)
+def test_a_naip_tile_is_described_and_its_footprint_searched_across_dates(
+    kind: str, tmp_path: Path, naip_tiles: list[Path]
+) -> None:
+    first, later = naip_tiles[0], naip_tiles[1]
+    with _database(kind, tmp_path) as url:
+        settings = Settings(data_dir=tmp_path, model_profile="nano", database_url=url)
+        with Session(settings) as session:
+            session.ask(first, "outline the water", "naip")
+            session.ask(later, "outline the water", "naip")
+            regions = sum(len(ids) for ids in _masks_by_query(url).values())
+            stored = _counts(url)
+            across = session.ask(
+                first, "how many water regions were found inside this scene's footprint?", "naip"
+            )
+            assert across.plan is not None
+            assert across.plan.signature() == "history|label=water|footprint|count"
+            assert "in 2 scene(s)" in across.answer  # both dates of the same tile
+            assert f"({regions} stored result(s)" in across.answer
+            described = session.ask(first, "describe this image", "naip")
+            day = first.stem.rsplit("_", 1)[-1]  # m_…_20200831: the tile's date
+            assert f"acquired {day[:4]}-{day[4:6]}-{day[6:]}" in described.answer
+            assert "CRS EPSG:269" in described.answer  # NAIP: UTM on NAD83
+            assert "Measured now (not stored): water " in described.answer
+            assert _counts(url) == stored

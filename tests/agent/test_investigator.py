@@ -80,3 +80,42 @@ def test_investigator_mode_falls_back_without_a_chat_model(tmp_path: Path) -> No
     settings = Settings(data_dir=tmp_path, agent_mode="investigator", vllm_model=None)
     mode, _ = build_agent(Workbench(settings))
     assert mode == "pipeline"
+
+
+def test_the_investigator_works_on_stored_results_with_the_parsers_operations(
+    tmp_path: Path, sample_scene: Path
+) -> None:
+    """One implementation, two planners: the model calls the typed operations the no-LLM
+    parser reads questions into, and the numbers are the stored rows'."""
+    import json
+
+    from sqlalchemy import select
+
+    from db.models import ResultRow
+
+    wb = Workbench(Settings(data_dir=tmp_path, model_profile="nano"))
+    scene = str(sample_scene)
+    script = iter(
+        [
+            call("geomag_pipeline", {"scene": scene, "question": "outline the water"}, "c1"),
+            call("read_plan", {"question": "how many of them are bigger than 1 ha?"}, "c2"),
+            call(
+                "work_on_stored",
+                {"scene": scene, "operation": "recall", "min_area_m2": 1e4, "aggregate": "count"},
+                "c3",
+            ),
+            call("work_on_stored", {"scene": scene, "operation": "followup"}, "c4"),
+            AIMessage(content="Counted from the stored water regions."),
+        ]
+    )
+    agent = build_investigator(ScriptedChatModel(messages=script), wb)
+    state = agent.invoke({"messages": [("user", f"Scene {scene}: big ponds?")]})
+    _, parsed, worked, wrong = [m for m in state["messages"] if isinstance(m, ToolMessage)]
+    assert json.loads(parsed.content)["operations"] == ["filter", "count"]
+    with wb.engine.connect() as c:
+        areas = c.scalars(select(ResultRow.area_m2).where(ResultRow.kind == "mask")).all()
+    big = sum(1 for a in areas if a > 1e4)
+    out = json.loads(worked.content)
+    assert out["plan"]["operations"] == ["recall", "filter", "count"]
+    assert out["value"] == big and f"Count: {big} " in out["answer"]
+    assert "followup needs result_ids" in wrong.content  # a readable error, not a traceback

@@ -147,3 +147,19 @@ def test_bad_filters_are_refused(seeded: Engine) -> None:
 def test_page_limits_are_checked(seeded: Engine) -> None:
     with pytest.raises(DatabaseError, match="limit"):
         find_results(seeded, limit=0)
+
+
+def test_the_latest_verdict_filters(seeded: Engine) -> None:
+    """"The ones I rejected": the analyst's latest verdict counts, an unjudged result never."""
+    from db.enums import Verdict
+    from db.writes import save_feedback
+
+    ids = {r.text: r.result_id for r in find_all_results(seeded, HistoryFilter())}
+    save_feedback(seeded, ids["plane-1"], Verdict.REJECT)
+    save_feedback(seeded, ids["plane-2"], Verdict.REJECT)
+    save_feedback(seeded, ids["plane-2"], Verdict.ACCEPT)  # changed their mind: accepted now
+    save_feedback(seeded, ids["hangar"], Verdict.ACCEPT)
+    assert tags(seeded, verdicts=[Verdict.REJECT]) == {"plane-1"}
+    assert tags(seeded, verdicts=[Verdict.ACCEPT]) == {"plane-2", "hangar"}
+    assert tags(seeded, verdicts=[Verdict.ACCEPT], labels=["aircraft"]) == {"plane-2"}
+    assert tags(seeded, verdicts=[Verdict.CORRECT]) == set()

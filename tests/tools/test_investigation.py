@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from shapely.geometry import box
 
 from geomag_core.findings import Finding
 from tools.investigation.evaluation import load_prompts, operations_of, score
 from tools.investigation.executing import Measured, run_plan
-from tools.investigation.plan import Aggregate, Condition, Filter, Plan, Rank
+from tools.investigation.plan import Aggregate, Condition, Filter, Period, Plan, Rank
 from tools.investigation.reading import read_plan
 
 
@@ -101,3 +103,84 @@ def test_filter_rank_and_aggregate_compute_what_they_say() -> None:
         ITEMS, scene_area_m2=None, what="x",
     )  # fmt: skip
     assert confident.kept == (1, 3) and confident.value == pytest.approx(2400.0)
+
+
+TODAY = dt.date(2026, 1, 7)  # early in a year: "in December" is last year's
+
+
+@pytest.mark.parametrize(
+    ("question", "since", "until"),
+    [
+        ("what did we find since yesterday?", dt.date(2026, 1, 6), None),
+        ("what was found yesterday?", dt.date(2026, 1, 6), dt.date(2026, 1, 7)),
+        ("aircraft found in December", dt.date(2025, 12, 1), dt.date(2026, 1, 1)),
+        ("tanks found last month", dt.date(2025, 12, 1), dt.date(2026, 1, 1)),
+        ("results of the past 2 weeks", dt.date(2025, 12, 24), None),
+        ("what did we store since Dec 30?", dt.date(2025, 12, 30), None),
+        ("results between 2025-12-20 and 2025-12-22", dt.date(2025, 12, 20), dt.date(2025, 12, 23)),
+    ],
+)
+def test_periods_count_from_today(question: str, since: dt.date, until: dt.date | None) -> None:
+    plan = read_plan(question, has_previous=False, today=TODAY)
+    assert plan is not None and plan.kind == "history" and plan.filter is not None
+    assert plan.filter.period == Period(since, until)
+
+
+def test_history_scope_box_footprint_verdict_and_scene_groups() -> None:
+    box = read_plan("what is stored in the box 1.4, 43.7, 1.3, 43.6?", has_previous=False)
+    assert box is not None and box.filter is not None
+    assert box.filter.bbox == (1.3, 43.6, 1.4, 43.7)  # corners sorted, longitude first
+    off_globe = read_plan("what is stored in the box 200, 43, 210, 44?", has_previous=False)
+    assert off_globe is not None and off_globe.kind == "not_understood"
+    assert "not on the globe" in off_globe.reason
+    rejected = read_plan("the aircraft I rejected", has_previous=True)
+    assert (
+        rejected is not None
+        and rejected.signature() == "history|label=aircraft|verdict=reject|list"
+    )
+    most = read_plan("in which tile were the fewest cars found?", has_previous=False)
+    assert (
+        most is not None
+        and most.signature() == "history|label=car|group:scene|rank:count:asc:1|count"
+    )
+    # a follow-up on "them" within a radius of a point stays a follow-up
+    near = read_plan("how many of them are within 300 m of 47.1, -99.2?", has_previous=True)
+    assert near is not None and near.kind == "followup"
+
+
+def test_compare_scenes_is_not_compare_dates_and_describe_is_no_caption() -> None:
+    assert read_plan("compare the water between the two dates", has_previous=True) is None
+    compare = read_plan("compare the aircraft with the other airport", has_previous=True)
+    assert compare is not None and compare.signature() == "compare|label=aircraft|count"
+    assert read_plan("what is in this scene?", has_previous=False) == Plan(
+        "describe", source="scene"
+    )
+    assert read_plan("what aircraft are in this scene?", has_previous=False) is None  # a search
+
+
+@pytest.mark.parametrize(
+    ("question", "call"),
+    [
+        ("how many of them are longer than 40 m?",
+         {"operation": "followup", "min_length_m": 40, "aggregate": "count"}),
+        ("the three largest tanks",
+         {"operation": "followup", "labels": ["oil-storage tank"], "rank_by": "area",
+          "top_n": 3}),
+        ("which scene had the most aircraft?",
+         {"operation": "history", "labels": ["aircraft"], "per_scene": True, "rank_by": "count",
+          "top_n": 1, "aggregate": "count"}),
+        ("what is the total area of them?",
+         {"operation": "followup", "aggregate": "total", "measure": "area"}),
+        ("how many cars did I reject?",
+         {"operation": "history", "labels": ["car"], "verdict": "reject", "aggregate": "count"}),
+    ],
+)  # fmt: skip
+def test_the_llm_tool_and_the_parser_build_the_same_plan(
+    question: str, call: dict[str, object]
+) -> None:
+    """One implementation, two planners: a tool call and the parser meet in one Plan type."""
+    from tools.registry import StoredArgs, plan_of
+
+    read = read_plan(question, has_previous=True)
+    assert read is not None
+    assert plan_of(StoredArgs(scene="x.tif", **call)).signature() == read.signature()  # type: ignore[arg-type]

@@ -296,3 +296,57 @@ def test_a_follow_up_in_the_chat_is_answered_from_the_stored_rows(
     assert steps and "filter(previous, area > 500 m²) → count" in steps[0]
     assert stored()[0] == before  # nothing stored
     engine.dispose()
+
+
+def test_compare_history_and_describe_in_the_chat(app: AppTest, ui_data_dir: Path) -> None:
+    """Two dates of the NAIP tile in one investigation: compared side by side, the scene with
+    the most water named, the tile described — every count from the rows, nothing stored."""
+    from sqlalchemy import func, select
+
+    from db.engine import create_db_engine
+    from db.models import QueryRow, ResultRow
+    from ui.components.scene_picker import CHOICE_KEY
+
+    engine = create_db_engine(f"sqlite:///{ui_data_dir / 'geomag.sqlite'}")
+    app.run()
+    picker = app.sidebar.selectbox(key=CHOICE_KEY)
+    samples = Path(__file__).resolve().parents[2] / "samples"
+    shown = sorted(str(o).split()[0] for o in picker.options if "(sample)" in str(o))[:2]
+    tiles = [str(samples / name) for name in shown]
+    assert len(tiles) == 2, picker.options
+    asked = []
+    for tile in tiles:
+        app.sidebar.selectbox(key=CHOICE_KEY).set_value(tile).run()
+        app.chat_input[0].set_value("outline the water").run()
+        assert not app.exception and not app.error
+        asked.append(app.session_state["conversation.messages"][-1].outcome)
+    with engine.connect() as c:
+        n = [
+            int(c.scalar(select(func.count()).select_from(ResultRow).where(
+                ResultRow.query_id == o.query_id, ResultRow.kind == "mask")) or 0)
+            for o in asked
+        ]  # fmt: skip
+        queries = int(c.scalar(select(func.count()).select_from(QueryRow)) or 0)
+    names = [Path(t).name for t in tiles]
+
+    app.chat_input[0].set_value("compare the water in the two scenes").run()
+    compared = app.session_state["conversation.messages"][-1].outcome
+    assert compared.plan is not None and compared.plan.signature() == "compare|label=water|count"
+    for name, count in zip(names, n, strict=True):
+        assert f"| {name} | {count} |" in compared.answer
+    assert any("| scene | water |" in m.value for m in app.markdown)  # shown as a table
+
+    app.chat_input[0].set_value("which scene had the most water?").run()
+    most = app.session_state["conversation.messages"][-1].outcome
+    assert most.plan is not None and most.plan.group == "scene"
+    assert f"({max(n)} object(s)" in most.answer
+
+    app.chat_input[0].set_value("describe this image").run()
+    described = app.session_state["conversation.messages"][-1].outcome
+    assert described.plan is not None and described.plan.kind == "describe"
+    assert "Measured now (not stored): water " in described.answer
+    assert described.answer.startswith(TINY_WARNING)
+    assert not app.exception and not app.error
+    with engine.connect() as c:
+        assert int(c.scalar(select(func.count()).select_from(QueryRow)) or 0) == queries
+    engine.dispose()

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 from db.evidence import StoredQuery, load_results, scene_queries
 from tools.capabilities.vlm import TINY_WARNING
+from tools.investigation.describing import describe_scene
 from tools.investigation.executing import Worked, measure_results, run_plan
+from tools.investigation.history import compare_scenes, search_history
 from tools.investigation.plan import Aggregate, Plan
 from tools.investigation.reading import CAN_DO, asks_again, read_plan
 from tools.workbench import Workbench
@@ -87,14 +89,35 @@ def _scene_area_m2(wb: Workbench, scene: str) -> float | None:
     return equal_area_m2(s.footprint_wgs84, CRS.from_epsg(4326))
 
 
+def _beyond_previous(wb: Workbench, plan: Plan, scene: str, scenes: Sequence[str]) -> Worked:
+    """History, compare and describe plans: they read more than the thread's last answer."""
+    if plan.kind == "history":
+        worked = search_history(wb, plan, scene)
+    elif plan.kind == "compare":
+        worked = compare_scenes(wb, plan, [*scenes, scene])
+    else:
+        worked = describe_scene(wb, plan, scene)
+    lines = [f"Understood: {worked.plan.describe()}.", *worked.lines]
+    if not wb.meaningful:  # stored results of random-weight test models
+        lines.insert(0, TINY_WARNING)
+    lines.append(
+        f"Read {len(worked.plan.read_ids)} stored result(s); nothing was searched or stored."
+    )
+    return Worked(worked.plan, worked.kept, tuple(lines), worked.value)
+
+
 def follow_up(
     wb: Workbench,
     plan: Plan,
     scene: str,
     earlier: Earlier | None,
     before: StoredQuery | None = None,
+    scenes: Sequence[str] = (),
 ) -> Worked:
-    """Run ``plan`` on the stored results it reads and write the answer (reads only)."""
+    """Run ``plan`` on the stored results it reads and write the answer (reads only).
+
+    ``scenes``: the scenes asked about earlier in this investigation (for ``compare``).
+    """
     if plan.kind == "not_understood":
         refusal = (
             f"Not understood: {plan.reason}.",
@@ -102,6 +125,8 @@ def follow_up(
             "Nothing was searched, stored, changed or deleted.",
         )
         return Worked(plan, (), refusal)
+    if plan.kind in ("history", "compare", "describe"):
+        return _beyond_previous(wb, plan, scene, scenes)
     s = wb.scene(scene)
     intro: list[str] = []
     if plan.source == "asked before" and before is not None:
@@ -159,7 +184,11 @@ def investigate(
     question: str,
     earlier: Earlier | None,
     request_id: str | None = None,
+    scenes: Sequence[str] = (),
 ) -> Worked | None:
-    """Answer ``question`` from stored results, or ``None`` when the scene must be searched."""
+    """Answer ``question`` from stored results, or ``None`` when the scene must be searched.
+
+    ``scenes``: the scenes asked about earlier in this investigation (for ``compare``).
+    """
     plan, before = understand(wb, scene, question, earlier, request_id)
-    return None if plan is None else follow_up(wb, plan, scene, earlier, before)
+    return None if plan is None else follow_up(wb, plan, scene, earlier, before, scenes)

@@ -10,16 +10,19 @@ has it).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools.investigation.reading import read_plan
 
-__all__ = ["PROMPTS", "Prompt", "Scored", "load_prompts", "operations_of", "score"]
+__all__ = ["PROMPTS", "TODAY", "Prompt", "Scored", "load_prompts", "operations_of", "score"]
 
 #: The project's follow-up prompts with their expected plans.
 PROMPTS = Path(__file__).with_name("followups.tsv")
+#: The day the prompts' "yesterday" and "last week" are read from (a Wednesday).
+TODAY = dt.date(2026, 3, 18)
 
 
 @dataclass(frozen=True)
@@ -59,12 +62,14 @@ def load_prompts(path: Path = PROMPTS) -> list[Prompt]:
 
 def operations_of(signature: str) -> list[str]:
     """The operations a plan signature names: ``followup|length>40|count`` → filter, count."""
-    if signature in ("search", "not_understood"):
+    if signature in ("search", "not_understood", "describe"):
         return [signature]
     kind, *parts = signature.split("|")
-    ops = ["recall"] if kind == "recall" else []
-    if any(not p.startswith("rank:") for p in parts[:-1]):
+    ops = [kind] if kind in ("recall", "history", "compare") else []
+    if any(not p.startswith(("rank:", "group:")) for p in parts[:-1]):
         ops.append("filter")
+    if any(p.startswith("group:") for p in parts):
+        ops.append("group")
     if any(p.startswith("rank:") for p in parts):
         ops.append("rank")
     ops.append(parts[-1].split(":")[0])
@@ -75,7 +80,7 @@ def score(prompts: list[Prompt]) -> dict[str, Scored]:
     """Read every prompt and score it, per split."""
     out: dict[str, Scored] = {}
     for p in prompts:
-        plan = read_plan(p.question, has_previous=p.previous)
+        plan = read_plan(p.question, has_previous=p.previous, today=TODAY)
         got = "search" if plan is None else plan.signature()
         s = out.setdefault(p.split, Scored(p.split))
         s.total += 1

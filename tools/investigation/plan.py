@@ -8,6 +8,7 @@ results. Nothing here looks at pixels or writes to the database.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
@@ -17,6 +18,7 @@ __all__ = [
     "Filter",
     "Measure",
     "Near",
+    "Period",
     "Plan",
     "PlanKind",
     "Rank",
@@ -26,11 +28,17 @@ __all__ = [
 #: What a condition or an aggregate measures: metric length (m), metric area (m²), confidence.
 Measure = Literal["length", "area", "confidence"]
 #: Where a plan's results come from: the previous answer of the thread, everything stored
-#: about this scene, the stored answer to the same question, or nothing (a refusal).
-Source = Literal["previous", "scene", "asked before", "none"]
+#: about this scene, the stored answer to the same question, everything stored (``all``), the
+#: scenes of this investigation, or nothing (a refusal).
+Source = Literal["previous", "scene", "asked before", "all", "investigation", "none"]
 #: ``followup``: operations on the previous answer; ``recall``: what is stored about the scene;
-#: ``not_understood``: refused, with what can be done instead (nothing is searched or stored).
-PlanKind = Literal["followup", "recall", "not_understood"]
+#: ``history``: questions over everything stored (time, place, class, scene, verdict);
+#: ``compare``: the scenes of this investigation side by side; ``describe``: what can be
+#: measured about this scene; ``not_understood``: refused, with what can be done instead
+#: (nothing is searched or stored).
+PlanKind = Literal["followup", "recall", "history", "compare", "describe", "not_understood"]
+#: An analyst's verdict on a result (the History page's accept / reject / correct).
+VerdictWord = Literal["accept", "reject", "correct"]
 
 _UNITS = {"length": "m", "area": "m²", "confidence": ""}
 
@@ -66,12 +74,45 @@ class Near:
 
 
 @dataclass(frozen=True)
+class Period:
+    """A span of days, ``since`` inclusive and ``until`` exclusive (either may be open).
+
+    ``of`` says what the dates are: when results were ``stored`` (the default), or when the
+    scene was ``acquired``.
+    """
+
+    since: dt.date | None = None
+    until: dt.date | None = None
+    of: Literal["stored", "acquired"] = "stored"
+
+    def describe(self) -> str:
+        """``stored 2026-03-11 … 2026-03-18`` (``…`` for an open end)."""
+        since = self.since.isoformat() if self.since else "…"
+        until = (self.until - dt.timedelta(days=1)).isoformat() if self.until else "…"
+        return f"{self.of} {since} – {until}" if since != until else f"{self.of} {since}"
+
+    def signature(self) -> str:
+        """``stored:2026-03-11..`` (until exclusive)."""
+        since = self.since.isoformat() if self.since else ""
+        until = self.until.isoformat() if self.until else ""
+        return f"{self.of}:{since}..{until}"
+
+
+@dataclass(frozen=True)
 class Filter:
-    """Keep the results that meet every condition (and are of ``labels``, when given)."""
+    """Keep the results that meet every condition (and are of ``labels``, when given).
+
+    ``period``, ``bbox`` (min lon, min lat, max lon, max lat), ``footprint`` (inside this scene's
+    footprint, any scene) and ``verdict`` (the analyst's latest verdict) filter history.
+    """
 
     conditions: tuple[Condition, ...] = ()
     labels: tuple[str, ...] = ()
     near: Near | None = None
+    period: Period | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    footprint: bool = False
+    verdict: VerdictWord | None = None
 
     def describe(self) -> str:
         """The conditions joined with ``and``."""
@@ -80,14 +121,41 @@ class Filter:
             parts.insert(0, "label = " + " | ".join(self.labels))
         if self.near is not None:
             parts.append(self.near.describe())
+        if self.period is not None:
+            parts.append(self.period.describe())
+        if self.bbox is not None:
+            parts.append("inside box " + ", ".join(f"{v:g}" for v in self.bbox))
+        if self.footprint:
+            parts.append("inside this scene's footprint")
+        if self.verdict is not None:
+            parts.append(f"verdict = {self.verdict}")
         return " and ".join(parts)
+
+    def signature(self) -> list[str]:
+        """The filter's parts of a plan signature."""
+        parts = [f"label={label}" for label in sorted(self.labels)]
+        parts += [f"{c.measure}{c.op}{c.value:.3g}" for c in self.conditions]
+        if self.near is not None:
+            n = self.near
+            where = n.of_result or f"{n.lat:.4g},{n.lon:.4g}"
+            parts.append(f"near:{n.radius_m:.3g}:{where}")
+        if self.period is not None:
+            parts.append(self.period.signature())
+        if self.bbox is not None:
+            parts.append("bbox:" + ",".join(f"{v:.4g}" for v in self.bbox))
+        if self.footprint:
+            parts.append("footprint")
+        if self.verdict is not None:
+            parts.append(f"verdict={self.verdict}")
+        return parts
 
 
 @dataclass(frozen=True)
 class Rank:
     """Order the results by ``key`` and keep the first ``n`` (all when ``None``)."""
 
-    key: Literal["area", "length", "confidence", "west", "east", "north", "south"]
+    key: Literal["area", "length", "confidence", "west", "east", "north", "south", "count"]
+    """``count``: scenes ranked by how many objects each has (with ``group = "scene"``)."""
     descending: bool = True
     n: int | None = None
 
@@ -123,12 +191,12 @@ class Plan:
     """How a question was understood.
 
     Attributes:
-        kind: follow-up, recall or not understood.
+        kind: follow-up, recall, history, compare, describe or not understood.
         source: where its results come from.
         filter: conditions on the results (``None``: all of them).
+        group: ``"scene"``: say it per scene (history: "which scene had the most aircraft?").
         rank: an order and a count (``None``: stored order).
         aggregate: what is said about them.
-        again: the analyst asked for a new search ("from scratch", "search again").
         reason: for ``not_understood``, why, and what the product can do instead.
         read_ids: the stored result ids the plan read (filled in when it runs).
 
@@ -141,15 +209,18 @@ class Plan:
     aggregate: Aggregate = field(default_factory=lambda: Aggregate("list"))
     reason: str = ""
     read_ids: tuple[int, ...] = ()
+    group: Literal["scene"] | None = None
 
     @property
     def operations(self) -> tuple[str, ...]:
         """The operation names, in order (for scoring a plan: ``filter``, ``rank``, ``count``…)."""
-        if self.kind == "not_understood":
-            return ("not_understood",)
-        ops = ["recall"] if self.kind == "recall" else []
+        if self.kind in ("not_understood", "describe"):
+            return (self.kind,)
+        ops: list[str] = [self.kind] if self.kind in ("recall", "history", "compare") else []
         if self.filter is not None:
             ops.append("filter")
+        if self.group is not None:
+            ops.append("group")
         if self.rank is not None:
             ops.append("rank")
         ops.append(self.aggregate.kind)
@@ -158,18 +229,16 @@ class Plan:
     def signature(self) -> str:
         """A compact, comparable form: ``followup|length>40|rank:area:desc:3|count``.
 
-        Numbers are rounded to 3 significant digits; this is what plan accuracy is scored on.
+        Numbers are rounded to 3 significant digits (coordinates to 4); this is what plan
+        accuracy is scored on.
         """
-        if self.kind == "not_understood":
-            return "not_understood"
+        if self.kind in ("not_understood", "describe"):
+            return self.kind
         parts: list[str] = [self.kind if self.source != "asked before" else "asked_before"]
         if self.filter is not None:
-            parts += [f"label={label}" for label in sorted(self.filter.labels)]
-            parts += [f"{c.measure}{c.op}{c.value:.3g}" for c in self.filter.conditions]
-            if self.filter.near is not None:
-                n = self.filter.near
-                where = n.of_result or f"{n.lat:.4g},{n.lon:.4g}"
-                parts.append(f"near:{n.radius_m:.3g}:{where}")
+            parts += self.filter.signature()
+        if self.group is not None:
+            parts.append(f"group:{self.group}")
         if self.rank is not None:
             order = "desc" if self.rank.descending else "asc"
             parts.append(f"rank:{self.rank.key}:{order}:{self.rank.n or 'all'}")
@@ -182,14 +251,23 @@ class Plan:
         """``filter(previous, length > 40 m) → count``."""
         if self.kind == "not_understood":
             return "not understood"
+        if self.kind == "describe":
+            return "describe(this scene: size, CRS, date, bands, water/vegetation share, stored)"
         steps = []
-        source = {"scene": "stored results of this scene", "asked before": "asked before"}.get(
-            self.source, "previous"
-        )
+        source = {
+            "scene": "stored results of this scene",
+            "asked before": "asked before",
+            "all": "everything stored",
+            "investigation": "scenes of this investigation",
+        }.get(self.source, "previous")
         if self.filter is not None:
             steps.append(f"filter({source}, {self.filter.describe()})")
         else:
             steps.append(source)
+        if self.group is not None:
+            steps.append(f"per {self.group}")
+        if self.kind == "compare":
+            steps.append("compare")
         if self.rank is not None:
             steps.append(self.rank.describe())
         steps.append(self.aggregate.describe())
@@ -197,4 +275,12 @@ class Plan:
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready, with the plan in words under ``text``."""
-        return asdict(self) | {"text": self.describe(), "operations": list(self.operations)}
+        out = asdict(self) | {"text": self.describe(), "operations": list(self.operations)}
+        period = self.filter.period if self.filter else None
+        if period is not None:  # dates as ISO strings
+            out["filter"]["period"] = {
+                "since": period.since.isoformat() if period.since else None,
+                "until": period.until.isoformat() if period.until else None,
+                "of": period.of,
+            }
+        return out

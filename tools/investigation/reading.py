@@ -19,15 +19,24 @@ made of, each found wherever it stands in the sentence:
 * **aggregate** — *how many / count / number of*, *total / combined / sum*, *mean / average*,
   *median*, *share / fraction / percentage of the scene*; otherwise the results are listed.
 
+Three more kinds of question are read before those: *describe this scene* (what can be
+measured about it), *compare* the scenes of this investigation (not its dates: those are the
+change capability's), and **history** over everything stored, recognised by a scope
+(:mod:`tools.investigation.scope`: a period, a box, this scene's footprint, the analyst's
+verdicts, a per-scene answer) or by words that reach beyond this scene (*across all scenes*,
+*in the database*, *anything … within 2 km of LAT, LON*).
+
 :func:`read_plan` returns ``None`` for a question that is none of these: a new search, which
 the pipeline answers by looking at the scene.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
-from geomag_core.labels import labels_in
+from geomag_core.labels import SubjectKind, labels_in, subject
+from tools.investigation import scope
 from tools.investigation.plan import Aggregate, Condition, Filter, Measure, Near, Plan, Rank
 
 __all__ = ["CAN_DO", "CONFIDENT", "asks_again", "read_plan"]
@@ -311,14 +320,99 @@ CAN_DO = (
 )
 
 
-def read_plan(question: str, *, has_previous: bool) -> Plan | None:
+_DESCRIBE = re.compile(
+    r"^\s*(?:(?:please|can\s+you|could\s+you)\s+)?(?:"
+    r"what(?:'s|\s+is)\s+(?:in|on)\s+(?:this|the)\s+(?:scene|image|tile|picture|photo)|"
+    r"describe\s+(?:this|the)\s+(?:scene|image|tile|picture|area)|"
+    r"tell\s+me\s+about\s+(?:this|the)\s+(?:scene|image|tile|picture|area)|"
+    r"what\s+(?:kind|sort|type)\s+of\s+(?:area|place|scene|image|location|landscape)\s+is\s+"
+    r"(?:this|it|shown)|"
+    r"what\s+does\s+(?:this|the)\s+(?:scene|image|tile|picture)\s+(?:show|contain|depict)|"
+    r"summari[sz]e\s+(?:this|the)\s+(?:scene|image|tile)|"
+    r"(?:give\s+me\s+)?(?:an?\s+)?(?:overview|summary)\s+of\s+(?:this|the)\s+"
+    r"(?:scene|image|tile))\b",
+    re.IGNORECASE,
+)
+_COMPARE_SCENES = re.compile(
+    r"\bcompar\w*|\bversus\b|\bvs\.?(?=\s)|"
+    r"\bwhich\s+of\s+(?:the\s+)?(?:two|both|these|those)\s+(?:scenes|images|tiles|airports|"
+    r"sites|ports)|\b(?:this|the)\s+(?:one|scene|image|tile)\s+or\s+the\s+(?:last|previous|"
+    r"other|first)|\bthe\s+other\s+(?:scene|airport|image|tile|site|port)\b",
+    re.IGNORECASE,
+)
+#: Comparing dates is the change capability's (a search across the scene's dates).
+_DATES = re.compile(
+    r"\b(dates?|over\s+time|years?|months?|seasons?|chang\w*|grow\w*|shr[iu]nk\w*|"
+    r"before\s+and\s+after|timeline)\b",
+    re.IGNORECASE,
+)
+_EVERYWHERE = re.compile(
+    r"\b(across\s+(?:all|every|the)\s+(?:scenes|images|tiles|dates|files)|all\s+(?:the\s+)?"
+    r"scenes|every\s+scene|anywhere|in\s+the\s+database|in\s+(?:the\s+)?history|"
+    r"everything\s+(?:we|i|you|stored|found)|anything\s+(?:stored|found))\b",
+    re.IGNORECASE,
+)
+_THIS_SCENE = re.compile(r"\b(here|this\s+(?:scene|image|tile|picture|file))\b(?!'s)", re.I)
+
+
+def _history(text: str, today: dt.date, labels: tuple[str, ...], has_previous: bool) -> Plan | None:
+    """A question over everything stored, or ``None`` when the question has no such scope."""
+    period = scope.period(text, today)
+    box = scope.bbox(text)
+    footprint = scope.in_footprint(text)
+    verdict = scope.verdict(text)
+    grouped = scope.per_scene(text)
+    everywhere = bool(_EVERYWHERE.search(text)) and not _THIS_SCENE.search(text)
+    near = _near(text)
+    point = near is not None and near.lat is not None
+    if not (period or box or footprint or verdict or grouped or everywhere or (
+        point and (not has_previous or not _ANAPHOR.search(text))
+    )):  # fmt: skip
+        return None
+    conditions = _conditions(text)
+    filter_ = Filter(conditions, labels, near if point else None, period, box, footprint, verdict)
+    empty = Filter()
+    if grouped:
+        return Plan(
+            "history",
+            source="all",
+            filter=filter_ if filter_ != empty else None,
+            group="scene",
+            rank=scope.scene_rank(text),
+            aggregate=Aggregate("count"),
+        )
+    aggregate = _aggregate(text, None)
+    return Plan(
+        "history",
+        source="all",
+        filter=filter_ if filter_ != empty else None,
+        rank=_rank(text),
+        aggregate=aggregate,
+    )
+
+
+def _compare(text: str, labels: tuple[str, ...]) -> Plan:
+    aggregate = _aggregate(text, None)
+    if aggregate.kind not in ("count", "total", "mean", "median"):
+        aggregate = Aggregate("total", "area") if _AREA_WORD.search(text) else Aggregate("count")
+    return Plan(
+        "compare",
+        source="investigation",
+        filter=Filter((), labels) if labels else None,
+        aggregate=aggregate,
+    )
+
+
+def read_plan(question: str, *, has_previous: bool, today: dt.date | None = None) -> Plan | None:
     """How ``question`` is understood as an operation on stored results; ``None``: a search.
 
     Args:
         question: the analyst's words.
         has_previous: the investigation has an earlier answer with results to work on.
+        today: the day "yesterday" and "last week" count from (default: today, UTC).
 
     """
+    today = today or dt.datetime.now(dt.UTC).date()
     text = " ".join(question.split())
     if _UNSAFE.search(text):
         return _not_understood(
@@ -334,6 +428,19 @@ def read_plan(question: str, *, has_previous: bool) -> Plan | None:
                 f"I cannot measure {what} from overhead imagery: I see outlines from above, so "
                 "I can give counts, places, areas, lengths and confidence, not " + what
             )
+    if scope.box_off_globe(text):
+        return _not_understood(
+            "that box is not on the globe: give it as min longitude, min latitude, max "
+            "longitude, max latitude in degrees (e.g. box 1.35, 43.61, 1.38, 43.64)"
+        )
+    labels = tuple(label for label in labels_in(text) if label != "object")
+    if _DESCRIBE.search(text):
+        return Plan("describe", source="scene", aggregate=Aggregate("list"))
+    if _COMPARE_SCENES.search(text):  # places (the other airport) name scenes, not results
+        things = tuple(lb for lb in labels if subject(lb).kind != SubjectKind.PLACE)
+        return None if _DATES.search(text) else _compare(text, things)
+    if (history := _history(text, today, labels, has_previous)) is not None:
+        return history
     again = bool(_AGAIN.search(text))
     recall = bool(_RECALL.search(text)) and not again
     anaphor = bool(_ANAPHOR.search(text))
@@ -342,7 +449,6 @@ def read_plan(question: str, *, has_previous: bool) -> Plan | None:
     within = _WITHIN.search(text)
     rank = _rank(text[: within.start()] if within else text)
     aggregate = _aggregate(text, rank)
-    labels = tuple(label for label in labels_in(text) if label != "object")
     if recall:
         filter_ = Filter(conditions, labels, near) if (conditions or labels or near) else None
         if aggregate.kind == "list" and _HOW_MANY.search(text):

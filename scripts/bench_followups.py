@@ -2,9 +2,9 @@
 
     .venv/bin/python scripts/bench_followups.py [--scene JPEG] [--runs N] [--database URL]
 
-One session (nano, the shipped weights) asks "how many aircraft are there?" of a real Airbus
-airport once (the search, timed once), then each follow-up below ``--runs`` times in the same
-investigation; every follow-up is answered from the stored rows (nothing is searched or stored,
+One session (nano, the shipped weights) asks "how many aircraft are there?" of two real Airbus
+airports once (the searches, timed once), then each follow-up below ``--runs`` times, each in a
+new investigation that has asked about both airports; every follow-up is answered from the stored rows (nothing is searched or stored,
 which the script checks). Prints a markdown table: median, min and max seconds per question, and
 the search's time beside them.
 """
@@ -25,6 +25,7 @@ from agent.session import Session  # noqa: E402
 from geomag_core.config import Settings  # noqa: E402
 
 AIRPORT = "airbus-aircraft/train/014de911-7810-4f7d-8967-3e5402209f4a.jpg"
+OTHER = "airbus-aircraft/train/0263270b-e3ee-41dc-aeef-43ff77e66d5b.jpg"
 SEARCH = "how many aircraft are there?"
 FOLLOW_UPS = [
     "how many of them are longer than 40 m?",
@@ -35,6 +36,10 @@ FOLLOW_UPS = [
     "what did we find here before?",
     SEARCH,  # in a new thread: asked before, its stored rows answer
     "how deep is the pond?",  # not understood
+    "compare with the other airport",
+    "which scene had the most aircraft?",
+    "how many aircraft were found since yesterday?",
+    "what is in this scene?",
 ]
 
 
@@ -46,6 +51,7 @@ def main() -> None:
     parser.add_argument("--database", default=None, help="default: a new SpatiaLite file")
     args = parser.parse_args()
     scene = args.scene or Settings().shared_data_dir / AIRPORT
+    other = Settings().shared_data_dir / OTHER
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
         settings = Settings(data_dir=Path(tmp), model_profile="nano", database_url=url)
@@ -53,12 +59,18 @@ def main() -> None:
             started = time.perf_counter()
             first = session.ask(scene, SEARCH, "bench")
             search_s = time.perf_counter() - started
-            rows = [(f"{SEARCH} (the search, once)", [search_s])]
+            started = time.perf_counter()
+            session.ask(other, SEARCH, "bench")
+            rows = [
+                (f"{SEARCH} (the search, once)", [search_s]),
+                (f"{SEARCH} (the other airport's search, once)", [time.perf_counter() - started]),
+            ]
             for question in FOLLOW_UPS:
                 times = []
                 for run in range(args.runs):
                     thread = f"bench-{question}-{run}"
-                    if question != SEARCH:  # the last answer to follow up (asked before)
+                    if question != SEARCH:  # both airports in the thread (asked before)
+                        session.ask(other, SEARCH, thread)
                         session.ask(scene, SEARCH, thread)
                     started = time.perf_counter()
                     answer = session.ask(scene, question, thread)

@@ -10,6 +10,7 @@ from geomag_core.spectral.indices import (
     SpectralIndex,
     compute_index,
     index_regions,
+    index_share,
     otsu_threshold,
 )
 
@@ -25,5 +26,6 @@ __all__ = [
     "find_bands",
     "has_nir",
     "index_regions",
+    "index_share",
     "otsu_threshold",
 ]

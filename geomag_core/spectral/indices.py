@@ -45,6 +45,7 @@ __all__ = [
     "SpectralIndex",
     "compute_index",
     "index_regions",
+    "index_share",
     "otsu_threshold",
 ]
 
@@ -219,6 +220,23 @@ def _pixel_area_m2(scene: Scene, scale: float) -> float | None:
     lat = float(scene.pixel_to_wgs84([(scene.width / 2, scene.height / 2)])[0][1])
     metres = 111_320.0
     return det * metres * metres * math.cos(math.radians(lat))
+
+
+def index_share(
+    scene: Scene, index: SpectralIndex, *, nir_band: int | None = None, max_pixels: int = MAX_PIXELS
+) -> float:
+    """Share of the scene's valid pixels past ``index``'s fixed threshold (specks included).
+
+    The number :func:`index_regions` reports as ``above_pixels / valid_pixels``, without
+    building its polygons (for a scene description).
+
+    Raises:
+        MissingBandError: the scene has no near-infrared band.
+
+    """
+    values = compute_index(scene, index, nir_band=nir_band, max_pixels=max_pixels).values
+    valid = np.isfinite(values)
+    return float((valid & (values > index.threshold)).sum() / max(int(valid.sum()), 1))
 
 
 def index_regions(

@@ -16,8 +16,8 @@ from db.evidence import scene_queries
 from db.history import HistoryFilter, distinct_objects, find_all_results
 from geomag_core.errors import MissingBandError
 from geomag_core.labels import SubjectKind, labels_in, subject
+from geomag_core.spectral import INDICES, index_share
 from tools.capabilities import active_capabilities
-from tools.capabilities.spectral import measure_index
 from tools.investigation.executing import Worked
 from tools.investigation.plan import Plan
 from tools.workbench import Workbench
@@ -62,13 +62,12 @@ def _cover(wb: Workbench, scene: str) -> list[str]:
     """Water and vegetation shares of the scene, or why they cannot be measured."""
     shares = []
     for cover in ("water", "vegetation"):
+        index = INDICES[cover]
         try:
-            measure, _ = measure_index(wb, scene, cover)
+            share = index_share(wb.scene(scene), index, nir_band=wb.settings.nir_band)
         except MissingBandError:
             return ["No near-infrared band: water and vegetation shares cannot be measured."]
-        shares.append(
-            f"{cover} {measure.share:.1%} ({measure.index.upper()} above {measure.threshold:g})"
-        )
+        shares.append(f"{cover} {share:.1%} ({index.name.upper()} above {index.threshold:g})")
     return ["Measured now (not stored): " + ", ".join(shares) + " of the scene's valid pixels."]
 
 

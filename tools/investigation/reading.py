@@ -87,6 +87,50 @@ _VAGUE = re.compile(
     re.IGNORECASE,
 )
 
+#: Words that carry no request on their own ("hmm, ok", "right, thanks").
+_FILLER = frozenset(
+    [
+        "hm",
+        "hmm",
+        "hmmm",
+        "ok",
+        "okay",
+        "k",
+        "so",
+        "and",
+        "well",
+        "right",
+        "sure",
+        "cool",
+        "thanks",
+        "thank",
+        "you",
+        "yes",
+        "yeah",
+        "yep",
+        "no",
+        "nope",
+        "fine",
+        "great",
+        "nice",
+        "good",
+        "alright",
+        "interesting",
+        "wow",
+        "oh",
+        "ah",
+        "uh",
+        "um",
+        "huh",
+    ]
+)
+
+
+def _only_filler(text: str) -> bool:
+    words = re.findall(r"[a-z]+", text.lower())
+    return bool(words) and all(w in _FILLER for w in words)
+
+
 _RECALL = re.compile(
     r"\b(before|last\s+time|earlier|previously|so\s+far|in\s+the\s+past|already|"
     r"have\s+we\s+(?:looked|searched|checked|seen|been|analy[sz]ed)|ever\s+(?:looked|searched)|"
@@ -181,6 +225,34 @@ _CONFIDENCE_AGG = re.compile(r"\b(confidence|score|certainty)\b", re.I)
 _LIST = re.compile(r"\b(list|show|which|where|what\s+are|give\s+me|name|display)\b", re.I)
 
 
+_ANAPHORS = ("them", "those", "these", "they")
+
+
+def _near_miss(word: str, target: str) -> bool:
+    """One letter swapped with its neighbour, dropped or doubled: a typo of ``target``."""
+    if word == target or len(word) < 4:
+        return False
+    swaps = {
+        target[:i] + target[i + 1] + target[i] + target[i + 2 :] for i in range(len(target) - 1)
+    }
+    drops = {target[:i] + target[i + 1 :] for i in range(len(target))}
+    doubles = {target[:i] + target[i] + target[i:] for i in range(len(target))}
+    return word in swaps | doubles or (len(word) >= 4 and word in drops)
+
+
+def _untypo(text: str) -> str:
+    """Anaphors typed with a slip (*thme*, *thsoe*) read as the word meant."""
+
+    def fix(m: re.Match[str]) -> str:
+        word = m.group(0)
+        for target in _ANAPHORS:
+            if _near_miss(word.lower(), target):
+                return target
+        return word
+
+    return re.sub(r"[A-Za-z]+", fix, text)
+
+
 def _number(text: str) -> float:
     """``2,000`` (thousands), ``0,8`` (a decimal comma) and ``12.5`` as numbers."""
     if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", text):
@@ -260,7 +332,20 @@ def _count(raw: str) -> int:
     return _NUMBER_WORDS.get(raw.lower()) or int(raw)
 
 
+_FARTHEST = re.compile(
+    r"\b(?:farthest|furthest|most)\s+(?:to\s+the\s+)?(east|west|north|south)(?:ern|erly|wards?)?\b",
+    re.IGNORECASE,
+)
+#: An order asked for the whole list: "sort them by size", "largest first".
+_WHOLE_ORDER = re.compile(
+    r"\b(?:sort|order|rank|arrange)\w*\b.*\bby\b|\b(?:largest|biggest|smallest|longest|"
+    r"shortest|most\s+confident|least\s+confident)\s+first\b",
+    re.IGNORECASE,
+)
+
+
 def _rank(question: str) -> Rank | None:
+    question = _FARTHEST.sub(lambda m: m.group(1).lower() + "ernmost", question)
     for rx, key, descending in _RANK_WORDS:
         m = rx.search(question)
         if m is None:
@@ -277,7 +362,7 @@ def _rank(question: str) -> Rank | None:
                                question[m.end():], re.I)  # fmt: skip
             singular = re.search(r"\b(the|which)\s+(?:\w+\s+)?" + re.escape(m.group(0)), question,
                                  re.I)  # fmt: skip
-            n = None if plural and not singular else 1
+            n = None if (plural and not singular) or _WHOLE_ORDER.search(question) else 1
         return Rank(key, descending, n)  # type: ignore[arg-type]
     if top := _TOP.search(question):
         by = (top.group("by") or "area").lower()
@@ -321,8 +406,11 @@ CAN_DO = (
 
 
 _DESCRIBE = re.compile(
-    r"^\s*(?:(?:please|can\s+you|could\s+you)\s+)?(?:"
-    r"what(?:'s|\s+is)\s+(?:in|on)\s+(?:this|the)\s+(?:scene|image|tile|picture|photo)|"
+    r"\b(?:"
+    r"what(?:'s|\s+is)\s+(?:in|on)\s+(?:this|the)\s+(?:scene|image|tile|picture|photo)"
+    r"(?=\s*(?:[?.!,]|$))|"
+    r"what\s+am\s+i\s+looking\s+at|"
+    r"summari[sz]e\s+what(?:'s|\s+is)\s+(?:in|on)\s+(?:this|the)\s+(?:scene|image|tile|picture)|"
     r"describe\s+(?:this|the)\s+(?:scene|image|tile|picture|area)|"
     r"tell\s+me\s+about\s+(?:this|the)\s+(?:scene|image|tile|picture|area)|"
     r"what\s+(?:kind|sort|type)\s+of\s+(?:area|place|scene|image|location|landscape)\s+is\s+"
@@ -337,13 +425,16 @@ _COMPARE_SCENES = re.compile(
     r"\bcompar\w*|\bversus\b|\bvs\.?(?=\s)|"
     r"\bwhich\s+of\s+(?:the\s+)?(?:two|both|these|those)\s+(?:scenes|images|tiles|airports|"
     r"sites|ports)|\b(?:this|the)\s+(?:one|scene|image|tile)\s+or\s+the\s+(?:last|previous|"
-    r"other|first)|\bthe\s+other\s+(?:scene|airport|image|tile|site|port)\b",
+    r"other|first)|\bthe\s+other\s+(?:scene|airport|image|tile|site|port)\b|"
+    r"\b(?:both|the\s+two|these\s+two|all\s+(?:the\s+)?(?:three|four))\s+(?:scenes|images|"
+    r"tiles|airports|sites|ports|harbou?rs|depots|bases|airfields|terminals)\b",
     re.IGNORECASE,
 )
 #: Comparing dates is the change capability's (a search across the scene's dates).
 _DATES = re.compile(
     r"\b(dates?|over\s+time|years?|months?|seasons?|chang\w*|grow\w*|shr[iu]nk\w*|"
-    r"before\s+and\s+after|timeline)\b",
+    r"before\s+and\s+after|timeline|summer|winter|spring|autumn|fall|then\s+and\s+now|"
+    r"and\s+now|(?:19|20)\d{2}(?:-\d{2}-\d{2})?)\b",
     re.IGNORECASE,
 )
 _EVERYWHERE = re.compile(
@@ -365,8 +456,10 @@ def _history(text: str, today: dt.date, labels: tuple[str, ...], has_previous: b
     everywhere = bool(_EVERYWHERE.search(text)) and not _THIS_SCENE.search(text)
     near = _near(text)
     point = near is not None and near.lat is not None
+    # a point alone is history only when there is no earlier answer to filter: with one,
+    # "how many within 300 m of LAT, LON?" is a follow-up unless it reaches beyond this scene
     if not (period or box or footprint or verdict or grouped or everywhere or (
-        point and (not has_previous or not _ANAPHOR.search(text))
+        point and not has_previous
     )):  # fmt: skip
         return None
     conditions = _conditions(text)
@@ -413,14 +506,14 @@ def read_plan(question: str, *, has_previous: bool, today: dt.date | None = None
 
     """
     today = today or dt.datetime.now(dt.UTC).date()
-    text = " ".join(question.split())
+    text = _untypo(" ".join(question.split()))
     if _UNSAFE.search(text):
         return _not_understood(
             "I never delete or change stored results because a question asks: every answer "
             "and the analyst's own verdicts stay as they were. To judge a result, use the "
             "History page (accept, reject, correct its outline)"
         )
-    if _VAGUE.match(text) or not re.search(r"[A-Za-z]{2,}", text):
+    if _VAGUE.match(text) or _only_filler(text) or not re.search(r"[A-Za-z]{2,}", text):
         return _not_understood("I do not know what to do with this request")
     for rx, what in _UNMEASURABLE:
         if rx.search(text):
@@ -433,12 +526,16 @@ def read_plan(question: str, *, has_previous: bool, today: dt.date | None = None
             "that box is not on the globe: give it as min longitude, min latitude, max "
             "longitude, max latitude in degrees (e.g. box 1.35, 43.61, 1.38, 43.64)"
         )
-    labels = tuple(label for label in labels_in(text) if label != "object")
+    # places (the other airport, both harbours) name scenes, never the results' class
+    labels = tuple(
+        label
+        for label in labels_in(text)
+        if label != "object" and subject(label).kind != SubjectKind.PLACE
+    )
     if _DESCRIBE.search(text):
         return Plan("describe", source="scene", aggregate=Aggregate("list"))
-    if _COMPARE_SCENES.search(text):  # places (the other airport) name scenes, not results
-        things = tuple(lb for lb in labels if subject(lb).kind != SubjectKind.PLACE)
-        return None if _DATES.search(text) else _compare(text, things)
+    if _COMPARE_SCENES.search(text):
+        return None if _DATES.search(text) else _compare(text, labels)
     if (history := _history(text, today, labels, has_previous)) is not None:
         return history
     again = bool(_AGAIN.search(text))

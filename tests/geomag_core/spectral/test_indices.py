@@ -99,3 +99,16 @@ def test_a_band_description_names_the_nir_band(tmp_path: Path) -> None:
     # 0.5 m pixels: 100 m² is 400 px, so the 60-px pond is a speck here
     found = index_regions(scene, NDWI)
     assert [r.pixel_count for r in found.regions] == [600] and found.min_pixels == 400
+
+
+def test_the_share_is_the_regions_share_without_the_polygons(sample_scene: Path) -> None:
+    """A scene description's water/vegetation share is the number the search reports."""
+    from geomag_core.spectral import index_share
+
+    scene = Scene(sample_scene)
+    for index in (NDWI, NDVI):
+        regions = index_regions(scene, index)
+        assert index_share(scene, index) == pytest.approx(
+            regions.above_pixels / regions.valid_pixels
+        )
+        assert 0.0 < index_share(scene, index) < 1.0

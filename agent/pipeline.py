@@ -106,12 +106,13 @@ def understand_question(state: QuestionState, runtime: Runtime[AgentContext]) ->
     if worked is None:
         return {"plan": None, "timings_ms": _timed("understand", state, t)}
     emit(PlanRead(worked.plan.describe(), worked.plan.operations))
-    kept = load_results(wb.engine, worked.kept)
+    drawn = load_results(wb.engine, worked.kept if worked.drawn is None else worked.drawn)
     return {
         "plan": worked.plan,
         "answer": "\n".join(worked.lines),
-        "results": [r.finding for r in kept],
-        "result_ids": [r.result_id for r in kept],
+        "results": [r.finding for r in drawn],
+        "result_ids": [r.result_id for r in drawn],
+        "kept": list(worked.kept),
         "timings_ms": _timed("understand", state, t),
     }
 
@@ -129,7 +130,7 @@ def follow(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
         granularity="",
         query_id=None,
         answer=state.answer,
-        result_ids=tuple(state.result_ids),
+        result_ids=tuple(state.kept),
         source=f"the answer to “{state.question}”",
     )
     return {"history": [entry]}

@@ -74,6 +74,9 @@ class QuestionState:
     """The stored query's id once saved."""
     result_ids: list[int] = field(default_factory=list)
     """The stored results' ids, in ``results`` order."""
+    kept: list[int] = field(default_factory=list)
+    """An answer from stored results: every result it kept, the next follow-up's (a history
+    answer's may lie on other scenes; ``results`` holds only this scene's, to draw)."""
     measured: dict[str, int] = field(default_factory=dict)
     """Each stored measurement's query id, by its request id."""
     answer: str = ""

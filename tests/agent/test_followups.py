@@ -273,9 +273,10 @@ def test_a_naip_tile_is_described_and_its_footprint_searched_across_dates(
     with _database(kind, tmp_path) as url:
         settings = Settings(data_dir=tmp_path, model_profile="nano", database_url=url)
         with Session(settings) as session:
-            session.ask(first, "outline the water", "naip")
+            here = session.ask(first, "outline the water", "naip")
             session.ask(later, "outline the water", "naip")
-            regions = sum(len(ids) for ids in _masks_by_query(url).values())
+            by_query = _masks_by_query(url)
+            regions = sum(len(ids) for ids in by_query.values())
             stored = _counts(url)
             across = session.ask(
                 first, "how many water regions were found inside this scene's footprint?", "naip"
@@ -284,6 +285,11 @@ def test_a_naip_tile_is_described_and_its_footprint_searched_across_dates(
             assert across.plan.signature() == "history|label=water|footprint|count"
             assert "in 2 scene(s)" in across.answer  # both dates of the same tile
             assert f"({regions} stored result(s)" in across.answer
+            # drawn: this tile's results only; kept for the next question: both dates'
+            assert set(across.result_ids) == set(by_query[here.query_id or 0])
+            assert "are on this scene and drawn" in across.answer
+            big = session.ask(first, "how many of them are larger than 1 ha?", "naip")
+            assert big.plan is not None and len(big.plan.read_ids) == regions
             described = session.ask(first, "describe this image", "naip")
             day = first.stem.rsplit("_", 1)[-1]  # m_…_20200831: the tile's date
             assert f"acquired {day[:4]}-{day[4:6]}-{day[6:]}" in described.answer

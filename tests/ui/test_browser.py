@@ -344,3 +344,43 @@ def test_a_follow_up_is_answered_from_the_stored_aircraft(
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
     if keep := os.environ.get("GEOMAG_FOLLOWUP_SCREENSHOT"):
         shutil.copyfile(shot, keep)
+
+
+def test_history_and_a_description_in_the_browser(
+    nano_app_url: str, browser: Any, tmp_path: Path
+) -> None:
+    """Questions over everything stored render as a table; a description states measurements."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+
+    wait = _ask(browser, nano_app_url, "how many aircraft are there?")
+
+    def then(question: str, said: str) -> str:
+        box = wait.until(
+            ec.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=stChatInput] textarea"))
+        )
+        box.send_keys(question)
+        box.send_keys(Keys.ENTER)
+        wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), said))
+        wait.until(
+            ec.invisibility_of_element_located((By.CSS_SELECTOR, "[data-testid=stStatusWidget]"))
+        )
+        return str(browser.find_element(By.TAG_NAME, "body").text)
+
+    body = then("which scene had the most aircraft?", "Most: ")
+    assert AIRPORT in body and "Traceback" not in body
+    tables = browser.find_elements(By.CSS_SELECTOR, "[data-testid=stChatMessage] table")
+    assert tables and "aircraft" in tables[-1].text  # a real table, not pipes in a paragraph
+    body = then("what is in this scene?", "This is what was measured and stored")
+    assert "No CRS" in body and "Looked for: aircraft" in body
+    time.sleep(1)
+    browser.execute_script(
+        "[...document.querySelectorAll('[data-testid=stChatMessage]')].slice(-3)[0]"
+        ".scrollIntoView({block: 'start'});"
+    )
+    time.sleep(1)
+    shot = tmp_path / "history.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+    if keep := os.environ.get("GEOMAG_HISTORY_SCREENSHOT"):
+        shutil.copyfile(shot, keep)

@@ -103,7 +103,7 @@ def _beyond_previous(wb: Workbench, plan: Plan, scene: str, scenes: Sequence[str
     lines.append(
         f"Read {len(worked.plan.read_ids)} stored result(s); nothing was searched or stored."
     )
-    return Worked(worked.plan, worked.kept, tuple(lines), worked.value)
+    return Worked(worked.plan, worked.kept, tuple(lines), worked.value, worked.drawn)
 
 
 def follow_up(

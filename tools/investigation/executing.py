@@ -53,6 +53,9 @@ class Worked:
     lines: tuple[str, ...]
     value: float | None = None
     """The aggregate's number (count, total, mean…), ``None`` for a list."""
+    drawn: tuple[int, ...] | None = None
+    """The kept results that lie on the scene asked about (``None``: all of them); a history
+    answer keeps results of other scenes too, which cannot be drawn on this one."""
 
 
 def _gsd_assumed(finding: Finding, gsd: float | None) -> tuple[float | None, str | None]:

@@ -143,6 +143,7 @@ def _said_per_scene(plan: Plan, objects: list[DistinctObject]) -> tuple[list[str
         "| scene | " + " | ".join(labels) + " |",
         "|---|" + "---|" * len(labels),
         *(f"| {n} | " + " | ".join(str(per[n][lb]) for lb in labels) + " |" for n in order),
+        "",  # a table ends at a blank line
     ]
     if plan.rank is not None and order:
         best = totals[order[0]]
@@ -214,7 +215,14 @@ def search_history(wb: Workbench, plan: Plan, scene: str) -> Worked:
             if len(objects) > LISTED:
                 lines.append(f"… and {len(objects) - LISTED} more (the History page lists all).")
     kept = tuple(o.best.result_id for o in objects)
-    return Worked(replace(plan, read_ids=read), kept, tuple(lines + notes), value)
+    here = wb.scene(scene).content_hash
+    drawn = tuple(o.best.result_id for o in objects if o.best.scene_hash == here)
+    if len(drawn) < len(kept):
+        notes.append(
+            f"{len(drawn)} of the {len(kept)} kept result(s) are on this scene and drawn; the "
+            "others are on other scenes (a follow-up works on all of them)."
+        )
+    return Worked(replace(plan, read_ids=read), kept, tuple(lines + notes), value, drawn)
 
 
 def _searched_for(wb: Workbench, sha: str) -> set[str]:
@@ -279,6 +287,7 @@ def compare_scenes(wb: Workbench, plan: Plan, scenes: Sequence[str]) -> Worked:
                 cells.append(str(len(objects)))
             values[lb].append(v)
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines.append("")  # a table ends at a blank line
     names = [name for name, _, _ in rows]
     for lb in labels:
         known = [(v, n) for v, n in zip(values[lb], names, strict=True) if v is not None]

@@ -54,8 +54,10 @@ _NUM = r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?)"
 _UNSAFE = re.compile(
     r"\b(delete|remove|erase|drop|forget|wipe|purge|clear|discard|destroy|overwrite|"
     r"rename|relabel|edit|modify|update|change\s+(?:the|their|its)\s+(?:label|labels|results?)|"
-    r"mark\s+(?:them|it|these|those|all)(?:\s+all)?\s+as|reject\s+(?:them|all|it)|"
-    r"accept\s+(?:them|all|it))\b",
+    r"clean(?:\s+|-)?up|dedup\w*|de-duplicate|merge|"
+    r"(?:mark|flag|tag|label|set|save|record|store)\s+(?:\w+\s+){0,4}as\s+(?:a\s+|an\s+)?"
+    r"(?:false|wrong|correct|right|rejected|accepted|bad|good|true|positive|negative|\w+\s+"
+    r"positives?)|reject\s+(?:them|all|it|the\s+\w+)|accept\s+(?:them|all|it|the\s+\w+))\b",
     re.IGNORECASE,
 )
 #: What overhead imagery (and this product) cannot measure, by the words that ask for it.
@@ -65,6 +67,7 @@ _UNMEASURABLE: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(
             r"\b(volume|litres?|liters?|barrels?|gallons?|cubic|capacity|how\s+much\s+(?:oil|"
             r"fuel|gas|liquid|petrol|crude)|how\s+full|fill(?:ed)?\s+level|contents?|"
+            r"(?:are|is|were|was)\s+(?:\w+\s+){0,3}(?:full|empty|filled|loaded)|"
             r"what\s+(?:is\s+)?(?:in|inside)\s+(?:them|the\s+tanks?))\b",
             re.I,
         ),
@@ -205,7 +208,8 @@ _RANK_WORDS: tuple[tuple[re.Pattern[str], str, bool], ...] = (
     (re.compile(r"\b(south\s+to\s+north|southernmost|from\s+the\s+south)\b", re.I), "south", True),
 )  # fmt: skip
 _COUNT_BEFORE_RANK = re.compile(
-    r"\b(?:top\s+|the\s+)?(?P<n>\d{1,3}|" + "|".join(_NUMBER_WORDS) + r")\s+(?:\w+\s+)?$",
+    r"\b(?:top\s+|the\s+)?(?P<n>\d{1,3}|" + "|".join(_NUMBER_WORDS) + r")\s+(?:\w+\s+)?$|"
+    r"\bwhich\s+(?P<which>\d{1,3}|" + "|".join(_NUMBER_WORDS) + r")\s+(?:\w+\s+){0,3}$",
     re.IGNORECASE,
 )
 _HOW_MANY = re.compile(r"\b(how\s+many|count|number\s+of|tally)\b", re.I)
@@ -352,7 +356,7 @@ def _rank(question: str) -> Rank | None:
             continue
         n: int | None = None
         if count := _COUNT_BEFORE_RANK.search(question[: m.start()]):
-            n = _count(count.group("n"))
+            n = _count(count.group("n") or count.group("which"))
         elif after := _COUNT_AFTER_RANK.search(question[m.end() :]):
             n = _count(after.group("n"))
         elif key in ("west", "east", "north", "south"):
@@ -452,8 +456,11 @@ def _history(text: str, today: dt.date, labels: tuple[str, ...], has_previous: b
     box = scope.bbox(text)
     footprint = scope.in_footprint(text)
     verdict = scope.verdict(text)
-    grouped = scope.per_scene(text)
     everywhere = bool(_EVERYWHERE.search(text)) and not _THIS_SCENE.search(text)
+    # "across all scenes, which one had the most cars?": the one is a scene
+    grouped = scope.per_scene(text) or (
+        everywhere and re.search(r"\bwhich\b.*\b(?:most|fewest|least)\b", text, re.I) is not None
+    )
     near = _near(text)
     point = near is not None and near.lat is not None
     # a point alone is history only when there is no earlier answer to filter: with one,

@@ -161,7 +161,8 @@ def show_evidence(
     if outcome.plan is not None:
         notes.append(
             f"Answered from stored results ({outcome.plan.describe()}): the "
-            f"{len(outcome.results)} result(s) it kept are drawn; nothing new was stored."
+            f"{len(outcome.results)} kept result(s) on this scene are drawn; nothing new was "
+            "stored."
         )
     if outcome.rebuilt:
         notes.append(f"Evidence rebuilt from the database (query #{outcome.query_id}).")

@@ -4,9 +4,9 @@
 
 One session (nano, the shipped weights) asks "how many aircraft are there?" of two real Airbus
 airports once (the searches, timed once), then each follow-up below ``--runs`` times, each in a
-new investigation that has asked about both airports; every follow-up is answered from the stored rows (nothing is searched or stored,
-which the script checks). Prints a markdown table: median, min and max seconds per question, and
-the search's time beside them.
+new investigation that has asked about both airports; every follow-up is answered from the
+stored rows (nothing is searched or stored, which the script checks). Prints a markdown table:
+median, min and max seconds per question, and the searches' times beside them.
 """
 
 from __future__ import annotations

@@ -150,7 +150,7 @@ def test_page_limits_are_checked(seeded: Engine) -> None:
 
 
 def test_the_latest_verdict_filters(seeded: Engine) -> None:
-    """"The ones I rejected": the analyst's latest verdict counts, an unjudged result never."""
+    """The ones I rejected: the analyst's latest verdict counts, an unjudged result never."""
     from db.enums import Verdict
     from db.writes import save_feedback
 

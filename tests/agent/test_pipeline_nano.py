@@ -130,9 +130,14 @@ def test_classes_nano_does_not_know_are_said_first_and_nothing_is_stored(
 
 
 def test_image_questions_say_they_need_a_vlm(workbench: Workbench, sample_scene: Path) -> None:
-    final, _ = _ask(workbench, sample_scene, "describe this scene in a sentence")
+    final, _ = _ask(workbench, sample_scene, "is this area mostly rural or urban?")
     assert final["granularity"] == "image"
     assert "needs a full VLM" in final["answer"]
+    # asked to describe the scene, nano says what it can measure instead of a caption
+    described, _ = _ask(workbench, sample_scene, "describe this scene in a sentence")
+    assert described["plan"]["operations"] == ["describe"]
+    assert "Measured now (not stored): water " in described["answer"]
+    assert "not a caption" in described["answer"]
     with pytest.raises(ConfigError, match="no VLM"):
         _ = workbench.vlm
 

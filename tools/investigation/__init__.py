@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from db.evidence import StoredQuery, load_results, scene_queries
+from tools.capabilities import active_capabilities
 from tools.capabilities.vlm import TINY_WARNING
 from tools.investigation.describing import describe_scene
 from tools.investigation.executing import Worked, measure_results, run_plan
@@ -61,6 +62,11 @@ def _asked_before(
     return same[-1] if same else None
 
 
+def _free_form(wb: Workbench) -> bool:
+    """Whether an active capability answers any question (a VLM), so can describe a scene."""
+    return any(c.subjects is None for c in active_capabilities(wb))
+
+
 def understand(
     wb: Workbench,
     scene: str,
@@ -70,6 +76,8 @@ def understand(
 ) -> tuple[Plan | None, StoredQuery | None]:
     """The plan for ``question`` (``None``: a new search), and the stored answer it reuses."""
     plan = read_plan(question, has_previous=earlier is not None and bool(earlier.result_ids))
+    if plan is not None and plan.kind == "describe" and _free_form(wb):
+        return None, None  # a VLM can caption the scene: the search answers it
     if plan is not None or asks_again(question):
         return plan, None
     before = _asked_before(wb, scene, question, request_id)

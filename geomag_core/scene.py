@@ -39,7 +39,7 @@ from shapely.geometry import Polygon
 from geomag_core.boxes import PixelBox
 from geomag_core.errors import NotGeoreferencedError, SceneReadError
 
-__all__ = ["DEFAULT_MAX_PIXELS", "GDAL_CACHE_MB", "Scene", "confine_scene"]
+__all__ = ["DEFAULT_MAX_PIXELS", "GDAL_CACHE_MB", "Scene", "check_scene_file", "confine_scene"]
 
 #: GDAL's block cache, in MB, unless ``GDAL_CACHEMAX`` is set. GDAL's own default is 5 % of the
 #: machine's memory (1.2 GB on 24 GB), which a decimated read of a large scene without overviews
@@ -108,24 +108,7 @@ class Scene:
             self.rgb_bands = (1, 1, 1)
 
     def _check_file(self) -> None:
-        try:
-            if not self.path.exists():
-                if self.path.is_symlink():
-                    raise SceneReadError(
-                        self.path,
-                        "it is a symbolic link that leads nowhere (a loop or a missing target)",
-                    )
-                raise SceneReadError(self.path, "no such file")
-            if self.path.is_dir():
-                raise SceneReadError(self.path, "it is a directory, not a raster file")
-            if not self.path.is_file():
-                raise SceneReadError(
-                    self.path, "it is not a regular file (a device, FIFO or socket)"
-                )
-            if self.path.stat().st_size == 0:
-                raise SceneReadError(self.path, "the file is empty (0 bytes)")
-        except OSError as exc:
-            raise SceneReadError(self.path, exc.strerror or str(exc)) from exc
+        check_scene_file(self.path)
 
     def _check_size(self, max_pixels: int) -> None:
         pixels = self.width * self.height
@@ -394,6 +377,33 @@ class Scene:
         crs = self.crs.to_string() if self.crs else "no CRS"
         shape = f"{self.width}x{self.height}x{self.count} {self.dtype}"
         return f"Scene({str(self.path)!r}, {shape}, {crs})"
+
+
+def check_scene_file(path: Path) -> None:
+    """Refuse, before a byte is read, what is not a non-empty regular file.
+
+    A FIFO would block a reader forever and ``/dev/zero`` never ends, so both are refused here,
+    as are folders, symbolic link loops and links that lead nowhere.
+
+    Raises:
+        SceneReadError: the path names no file that can be read as a scene, and why.
+
+    """
+    try:
+        if not path.exists():
+            if path.is_symlink():
+                raise SceneReadError(
+                    path, "it is a symbolic link that leads nowhere (a loop or a missing target)"
+                )
+            raise SceneReadError(path, "no such file")
+        if path.is_dir():
+            raise SceneReadError(path, "it is a directory, not a raster file")
+        if not path.is_file():
+            raise SceneReadError(path, "it is not a regular file (a device, FIFO or socket)")
+        if path.stat().st_size == 0:
+            raise SceneReadError(path, "the file is empty (0 bytes)")
+    except OSError as exc:
+        raise SceneReadError(path, exc.strerror or str(exc)) from exc
 
 
 def confine_scene(path: str | Path, folders: Sequence[Path], files: Sequence[Path] = ()) -> Path:

@@ -14,6 +14,7 @@ whose store had already committed is not stored twice. A scene whose worker dies
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -83,6 +84,8 @@ class RayEngine:
         self.question = question
         self.workers = workers
         self.address = address
+        if address:  # before the scenes are hashed or a progress bar is drawn
+            _check_answers(address)
         self.cpus = cpus
         self.max_attempts = max_attempts
         self.pids: dict[str, int] = {}
@@ -192,6 +195,37 @@ class RayEngine:
             report(outcome)
             idle.append((name, handle))
         return outcomes
+
+
+#: How long a cluster address has to answer before the batch gives up on it.
+ADDRESS_DEADLINE_S = 10.0
+#: An HTTP/2 client preface and an empty SETTINGS frame: what a gRPC client says first.
+_H2_HELLO = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+
+
+def _check_answers(address: str, deadline_s: float = ADDRESS_DEADLINE_S) -> None:
+    """Refuse, within ``deadline_s``, a ``HOST:PORT`` where no Ray head (a gRPC server) answers.
+
+    Ray itself retries an address that refuses or never answers for minutes. A Ray head's GCS
+    speaks gRPC, so it answers an HTTP/2 greeting with a SETTINGS frame at once; a closed port,
+    a host that drops packets or a server that accepts and stays silent does not. ``auto``
+    (the cluster this node belongs to) and ``ray://`` client addresses are left to Ray.
+    """
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or address == "auto" or "://" in address:
+        return
+    why = f"no Ray cluster answers at {address} within {deadline_s:g} s"
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=deadline_s) as conn:
+            conn.settimeout(deadline_s)
+            conn.sendall(_H2_HELLO)
+            head = conn.recv(9)
+    except TimeoutError as exc:
+        raise GeoMagError(f"{why} (it did not respond); check --address") from exc
+    except OSError as exc:
+        raise GeoMagError(f"{why} ({exc.strerror or one_line(exc)}); check --address") from exc
+    if len(head) < 9 or head[3] != 0x04:  # not an HTTP/2 SETTINGS frame: not gRPC
+        raise GeoMagError(f"{why} (something else listens there); check --address")
 
 
 def _failed(task: SceneTask, attempts: int, why: str) -> SceneOutcome:

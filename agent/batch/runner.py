@@ -27,6 +27,7 @@ from db.engine import redacted
 from db.models import QueryRow, ResultRow
 from geomag_core.config import Settings
 from geomag_core.errors import SceneReadError
+from geomag_core.scene import check_scene_file
 from tools.workbench import Workbench
 
 __all__ = ["BatchPlan", "BatchSummary", "Engine", "plan_batch", "run_batch"]
@@ -110,7 +111,11 @@ def plan_batch(
     settled: list[SceneOutcome] = []
     for path in scenes:
         try:
+            check_scene_file(path)  # a FIFO or /dev/zero would never finish hashing
             sha = file_sha256(path)
+        except SceneReadError as exc:
+            settled.append(SceneOutcome(str(path), "", "", "failed", error=str(exc), attempts=0))
+            continue
         except OSError as exc:
             error = str(SceneReadError(path, exc.strerror or one_line(exc)))
             settled.append(SceneOutcome(str(path), "", "", "failed", error=error, attempts=0))

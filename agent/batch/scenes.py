@@ -3,7 +3,10 @@
 Scenes come as paths typed on the command line and/or one ``--scenes-from`` source: a text file
 of paths (one per line, ``#`` comments; relative paths are relative to the file), a folder
 (its GeoTIFF, JPEG and PNG files, not recursive) or a glob pattern (``**`` recurses). Duplicate
-paths are kept once, in first-seen order.
+paths are kept once, in first-seen order. A path typed on the command line that does not exist
+stops the batch before it starts (a typo); an entry of a list, folder or glob that cannot be read
+(missing, a FIFO, a device, a symbolic link loop) is kept, and fails alone with its reason when
+the batch is planned, while the rest run.
 """
 
 from __future__ import annotations
@@ -72,20 +75,28 @@ def collect_scenes(paths: list[Path], scenes_from: str | None = None) -> list[Pa
     Raises :class:`SceneReadError` for a path or source that does not exist or holds no
     scene, and :class:`GeoMagError` when no scene is given at all.
     """
-    found: list[Path] = list(paths)
-    if scenes_from:
-        found += _from_source(scenes_from)
-    if not found:
+    listed = _from_source(scenes_from) if scenes_from else []
+    if not paths and not listed:
         raise GeoMagError("no scenes given: name scene files, or use --scenes-from FILE|DIR|GLOB")
     unique: dict[Path, None] = {}
-    for path in found:
-        full = path.expanduser().resolve()
-        if not full.exists():
+    for path in paths:
+        full = _absolute(path)
+        if not full.exists() and not full.is_symlink():
             raise SceneReadError(path, "no such file")
         if full.is_dir():
             raise SceneReadError(path, f"it is a folder: pass it as --scenes-from {path}")
         unique.setdefault(full, None)
+    for path in listed:
+        unique.setdefault(_absolute(path), None)
     return list(unique)
+
+
+def _absolute(path: Path) -> Path:
+    """``path`` resolved; a symbolic link loop stays as given (absolute), to fail when planned."""
+    try:
+        return path.expanduser().resolve()
+    except (OSError, RuntimeError):  # Python 3.11 raises RuntimeError on a loop
+        return path.expanduser().absolute()
 
 
 def _from_source(source: str) -> list[Path]:

@@ -89,12 +89,12 @@ def batch(
     overrides["scene_files"] = (*Settings().scene_files, *paths)
     settings = Settings(**overrides)
     check_device(settings.device)
-    plan = plan_batch(settings, question, paths, redo=redo)
     runner: Engine = (
         LocalEngine(settings, question)
         if engine == "local"
         else RayEngine(settings, question, workers=workers, address=address, cpus=cpus)
     )
+    plan = plan_batch(settings, question, paths, redo=redo)
     console = Console(stderr=True, quiet=as_json)
     with _Bar(console, len(paths)) as bar:
         summary = run_batch(settings, plan, runner, report=bar.advance)

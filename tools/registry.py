@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, Literal
 
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
@@ -181,7 +182,10 @@ class PlanArgs(QuestionArgs):
 
 
 class ExportArgs(HistoryArgs):
-    path: str = Field(description="Output file: .geojson, .gpkg or .csv.")
+    path: str = Field(
+        description="Output file name (.geojson, .gpkg or .csv), written under the data dir's "
+        "exports folder; an existing file is never replaced."
+    )
 
 
 def _json(value: object) -> object:
@@ -234,6 +238,28 @@ def _filter(args: HistoryArgs) -> HistoryFilter:
     )
 
 
+def _export_target(wb: Workbench, path: str) -> Path:
+    """Where a model-chosen export goes: under ``<data_dir>/exports``, or refused.
+
+    A model picks the path, so it is confined like a scene: a bare name or a relative path lands
+    under the exports folder; an absolute path or ``..`` that leads elsewhere is refused, as is
+    a path through a symbolic link out of the folder. Existing files are never replaced.
+    """
+    root = (wb.settings.data_dir / "exports").resolve()
+    given = Path(path).expanduser()
+    target = given if given.is_absolute() else root / given
+    try:
+        resolved = target.parent.resolve() / target.name
+    except (OSError, RuntimeError) as exc:
+        raise GeoMagError(f"cannot export to {path}: {exc}") from exc
+    if not resolved.is_relative_to(root) or resolved == root:
+        raise GeoMagError(
+            f"exports are written under {root}: give a file name such as results.geojson, "
+            f"not {path}"
+        )
+    return resolved
+
+
 class StoredResult(BaseModel):
     """One stored result, as a history tool call returns it."""
 
@@ -284,7 +310,7 @@ def make_tools(wb: Workbench, extra: list[BaseTool] | None = None) -> list[BaseT
     def export(path: str, **args: Any) -> str:
         query = HistoryArgs(**args)
         page = find_results(wb.engine, _filter(query), limit=query.limit)
-        written = export_results(page.items, path)
+        written = export_results(page.items, _export_target(wb, path))  # never overwrites
         return f"wrote {len(page.items)} result(s) to {written}"
 
     def spectral(scene: str, subject: str) -> SpectralMeasure:

@@ -25,7 +25,7 @@ from agent.context import AgentContext
 from agent.events import emit
 from agent.state import PastQuestion, QuestionState
 from db.evidence import load_results
-from geomag_core.errors import ConfigError, DatabaseError, EmptyQueryError
+from geomag_core.errors import ConfigError, DatabaseError, EmptyQueryError, is_blank
 from tools.capabilities import active_capabilities, answering, read, route
 from tools.events import Classified, Done, PlanRead, Routed, SceneOpened, Stored, VocabularyRead
 from tools.investigation import Earlier, investigate
@@ -60,7 +60,7 @@ def _timed(name: str, state: QuestionState, started: float) -> dict[str, float]:
 def start(state: QuestionState, runtime: Runtime[AgentContext]) -> Update:
     """Open the scene and clear what the previous question of this thread left behind."""
     t = time.perf_counter()
-    if not state.question.strip():
+    if is_blank(state.question):
         raise EmptyQueryError()
     scene = _workbench(runtime).scene(state.scene)
     crs = scene.crs.to_string() if scene.crs is not None else None

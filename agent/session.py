@@ -35,7 +35,7 @@ from agent.state import PastQuestion, QuestionState
 from db.evidence import QueryEvidence, load_query_evidence, thread_entries
 from geomag_core.budget import LookBudget
 from geomag_core.config import Settings
-from geomag_core.errors import EmptyQueryError
+from geomag_core.errors import EmptyQueryError, is_blank
 from geomag_core.findings import Finding
 from geomag_core.psc.zoom import ZoomStep
 from tools.capabilities import Findings, Route
@@ -243,7 +243,7 @@ class Session:
                 server that is down…), with a readable message.
 
         """
-        if not question.strip():
+        if is_blank(question):
             raise EmptyQueryError()
         thread = thread_id or new_thread_id()
         path = str(self.workbench.scene(scene).path)  # readable, allowed, within the limits
@@ -280,7 +280,7 @@ class Session:
         stored twice (a batch's retried scene). The scene is always searched: a batch question
         is no follow-up, and its request id already decides what is answered once.
         """
-        if not question.strip():
+        if is_blank(question):
             raise EmptyQueryError()
         payload = {
             "scene": str(scene),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "SceneReadError",
     "VLMRequestError",
     "VLMUnavailableError",
+    "is_blank",
 ]
 
 
@@ -63,6 +65,14 @@ class NotGeoreferencedError(GeoMagError):
 
 class InvalidBoxError(GeoMagError):
     """A pixel box is malformed or falls outside the scene."""
+
+
+def is_blank(text: str) -> bool:
+    """Whether ``text`` has nothing visible: only spaces, zero-width or format characters.
+
+    U+200B, U+FEFF, bidi marks and control characters: a question made of them means nothing.
+    """
+    return all(ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc", "Zs") for ch in text)
 
 
 class EmptyQueryError(GeoMagError):

@@ -9,8 +9,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from agent.cli.output import json_text
+from agent.cli.output import json_text, terminal_safe
 from geomag_core.config import Settings, check_device
 from tools.events import Done, StepEvent, Zoomed
 
@@ -68,7 +69,7 @@ def ask(
     if as_json:
         typer.echo(json_text(outcome.as_dict() | {"wall_ms": wall_ms}))
     else:
-        typer.echo(outcome.answer)
+        typer.echo(terminal_safe(outcome.answer))
         console.print(f"[dim]thread {thread_id} — continue with --thread {thread_id}[/dim]")
 
 
@@ -90,7 +91,7 @@ class _Trail:
             self.console.print(f"  [dim]•[/dim] {_more_windows(self.zooms, self.planned)}")
             self.zooms = _SHOWN_ZOOMS
         if not isinstance(event, Done):
-            self.console.print(f"  [dim]•[/dim] {_rich(event.describe())}")
+            self.console.print(f"  [dim]•[/dim] {_rich(escape(terminal_safe(event.describe())))}")
 
 
 def _more_windows(zooms: int, planned: int | None) -> str:

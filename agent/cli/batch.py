@@ -17,7 +17,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from agent.cli.output import json_text
+from agent.cli.output import json_text, terminal_safe
 from geomag_core.config import Settings, check_device
 from geomag_core.errors import GeoMagError
 
@@ -159,7 +159,7 @@ def _print_summary(summary: BatchSummary, console: Console) -> None:
         f"scenes/min ({where})"
     )
     for failed in summary.failures:
-        typer.echo(f"  failed: {failed.path}: {failed.error}")
+        typer.echo(terminal_safe(f"  failed: {failed.path}: {failed.error}"))
     console.print(
         f"[dim]results: geomag history --text {shlex.quote(summary.question)} · per scene: "
         f"{summary.report_path} · database: {summary.database}[/dim]"

@@ -18,6 +18,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
+from agent.cli.output import cell
 from db.engine import create_db_engine, redacted
 from db.enums import ResultKind
 from db.export import ExportFormat, export_results
@@ -188,11 +189,11 @@ def _print_table(records: list[ResultRecord], offset: int, has_more: bool) -> No
             str(r.result_id),
             r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
             str(r.kind),
-            r.label or "",
+            cell(r.label or ""),
             f"{r.confidence:.2f}" if r.confidence is not None else "",
             f"{r.area_m2:,.0f}" if r.area_m2 is not None else "",
-            f"{Path(r.scene_uri).name} ({r.scene_hash[:8]})",
-            r.query_text if len(r.query_text) <= 60 else r.query_text[:59] + "…",
+            cell(f"{Path(r.scene_uri).name} ({r.scene_hash[:8]})"),
+            cell(r.query_text if len(r.query_text) <= 60 else r.query_text[:59] + "…"),
         )
     console = Console()
     console.print(table)
@@ -208,12 +209,12 @@ def _print_objects(objects: list[DistinctObject], offset: int, total: int) -> No
         ids = ", ".join(f"#{i}" for i in o.result_ids[:6]) + (" …" if len(o.result_ids) > 6 else "")
         table.add_row(
             str(r.result_id),
-            r.label or "",
+            cell(r.label or ""),
             f"{r.confidence:.2f}" if r.confidence is not None else "",
             str(o.queries),
             ids,
             f"{r.area_m2:,.0f}" if r.area_m2 is not None else "",
-            f"{Path(r.scene_uri).name} ({r.scene_hash[:8]})",
+            cell(f"{Path(r.scene_uri).name} ({r.scene_hash[:8]})"),
         )
     console = Console()
     console.print(table)

@@ -12,6 +12,7 @@ import os
 import sys
 
 import typer
+from typer._click.exceptions import ClickException, UsageError  # typer's own (vendored) click
 
 from agent.cli import app as app_command
 from agent.cli import (
@@ -26,6 +27,7 @@ from agent.cli import (
     serving,
     settings,
 )
+from agent.cli.output import terminal_safe
 from geomag_core.errors import GeoMagError
 
 __all__ = ["app", "eval_app", "main", "train_app"]
@@ -58,17 +60,25 @@ followups.register(eval_app)
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the process exit status (2 for usage and input errors)."""
     try:
-        app(args=argv, prog_name="geomag")
+        code = app(args=argv, prog_name="geomag", standalone_mode=False)
     except GeoMagError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(terminal_safe(f"error: {exc}", keep_newlines=False), err=True)
         return 2
-    except SystemExit as exc:  # typer/click end every run this way, usage errors included
+    except UsageError as exc:  # a bad option or value: one line, and where the help is
+        where = exc.ctx.command_path if exc.ctx else "geomag"
+        message = " ".join(exc.format_message().split())
+        typer.echo(terminal_safe(f"error: {message} (see {where} --help)"), err=True)
+        return exc.exit_code
+    except ClickException as exc:
+        typer.echo(terminal_safe(f"error: {' '.join(exc.format_message().split())}"), err=True)
+        return exc.exit_code
+    except SystemExit as exc:  # sys.exit inside a command
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, typer.Abort):
         typer.echo("interrupted", err=True)
         return 130
     except OSError as exc:
-        typer.echo(f"error: {_os_error(exc)}", err=True)
+        typer.echo(terminal_safe(f"error: {_os_error(exc)}"), err=True)
         return 2
     except Exception as exc:
         if os.environ.get("GEOMAG_DEBUG") == "1":
@@ -79,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             err=True,
         )
         return 1
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def _os_error(exc: OSError) -> str:

@@ -11,7 +11,7 @@ from geomag_core.classifier.checkpoint import SHIPPED_HEAD, load_head
 from geomag_core.classifier.encoder import SentenceEncoder, get_encoder
 from geomag_core.classifier.head import LABELS, GranularityHead
 from geomag_core.config import Settings, get_settings
-from geomag_core.errors import EmptyQueryError
+from geomag_core.errors import EmptyQueryError, is_blank
 from geomag_core.granularity import Granularity
 
 __all__ = ["GranularityClassifier", "GranularityPrediction", "get_classifier"]
@@ -62,7 +62,7 @@ class GranularityClassifier:
 
         """
         for i, text in enumerate(texts):
-            if not text.strip():
+            if is_blank(text):
                 raise EmptyQueryError(i if len(texts) > 1 else None)
         if not texts:
             return []

@@ -12,7 +12,7 @@ import streamlit as st
 
 from agent.session import Outcome, Session, ThreadSummary, new_thread_id
 from geomag_core.config import Settings
-from geomag_core.errors import EmptyQueryError, GeoMagError
+from geomag_core.errors import EmptyQueryError, GeoMagError, is_blank
 from tools.events import Done
 from ui.components.evidence import show_evidence
 from ui.components.scene_picker import select_scene
@@ -141,7 +141,7 @@ def _ask(runner: Session, settings: Settings, scene: Path | None, question: str)
     _render(messages[-1], runner, latest=False)
     with st.chat_message("assistant"):
         try:
-            if not question.strip():
+            if is_blank(question):
                 raise EmptyQueryError()
             if scene is None:
                 raise GeoMagError("pick or upload a scene in the sidebar first")

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from geomag_core.config import REPO_ROOT, Settings
-from geomag_core.errors import GeoMagError
-from geomag_core.scene import Scene
+from geomag_core.errors import GeoMagError, SceneReadError
+from geomag_core.scene import DEFAULT_MAX_PIXELS, Scene, confine_scene
 
-__all__ = ["SAMPLES_DIR", "PlaceMatch", "dated_scenes", "same_place", "scene_folders"]
+__all__ = ["SAMPLES_DIR", "PlaceMatch", "Skipped", "dated_scenes", "same_place", "scene_folders"]
 
 SAMPLES_DIR = REPO_ROOT / "samples"
 #: Files looked at as georeferenced scenes.
@@ -48,24 +48,67 @@ def scene_folders(settings: Settings) -> list[Path]:
     return [f for f in folders if f is not None and f.is_dir()]
 
 
-def dated_scenes(folders: list[Path], *, rgb_bands: tuple[int, int, int]) -> list[Scene]:
-    """Georeferenced, dated GeoTIFFs under ``folders`` (unreadable ones are skipped)."""
+@dataclass(frozen=True)
+class Skipped:
+    """A file of the scene folders that could not be used, and why (said in the answer)."""
+
+    path: Path
+    why: str
+
+    def describe(self) -> str:
+        """``name (why)``."""
+        return f"{self.path.name} ({self.why})"
+
+
+def dated_scenes(
+    folders: list[Path],
+    *,
+    rgb_bands: tuple[int, int, int],
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    allowed: tuple[Path, ...] = (),
+    today: dt.date | None = None,
+) -> tuple[list[Scene], list[Skipped]]:
+    """Georeferenced, dated GeoTIFFs under ``folders``; and the files skipped, each with why.
+
+    A file is skipped when it cannot be opened (corrupt, over ``max_pixels``), is a symbolic
+    link loop, leads outside the ``allowed`` folders (default: ``folders``), or says it was
+    acquired after ``today`` (a wrong date tag would pass for the newest date of the place).
+    Files without a CRS or a date are not dated scenes and are left out without a word.
+    """
+    today = today or dt.datetime.now(dt.UTC).date()
     out: list[Scene] = []
+    skipped: list[Skipped] = []
     seen: set[Path] = set()
     for folder in folders:
-        files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in GEOTIFF_SUFFIXES)
+        try:
+            files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in GEOTIFF_SUFFIXES)
+        except OSError as exc:  # a loop of folders, a folder that vanished
+            skipped.append(Skipped(folder, exc.strerror or str(exc)))
+            continue
         for path in files[:MAX_FILES_PER_FOLDER]:
-            key = path.resolve()
-            if key in seen:
-                continue
-            seen.add(key)
             try:
-                scene = Scene(key, rgb_bands=rgb_bands)
-            except GeoMagError:
+                key = confine_scene(path, allowed or folders)
+                if key in seen:
+                    continue
+                seen.add(key)
+                scene = Scene(key, rgb_bands=rgb_bands, max_pixels=max_pixels)
+            except GeoMagError as exc:
+                skipped.append(Skipped(path, _why(exc)))
                 continue
-            if scene.is_georeferenced and scene.acquired is not None:
-                out.append(scene)
-    return out
+            if not scene.is_georeferenced or scene.acquired is None:
+                continue
+            if scene.acquired > today:
+                skipped.append(
+                    Skipped(path, f"dated {scene.acquired.isoformat()}, after today: a wrong date")
+                )
+                continue
+            out.append(scene)
+    return out, skipped
+
+
+def _why(exc: GeoMagError) -> str:
+    """The reason of a scene error, without the path the skipped file already names."""
+    return exc.reason if isinstance(exc, SceneReadError) else str(exc)
 
 
 def same_place(

@@ -24,6 +24,7 @@ from shapely.geometry.base import BaseGeometry
 
 from db.writes import saved_request
 from geomag_core.catalogue import dated_scenes, same_place, scene_folders
+from geomag_core.errors import GeoMagError, SceneReadError
 from geomag_core.findings import Finding
 from geomag_core.polygons.grounded import equal_area_m2
 from geomag_core.scene import Scene
@@ -180,10 +181,21 @@ class AcrossDates(Capability):
                 "by footprint: a question across dates needs a georeferenced scene"
             )
             return Looked(findings=ChangeFindings(asked.describe(), notes=(note,)))
-        catalogue = dated_scenes(scene_folders(wb.settings), rgb_bands=wb.settings.rgb_bands)
+        catalogue, skipped = dated_scenes(
+            scene_folders(wb.settings),
+            rgb_bands=wb.settings.rgb_bands,
+            max_pixels=wb.settings.max_scene_pixels,
+            allowed=wb.settings.scene_folders,
+        )
         matches = same_place(here, catalogue)
         dates, picked_notes = pick_dates(asked, [m.acquired for m in matches])
         notes = list(picked_notes)
+        if skipped:
+            notes.append(
+                f"{len(skipped)} file(s) of the scene folders could not be used as dates: "
+                + "; ".join(s.describe() for s in skipped[:5])
+                + ("" if len(skipped) <= 5 else f"; and {len(skipped) - 5} more")
+            )
         chosen = [m for m in matches if m.acquired in dates]
         emit(DatesFound(tuple(m.acquired.isoformat() for m in chosen), len(matches)))
         if len(chosen) < 2:
@@ -196,11 +208,19 @@ class AcrossDates(Capability):
         per_date: dict[str, dict[str, list[Finding]]] = {s: {} for s in subjects}
         table: list[DateRow] = []
         pixels = 0
+        usable = []
         for match in chosen:
             path = str(match.scene.path)
+            try:  # one odd date (no NIR band, unreadable now) is skipped, not the question
+                looks = {subject: cap.look(path, reading, [subject], quiet) for subject in subjects}
+            except GeoMagError as exc:
+                why = exc.reason if isinstance(exc, SceneReadError) else str(exc)
+                notes.append(f"skipped {match.scene.path.name} ({match.acquired}): {why}")
+                continue
+            usable.append(match)
             for subject in subjects:
                 started = time.perf_counter()
-                one = cap.look(path, reading, [subject], quiet)
+                one = looks[subject]
                 method = cap.method(one.findings)
                 versions = wb.model_versions() | ({"method": method} if method else {})
                 key = hashlib.sha256(json.dumps(versions, sort_keys=True).encode()).hexdigest()
@@ -243,9 +263,11 @@ class AcrossDates(Capability):
                 )
                 per_date[subject][row.date] = masks
                 pixels += one.budget.views.pixels if one.budget is not None else 0
+        if len(chosen) >= 2 > len(usable):
+            notes.append(f"only {len(usable)} of the {len(chosen)} dates could be measured")
         changes = []
-        if len(chosen) >= 2:
-            first, last = chosen[0].acquired.isoformat(), chosen[-1].acquired.isoformat()
+        if len(usable) >= 2:
+            first, last = usable[0].acquired.isoformat(), usable[-1].acquired.isoformat()
             for subject in subjects:
                 before = _union(per_date[subject][first], subject)
                 after = _union(per_date[subject][last], subject)

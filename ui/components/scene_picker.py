@@ -48,7 +48,7 @@ def pick_scene(settings: Settings, store: UploadStore) -> Path | None:
             help=f"Stored by content hash in {store.root} (up to {settings.upload_max_mb} MB).",
         )
         error = _take_upload(store)
-        entries = list_scenes(settings, store)
+        entries = [e for e in list_scenes(settings, store) if not e.refused]
         labels = {str(e.path): e.label for e in entries}
         if st.session_state.get(CHOICE_KEY) not in labels:
             st.session_state.pop(CHOICE_KEY, None)

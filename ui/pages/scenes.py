@@ -16,7 +16,8 @@ st.title("Scenes")
 settings = settings_or_stop()
 try:
     engine = agent_runner(settings).workbench.engine
-    summaries = [summarize(e, engine) for e in list_scenes(settings, upload_store(settings))]
+    entries = list_scenes(settings, upload_store(settings))
+    summaries = [summarize(e, engine, settings.max_scene_pixels) for e in entries]
 except Exception as exc:
     st.error(readable_error(exc, settings))
     st.stop()

@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 
 from db.history import HistoryFilter, count_results
 from geomag_core.config import REPO_ROOT, Settings
-from geomag_core.errors import GeoMagError
-from geomag_core.scene import Scene
+from geomag_core.errors import GeoMagError, SceneReadError
+from geomag_core.scene import DEFAULT_MAX_PIXELS, Scene, confine_scene
 from ui.services.uploads import ALLOWED_SUFFIXES, UploadStore
 
 __all__ = ["LAUNCH_SCENE_ENV", "SceneEntry", "SceneSummary", "list_scenes", "summarize"]
@@ -29,6 +29,9 @@ class SceneEntry:
     path: Path
     source: str
     """``launch``, ``sample``, ``folder`` or ``upload``."""
+    refused: str | None = None
+    """Why the scene may not be opened (a link loop, a link out of the scene folders): such
+    an entry is shown on the Scenes page with the reason, never offered or read."""
 
     @property
     def label(self) -> str:
@@ -53,7 +56,10 @@ class SceneSummary:
 def _scene_files(folder: Path | None) -> list[Path]:
     if folder is None or not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in ALLOWED_SUFFIXES)
+    try:
+        return sorted(p for p in folder.iterdir() if p.suffix.lower() in ALLOWED_SUFFIXES)
+    except OSError:  # unreadable now: nothing from it is on offer
+        return []
 
 
 def list_scenes(settings: Settings, uploads: UploadStore) -> list[SceneEntry]:
@@ -65,20 +71,29 @@ def list_scenes(settings: Settings, uploads: UploadStore) -> list[SceneEntry]:
         *(SceneEntry(p, "folder") for p in _scene_files(settings.scenes_dir)),
         *(SceneEntry(p, "upload") for p in uploads.scenes()),
     ]
+    files = (*settings.scene_files, *([Path(launch)] if launch else []))
     seen: set[Path] = set()
     out = []
     for entry in candidates:
-        key = entry.path.resolve()
+        try:  # the same confinement as the graph and the tools: resolved, inside the folders
+            key = confine_scene(entry.path, settings.scene_folders, files)
+        except SceneReadError as exc:
+            out.append(SceneEntry(entry.path, entry.source, refused=exc.reason))
+            continue
         if key not in seen:
             seen.add(key)
             out.append(SceneEntry(key, entry.source))
     return out
 
 
-def summarize(entry: SceneEntry, engine: Engine) -> SceneSummary:
+def summarize(
+    entry: SceneEntry, engine: Engine, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> SceneSummary:
     """Open ``entry`` and count its stored results (by content hash, wherever it was read)."""
+    if entry.refused:
+        return SceneSummary(entry, error=f"not opened: {entry.refused}")
     try:
-        scene = Scene(entry.path)
+        scene = Scene(entry.path, max_pixels=max_pixels)
         footprint = scene.footprint_wgs84 if scene.is_georeferenced else None
         sha = scene.content_hash
         results = count_results(engine, HistoryFilter(scene=sha))

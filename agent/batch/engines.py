@@ -13,14 +13,18 @@ whose store had already committed is not stored twice. A scene whose worker dies
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
+import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from agent.batch.answering import SceneAnswerer, SceneOutcome, one_line
+from agent.batch.reaper import TOKEN_ENV, start_reaper
 from agent.batch.scenes import SceneTask
 from geomag_core.config import Settings
 from geomag_core.errors import GeoMagError
@@ -122,12 +126,19 @@ class RayEngine:
         import ray as ray_module
 
         owns_cluster = not ray_module.is_initialized() and not self.address
-        ray = self._start()
-        try:
-            return self._run(ray, tasks, report)
-        finally:
-            if owns_cluster:
-                ray.shutdown()
+        # a cluster of our own is stopped however the driver ends: SIGTERM runs the shutdown
+        # below, and a reaper in its own session stops Ray's helpers after a SIGKILL
+        reaper = start_reaper() if owns_cluster else None
+        with _sigterm_exits() if owns_cluster else contextlib.nullcontext():
+            try:
+                ray = self._start()
+                return self._run(ray, tasks, report)
+            finally:
+                if owns_cluster:
+                    ray_module.shutdown()
+                if reaper is not None:
+                    reaper.terminate()
+                    os.environ.pop(TOKEN_ENV, None)
 
     def _run(self, ray: Any, tasks: Sequence[SceneTask], report: Report) -> list[SceneOutcome]:
         total_cpus = int(ray.cluster_resources().get("CPU", 1))
@@ -195,6 +206,23 @@ class RayEngine:
             report(outcome)
             idle.append((name, handle))
         return outcomes
+
+
+@contextlib.contextmanager
+def _sigterm_exits() -> Iterator[None]:
+    """SIGTERM ends the batch as Ctrl-C does (``finally`` blocks run), in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 #: How long a cluster address has to answer before the batch gives up on it.

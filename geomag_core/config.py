@@ -61,6 +61,12 @@ class Settings(BaseSettings):
         default=100, ge=8, description="Side of the square image-granularity view (paper: 100)."
     )
     pool_factor: int = Field(default=4, ge=2, description="TMRA's D: k×k average pooling, s=k.")
+    max_view_side: int = Field(
+        default=1024,
+        ge=64,
+        description="No TMRA view is longer than this (px): a larger zoom window or pooled "
+        "scene is read decimated to it, so memory is bounded on huge scenes.",
+    )
     classifier_encoder: str | None = Field(
         default=None, description="Sentence encoder path; unset = the packaged all-MiniLM-L6-v2."
     )

@@ -15,6 +15,7 @@ from a file's overviews) and dropping the remainder rows/columns as pooling does
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -152,6 +153,7 @@ def build_views(
     *,
     image_size: int = 100,
     pool: int = 4,
+    max_side: int | None = None,
 ) -> ViewSet:
     """Build the TMRA views of ``scene`` for ``granularity``.
 
@@ -163,6 +165,10 @@ def build_views(
             Empty means :func:`default_boxes` (centred placeholders).
         image_size: side of the square image-granularity view.
         pool: k of the k×k, stride-k average pooling ``D``.
+        max_side: no view is longer than this: a native crop or a pooled view that would be is
+            read decimated to it (its ``to_scene`` says so). A 4K scene's views fit; on a
+            20,000² scene a zoom window or the pooled scene would otherwise fill memory in the
+            VLM's attention and the mask encoder. ``None``: unbounded (the method as written).
 
     """
     granularity = Granularity(granularity)
@@ -178,10 +184,10 @@ def build_views(
         views = [_view("scene_small", image, whole)]
     elif granularity is Granularity.REGION:
         views = [
-            _view("crop1" if i == 0 else f"crop1_{i + 1}", scene.read(box), box)
+            _native(scene, "crop1" if i == 0 else f"crop1_{i + 1}", box, max_side)
             for i, box in enumerate(boxes)
         ]
-        views.append(_pooled(scene, "scene_pooled", whole, pool))
+        views.append(_pooled(scene, "scene_pooled", whole, pool, max_side))
     else:
         if len(boxes) != 2:
             raise InvalidBoxError(
@@ -193,9 +199,9 @@ def build_views(
                 f"bbox2 {bbox2.as_tuple()} must lie inside bbox1 {bbox1.as_tuple()}"
             )
         views = [
-            _view("crop2", scene.read(bbox2), bbox2),
-            _pooled(scene, "crop1_pooled", bbox1, pool),
-            _pooled(scene, "scene_pooled2", whole, pool * pool),
+            _native(scene, "crop2", bbox2, max_side),
+            _pooled(scene, "crop1_pooled", bbox1, pool, max_side),
+            _pooled(scene, "scene_pooled2", whole, pool * pool, max_side),
         ]
     return ViewSet(granularity, tuple(views), scene.size)
 
@@ -215,12 +221,21 @@ def _view(name: str, image: NDArray[np.uint8], box: PixelBox) -> View:
     return View(name, image, box, to_scene)
 
 
-def _pooled(scene: Scene, name: str, box: PixelBox, k: int) -> View:
+def _native(scene: Scene, name: str, box: PixelBox, max_side: int | None) -> View:
+    """``box`` at native resolution, or decimated to ``max_side`` when it is longer."""
+    if max_side is not None and max(box.width, box.height) > max_side:
+        return fitted_view(scene, box, max_side, name)
+    return _view(name, scene.read(box), box)
+
+
+def _pooled(scene: Scene, name: str, box: PixelBox, k: int, max_side: int | None = None) -> View:
     """``box`` average-pooled k×k, stride k, from native pixels (remainder dropped).
 
     Pooling twice with k (``D(D(·))``) equals pooling once with k², which is how
-    ``scene_pooled2`` is computed.
+    ``scene_pooled2`` is computed. A result longer than ``max_side`` is pooled more, to fit.
     """
+    if max_side is not None:
+        k = max(k, math.ceil(max(box.width, box.height) / max_side))
     out_w, out_h = box.width // k, box.height // k
     if out_w < 1 or out_h < 1:
         raise InvalidBoxError(

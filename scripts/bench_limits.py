@@ -74,7 +74,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--side", type=int, default=20_000)
     parser.add_argument("--keep", type=Path, default=None)
-    parser.add_argument("--commands", default="scene,views,ask")
+    parser.add_argument("--commands", default="scene,views,ask,ask-tiny")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="geomag-limits-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -85,10 +85,21 @@ def main() -> None:
         size = scene.stat().st_size / 2**20
         print(f"made {scene} ({size:,.0f} MiB) in {time.perf_counter() - t:.0f} s")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GEOMAG_DATA_DIR": str(folder / "data")}
+    geomag = str(BIN / "geomag")
     commands = {
-        "scene": [str(BIN / "geomag"), "scene", str(scene), "--json"],
-        "views": [str(BIN / "geomag"), "views", str(scene), "-g", "pixel", "--json"],
-        "ask": [str(BIN / "geomag"), "ask", str(scene), "how many aircraft are there?", "--json"],
+        "scene": [geomag, "scene", str(scene), "--json"],
+        "views": [geomag, "views", str(scene), "-g", "pixel", "--json"],
+        "ask": [geomag, "ask", str(scene), "how many aircraft are there?", "--json"],
+        # the tiny profile's pixel path: PSC zoom, TMRA views, SAM2 features, the mask decoder
+        "ask-tiny": [
+            geomag,
+            "ask",
+            str(scene),
+            "segment the fields",
+            "--profile",
+            "tiny",
+            "--json",
+        ],
     }
     print("| command | exit | peak RSS (MiB) | wall (s) |\n|---|---:|---:|---:|")
     for name in args.commands.split(","):

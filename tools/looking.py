@@ -70,6 +70,7 @@ def tmra_views(wb: Workbench, scene: str, granularity: str, boxes: Sequence[Box]
         [PixelBox(*b) for b in boxes],
         image_size=wb.settings.image_view_size,
         pool=wb.settings.pool_factor,
+        max_side=wb.settings.max_view_side,
     )
 
 

@@ -61,6 +61,7 @@ def views(
         [PixelBox.parse(b) for b in box or []],
         image_size=settings.image_view_size,
         pool=settings.pool_factor,
+        max_side=settings.max_view_side,
     )
     report = view_set.report()
     if as_json:

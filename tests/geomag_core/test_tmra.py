@@ -122,3 +122,25 @@ def test_budget_report_for_a_4k_scene(tmp_path: Path) -> None:
     assert 0 < ratio < 1
     assert native_baseline(3840, 2160, VisionTokenGeometry()).pixels == 8_294_400
     assert tiling_baseline(560, 560, VisionTokenGeometry()).tokens == 800
+
+
+@pytest.mark.parametrize("granularity", ["region", "pixel"])
+def test_no_view_is_longer_than_max_side_and_each_still_maps_to_its_box(
+    tmp_path: Path, granularity: str
+) -> None:
+    """Issue 27, item 7: on a large scene the views stay bounded; where they are decimated,
+    ``to_scene`` still maps the view's far corner onto its box's."""
+    big = Scene(write_geotiff(tmp_path / "big.tif", pattern(3, 3000, 3000, "uint8")))
+    boxes = (
+        [PixelBox(100, 200, 2900, 2600)]
+        if granularity == "region"
+        else [PixelBox(0, 0, 3000, 3000), PixelBox(200, 300, 1900, 1500)]
+    )
+    bounded = build_views(big, granularity, boxes, max_side=512)
+    free = build_views(big, granularity, boxes)
+    assert max(max(v.image.shape[:2]) for v in bounded.views) <= 512
+    assert max(max(v.image.shape[:2]) for v in free.views) > 512  # the bound did something
+    for view in bounded.views:
+        h, w = view.image.shape[:2]
+        x, y = view.to_scene * (w, h)
+        assert (x, y) == pytest.approx((view.box.x1, view.box.y1))

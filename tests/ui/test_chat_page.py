@@ -300,11 +300,12 @@ def test_a_follow_up_in_the_chat_is_answered_from_the_stored_rows(
 
 def test_compare_history_and_describe_in_the_chat(app: AppTest, ui_data_dir: Path) -> None:
     """Two dates of the NAIP tile in one investigation: compared side by side, the scene with
-    the most water named, the tile described — every count from the rows, nothing stored."""
+    the most water named, the tile's footprint searched across dates — every count from the
+    rows, nothing stored. (Describing is the VLM's on this profile: tested with nano.)"""
     from sqlalchemy import func, select
 
     from db.engine import create_db_engine
-    from db.models import QueryRow, ResultRow
+    from db.models import QueryRow, ResultRow, SceneRow
     from ui.components.scene_picker import CHOICE_KEY
 
     engine = create_db_engine(f"sqlite:///{ui_data_dir / 'geomag.sqlite'}")
@@ -341,11 +342,25 @@ def test_compare_history_and_describe_in_the_chat(app: AppTest, ui_data_dir: Pat
     assert most.plan is not None and most.plan.group == "scene"
     assert f"({max(n)} object(s)" in most.answer
 
-    app.chat_input[0].set_value("describe this image").run()
-    described = app.session_state["conversation.messages"][-1].outcome
-    assert described.plan is not None and described.plan.kind == "describe"
-    assert "Measured now (not stored): water " in described.answer
-    assert described.answer.startswith(TINY_WARNING)
+    app.chat_input[0].set_value("how many water regions are stored inside this scene's footprint?")
+    app.run()
+    footprint = app.session_state["conversation.messages"][-1].outcome
+    assert footprint.plan is not None
+    assert footprint.plan.signature() == "history|label=water|footprint|count"
+    with engine.connect() as c:  # every water shape stored on the tile's dates, any question
+        water = int(
+            c.scalar(
+                select(func.count())
+                .select_from(ResultRow)
+                .join(QueryRow, QueryRow.id == ResultRow.query_id)
+                .join(SceneRow, SceneRow.id == QueryRow.scene_id)
+                .where(ResultRow.label == "water", ResultRow.kind != "answer")
+                .where(SceneRow.uri.contains("m_4709963_se_14_1_"))
+            )
+            or 0
+        )
+    assert water >= sum(n) and f"({water} stored result(s)" in footprint.answer
+    assert footprint.answer.startswith(TINY_WARNING)  # random-weight results stay labelled
     assert not app.exception and not app.error
     with engine.connect() as c:
         assert int(c.scalar(select(func.count()).select_from(QueryRow)) or 0) == queries

@@ -1,7 +1,8 @@
 """Peak memory and wall time of the CLI on a large tiled GeoTIFF (issue 15's limits table).
 
 Generates a seeded ``SIDE``² 3-band tiled, deflate GeoTIFF (no overviews, the worst case for
-decimated reads) in a temporary folder, then runs each command in a child process and reports
+decimated reads; ``--sparse``: a 1 m/px scene of which only three tiles hold data) in a
+temporary folder, then runs each command in a child process and reports
 its peak resident memory (``ru_maxrss`` of the child, i.e. its VmHWM) and wall time::
 
     .venv/bin/python scripts/bench_limits.py --side 20000
@@ -58,6 +59,35 @@ def make_scene(path: Path, side: int, seed: int = 0) -> Path:
     return path
 
 
+def make_sparse_scene(path: Path, side: int, seed: int = 7) -> Path:
+    """A ``side``² RGB GeoTIFF at 1 m/px of which only three 512² tiles hold data.
+
+    Tiny on disk and fast to make, but a reader that decodes it whole needs ``3 * side²``
+    bytes; nano must find its few objects without doing so.
+    """
+    rng = np.random.default_rng(seed)
+    profile = {
+        "driver": "GTiff",
+        "width": side,
+        "height": side,
+        "count": 3,
+        "dtype": "uint8",
+        "tiled": True,
+        "blockxsize": 512,
+        "blockysize": 512,
+        "compress": "deflate",
+        "sparse_ok": True,
+        "crs": "EPSG:32633",
+        "transform": Affine(1.0, 0, 400_000, 0, -1.0, 5_000_000),
+        "BIGTIFF": "YES",
+    }
+    with rasterio.open(path, "w", **profile) as dst:
+        block = rng.integers(0, 255, (3, 512, 512), dtype=np.uint8)
+        for col, row in ((0, 0), (side // 2, side // 2), (side - 512, side - 512)):
+            dst.write(block, window=Window(col, row, 512, 512))
+    return path
+
+
 def measure(command: list[str], env: dict[str, str]) -> tuple[int, float, float]:
     """Exit status, peak RSS (MiB) and wall seconds of ``command`` run as a child."""
     started = time.perf_counter()
@@ -75,13 +105,16 @@ def main() -> None:
     parser.add_argument("--side", type=int, default=20_000)
     parser.add_argument("--keep", type=Path, default=None)
     parser.add_argument("--commands", default="scene,views,ask,ask-tiny")
+    parser.add_argument(
+        "--sparse", action="store_true", help="a sparse 1 m/px scene (three 512² tiles of data)"
+    )
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="geomag-limits-"))
     folder.mkdir(parents=True, exist_ok=True)
-    scene = folder / f"tiled_{args.side}.tif"
+    scene = folder / f"{'sparse' if args.sparse else 'tiled'}_{args.side}.tif"
     if not scene.exists():
         t = time.perf_counter()
-        make_scene(scene, args.side)
+        (make_sparse_scene if args.sparse else make_scene)(scene, args.side)
         size = scene.stat().st_size / 2**20
         print(f"made {scene} ({size:,.0f} MiB) in {time.perf_counter() - t:.0f} s")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GEOMAG_DATA_DIR": str(folder / "data")}

@@ -132,7 +132,9 @@ def test_history_scope_box_footprint_verdict_and_scene_groups() -> None:
     assert box.filter.bbox == (1.3, 43.6, 1.4, 43.7)  # corners sorted, longitude first
     off_globe = read_plan("what is stored in the box 200, 43, 210, 44?", has_previous=False)
     assert off_globe is not None and off_globe.kind == "not_understood"
-    assert "not on the globe" in off_globe.reason
+    assert "not four corners on the globe" in off_globe.reason
+    short = read_plan("what did we find in the box 1, 2, 3?", has_previous=False)
+    assert short is not None and short.kind == "not_understood"  # not a search for "box 1"
     rejected = read_plan("the aircraft I rejected", has_previous=True)
     assert (
         rejected is not None

@@ -239,7 +239,6 @@ def compare_scenes(wb: Workbench, plan: Plan, scenes: Sequence[str]) -> Worked:
             plan,
             (),
             (
-                f"Understood: {plan.describe()}.",
                 f"Only {only} has been asked about in this investigation, so there is nothing to "
                 "compare it with. Ask a question about the other scene in this same "
                 "investigation (the same chat, or --thread in the CLI), then ask to compare.",

@@ -530,8 +530,8 @@ def read_plan(question: str, *, has_previous: bool, today: dt.date | None = None
             )
     if scope.box_off_globe(text):
         return _not_understood(
-            "that box is not on the globe: give it as min longitude, min latitude, max "
-            "longitude, max latitude in degrees (e.g. box 1.35, 43.61, 1.38, 43.64)"
+            "that box is not four corners on the globe: give it as min longitude, min "
+            "latitude, max longitude, max latitude in degrees (e.g. box 1.35, 43.61, 1.38, 43.64)"
         )
     # places (the other airport, both harbours) name scenes, never the results' class
     labels = tuple(

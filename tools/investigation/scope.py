@@ -138,9 +138,12 @@ def bbox(question: str) -> tuple[float, float, float, float] | None:
     return lon0, lat0, lon1, lat1
 
 
+_BOX_START = re.compile(r"\b(?:bounding\s+box|bbox|box|rectangle)\s*[:(\[]?\s*-?\d", re.IGNORECASE)
+
+
 def box_off_globe(question: str) -> bool:
-    """Whether the question names a box whose corners are not longitudes and latitudes."""
-    return _BOX.search(question) is not None and bbox(question) is None
+    """Whether a box the question names is not four corners on the globe (three numbers…)."""
+    return _BOX_START.search(question) is not None and bbox(question) is None
 
 
 _FOOTPRINT = re.compile(

@@ -29,10 +29,9 @@ from rasterio.windows import Window
 BIN = Path(sys.executable).parent
 
 
-def make_scene(path: Path, side: int, seed: int = 0) -> Path:
-    """A ``side``² RGB uint8 tiled GeoTIFF: smooth fields plus noise, written in 512-row strips."""
-    rng = np.random.default_rng(seed)
-    profile = {
+def _profile(side: int, metres_per_px: float, **extra: object) -> dict[str, object]:
+    """A ``side``² RGB uint8 tiled, deflate BigTIFF in UTM 33N at ``metres_per_px``."""
+    return {
         "driver": "GTiff",
         "width": side,
         "height": side,
@@ -42,13 +41,18 @@ def make_scene(path: Path, side: int, seed: int = 0) -> Path:
         "blockxsize": 512,
         "blockysize": 512,
         "compress": "deflate",
-        "zlevel": 1,
         "crs": "EPSG:32633",
-        "transform": Affine(0.5, 0, 400_000, 0, -0.5, 5_000_000),
+        "transform": Affine(metres_per_px, 0, 400_000, 0, -metres_per_px, 5_000_000),
         "BIGTIFF": "YES",
+        **extra,
     }
+
+
+def make_scene(path: Path, side: int, seed: int = 0) -> Path:
+    """A ``side``² RGB uint8 tiled GeoTIFF: smooth fields plus noise, written in 512-row strips."""
+    rng = np.random.default_rng(seed)
     xx = np.arange(side, dtype=np.float32)
-    with rasterio.open(path, "w", **profile) as dst:
+    with rasterio.open(path, "w", **_profile(side, 0.5, zlevel=1)) as dst:
         for y0 in range(0, side, 512):
             rows = min(512, side - y0)
             yy = np.arange(y0, y0 + rows, dtype=np.float32)[:, None]
@@ -66,22 +70,7 @@ def make_sparse_scene(path: Path, side: int, seed: int = 7) -> Path:
     bytes; nano must find its few objects without doing so.
     """
     rng = np.random.default_rng(seed)
-    profile = {
-        "driver": "GTiff",
-        "width": side,
-        "height": side,
-        "count": 3,
-        "dtype": "uint8",
-        "tiled": True,
-        "blockxsize": 512,
-        "blockysize": 512,
-        "compress": "deflate",
-        "sparse_ok": True,
-        "crs": "EPSG:32633",
-        "transform": Affine(1.0, 0, 400_000, 0, -1.0, 5_000_000),
-        "BIGTIFF": "YES",
-    }
-    with rasterio.open(path, "w", **profile) as dst:
+    with rasterio.open(path, "w", **_profile(side, 1.0, sparse_ok=True)) as dst:
         block = rng.integers(0, 255, (3, 512, 512), dtype=np.uint8)
         for col, row in ((0, 0), (side // 2, side // 2), (side - 512, side - 512)):
             dst.write(block, window=Window(col, row, 512, 512))

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import pytest
 import shapely
@@ -63,6 +64,19 @@ def _counts(url: str) -> tuple[int, int]:
         results = int(c.scalar(select(func.count()).select_from(ResultRow)) or 0)
     engine.dispose()
     return queries, results
+
+
+def _ask_json(data: Path, url: str, scene: Path, question: str, thread: str) -> Any:
+    """``geomag ask SCENE QUESTION --thread T --json`` as the real console script (nano)."""
+    exe = shutil.which("geomag", path=str(Path(sys.executable).parent))
+    assert exe
+    env = {**os.environ, "GEOMAG_DATA_DIR": str(data), "GEOMAG_DATABASE_URL": url,
+           "GEOMAG_MODEL_PROFILE": "nano"}  # fmt: skip
+    cli = subprocess.run(
+        [exe, "ask", str(scene), question, "--thread", thread, "--json"],
+        capture_output=True, text=True, env=env, timeout=300, check=True,
+    )  # fmt: skip
+    return json.loads(cli.stdout)
 
 
 def _length_m(row: ResultRow) -> float:
@@ -122,15 +136,7 @@ def test_follow_ups_on_an_airport_answer_from_the_stored_rows(
             assert "Nothing was searched, stored, changed or deleted" in refused.answer
             assert _counts(url) == stored  # follow-ups, re-asks and refusals stored nothing
 
-        exe = shutil.which("geomag", path=str(Path(sys.executable).parent))
-        assert exe
-        env = {**os.environ, "GEOMAG_DATA_DIR": str(tmp_path), "GEOMAG_DATABASE_URL": url,
-               "GEOMAG_MODEL_PROFILE": "nano"}  # fmt: skip
-        cli = subprocess.run(
-            [exe, "ask", str(scene), "only the confident ones", "--thread", "inv", "--json"],
-            capture_output=True, text=True, env=env, timeout=300, check=True,
-        )  # fmt: skip
-        record = json.loads(cli.stdout)
+        record = _ask_json(tmp_path, url, scene, "only the confident ones", "inv")
         assert record["plan"]["operations"] == ["filter", "list"]
         assert record["plan"]["text"].startswith("filter(previous, confidence > 0.8)")
         assert _counts(url) == stored
@@ -251,15 +257,7 @@ def test_history_compare_and_describe_over_two_airports(
             assert "Not looked for yet: car, oil-storage tank" in described.answer
             assert _counts(url)[0] == stored[0]  # history, compare, describe: no query stored
 
-        exe = shutil.which("geomag", path=str(Path(sys.executable).parent))
-        assert exe
-        env = {**os.environ, "GEOMAG_DATA_DIR": str(tmp_path), "GEOMAG_DATABASE_URL": url,
-               "GEOMAG_MODEL_PROFILE": "nano"}  # fmt: skip
-        cli = subprocess.run(
-            [exe, "ask", str(second), "list the scenes with aircraft", "--thread", "two", "--json"],
-            capture_output=True, text=True, env=env, timeout=300, check=True,
-        )  # fmt: skip
-        record = json.loads(cli.stdout)
+        record = _ask_json(tmp_path, url, second, "list the scenes with aircraft", "two")
         assert record["plan"]["operations"] == ["history", "filter", "group", "count"]
         assert len(record["plan"]["read_ids"]) == n_a + n_b
         assert _counts(url)[0] == stored[0]

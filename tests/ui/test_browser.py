@@ -215,6 +215,24 @@ def _ask(browser: Any, url: str, question: str) -> Any:
     return wait
 
 
+def _then(browser: Any, wait: Any, question: str, said: str) -> str:
+    """Ask the next question in the same chat; the page's text once ``said`` is on it."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+
+    box = wait.until(
+        ec.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=stChatInput] textarea"))
+    )
+    box.send_keys(question)
+    box.send_keys(Keys.ENTER)
+    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), said))
+    wait.until(
+        ec.invisibility_of_element_located((By.CSS_SELECTOR, "[data-testid=stStatusWidget]"))
+    )
+    return str(browser.find_element(By.TAG_NAME, "body").text)
+
+
 def test_the_browser_really_is_offline(app_url: str, browser: Any) -> None:
     browser.get(app_url)
     outcome = browser.execute_async_script(
@@ -315,23 +333,11 @@ def test_a_follow_up_is_answered_from_the_stored_aircraft(
     nano_app_url: str, browser: Any, tmp_path: Path
 ) -> None:
     """The next question an analyst asks: a filter on the answer, from the stored rows."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support import expected_conditions as ec
 
     wait = _ask(browser, nano_app_url, "how many aircraft are there?")
-    box = wait.until(
-        ec.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=stChatInput] textarea"))
+    body = _then(
+        browser, wait, "how many of them are longer than 40 m?", "nothing was searched or stored"
     )
-    box.send_keys("how many of them are longer than 40 m?")
-    box.send_keys(Keys.ENTER)
-    wait.until(
-        ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "nothing was searched or stored")
-    )
-    wait.until(
-        ec.invisibility_of_element_located((By.CSS_SELECTOR, "[data-testid=stStatusWidget]"))
-    )
-    body = browser.find_element(By.TAG_NAME, "body").text
     assert "filter(previous, length > 40 m) → count" in body and "Traceback" not in body
     assert "0.5 m per pixel" in body  # the assumption on a JPEG is said
     time.sleep(1)
@@ -351,28 +357,13 @@ def test_history_and_a_description_in_the_browser(
 ) -> None:
     """Questions over everything stored render as a table; a description states measurements."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support import expected_conditions as ec
 
     wait = _ask(browser, nano_app_url, "how many aircraft are there?")
-
-    def then(question: str, said: str) -> str:
-        box = wait.until(
-            ec.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=stChatInput] textarea"))
-        )
-        box.send_keys(question)
-        box.send_keys(Keys.ENTER)
-        wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), said))
-        wait.until(
-            ec.invisibility_of_element_located((By.CSS_SELECTOR, "[data-testid=stStatusWidget]"))
-        )
-        return str(browser.find_element(By.TAG_NAME, "body").text)
-
-    body = then("which scene had the most aircraft?", "Most: ")
+    body = _then(browser, wait, "which scene had the most aircraft?", "Most: ")
     assert AIRPORT in body and "Traceback" not in body
     tables = browser.find_elements(By.CSS_SELECTOR, "[data-testid=stChatMessage] table")
     assert tables and "aircraft" in tables[-1].text  # a real table, not pipes in a paragraph
-    body = then("what is in this scene?", "This is what was measured and stored")
+    body = _then(browser, wait, "what is in this scene?", "This is what was measured and stored")
     assert "No CRS" in body and "Looked for: aircraft" in body
     time.sleep(1)
     browser.execute_script(

@@ -5,6 +5,10 @@
   :func:`dedupe_boxes` keeps the first.
 * ``oil-storage``: Airbus SPOT refineries and ports (~1.2 m), ``bounds`` in ``annotations.csv``.
 * ``cars``: KIT AIS aerial frames of Munich (~0.13 m), YOLO labels; only class 0 (car) is a car.
+* ``ships``: Sentinel-2 port scenes (~8 m on the ground, 10 m in Web Mercator), ``bounds`` in
+  ``annotations.csv``; ten 4-band GeoTIFFs (RGB + NIR: nano reads RGB) and two RGB JPEGs.
+  Not yet a nano class (two training runs collapsed the ship masks to zero: see the README);
+  its validation ports are cross-class negatives in ``geomag eval nano``.
 * ``naip``: NAIP quarter-quad at 5 m, no labels: no aircraft, tank or car is visible at 5 m, so
   these tiles are negatives for every class.
 
@@ -46,6 +50,7 @@ __all__ = [
     "read_annotations",
     "read_box_csv",
     "read_oil_storage",
+    "read_ships",
     "read_yolo_cars",
 ]
 
@@ -125,6 +130,35 @@ def read_oil_storage(csv_path: Path, size: int = 2560) -> dict[str, list[ObjectB
             box = ObjectBox(max(0.0, x0), max(0.0, y0), min(float(size), x1), min(float(size), y1))
             if box.x1 > box.x0 and box.y1 > box.y0:
                 out.setdefault(row["image_id"] + ".jpg", []).append(box)
+    return {k: dedupe_boxes(v) for k, v in out.items()}
+
+
+def read_ships(folder: Path) -> dict[str, list[ObjectBox]]:
+    """``image file name → ship boxes`` from sen2ships' ``annotations.csv`` (``bounds``).
+
+    Image ids name ``images/IMAGE_ID.tif`` or ``.jpg``; boxes are clipped to each image.
+    """
+    csv_path = folder / "annotations.csv"
+    _require(csv_path, "annotations.csv")
+    files = {p.stem: p for p in (folder / "images").glob("*.*")}
+    sizes: dict[str, tuple[int, int]] = {}
+    out: dict[str, list[ObjectBox]] = {}
+    with csv_path.open(newline="") as f:
+        for row in csv.DictReader(f):
+            image = files.get(row.get("image_id", ""))
+            if image is None:
+                continue  # a row of an image this copy of the set does not hold
+            try:
+                x0, y0, x1, y1 = (float(v) for v in ast.literal_eval(row["bounds"]))
+            except (ValueError, SyntaxError, KeyError, TypeError) as exc:
+                raise DatasetError(f"{csv_path}: a row has no '(x0, y0, x1, y1)' bounds") from exc
+            if image.name not in sizes:
+                with Image.open(image) as im:
+                    sizes[image.name] = im.size
+            w, h = sizes[image.name]
+            box = ObjectBox(max(0.0, x0), max(0.0, y0), min(float(w), x1), min(float(h), y1))
+            if box.x1 > box.x0 and box.y1 > box.y0:
+                out.setdefault(image.name, []).append(box)
     return {k: dedupe_boxes(v) for k, v in out.items()}
 
 
@@ -231,6 +265,16 @@ DATASETS: dict[str, DatasetSpec] = {
         _DATA / "cars_split.json",
         12,
         read_yolo_cars,
+    ),
+    "ships": DatasetSpec(
+        "ships",
+        "ship",
+        "sen2ships",
+        "images",
+        "*.*",
+        _DATA / "ships_split.json",
+        3,
+        read_ships,
     ),
     "naip": DatasetSpec(
         "naip", None, "naip-time-series", ".", "*.tif", _DATA / "naip_split.json", 3, None

@@ -86,3 +86,18 @@ def test_the_bundled_naip_sample_is_never_trained_on(shared_data: Path) -> None:
     assert "m_4709963_se_14_1_20200831.tif" in split["val"]
     assert len(split["train"]) == 7
     assert all(not s.boxes for s in load_scenes(shared_data, "naip", "all"))
+
+
+def test_the_ship_ports_are_read_with_their_boxes_and_a_stored_split(shared_data: Path) -> None:
+    spec = DATASETS["ships"]
+    ids = sorted(os.listdir(shared_data / spec.folder / spec.images))
+    assert load_split(spec.split_file) == {
+        k: v for k, v in make_split(ids, n_val=spec.n_val, seed=0).items() if k != "seed"
+    }
+    scenes = load_scenes(shared_data, "ships", "all")
+    assert len(scenes) == 12 and sum(len(s.boxes) for s in scenes) == 285
+    assert {s.path.suffix for s in scenes} == {".tif", ".jpg"}  # 4-band GeoTIFFs and two JPEGs
+    for s in scenes:
+        with Image.open(s.path) as im:
+            w, h = im.size
+        assert all(0 <= b.x0 < b.x1 <= w and 0 <= b.y0 < b.y1 <= h for b in s.boxes)

@@ -299,6 +299,19 @@ def eval_nano_cmd(
     cross: Annotated[
         bool, typer.Option(help="Also count instances reported on scenes without the class.")
     ] = True,
+    coarsen: Annotated[
+        float,
+        typer.Option(
+            min=0.25,
+            max=4.0,
+            help="Read each class's scenes this many times coarser, at that multiple of its "
+            "training GSD (another scale; 1: as they are).",
+        ),
+    ] = 1.0,
+    normalise: Annotated[
+        bool,
+        typer.Option(help="Resample scenes at another scale to the class's training scale."),
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Per class: recall/precision/F1 at box IoU ≥ 0.5 and 0.3, recall by size, cross-class FPs."""
@@ -322,6 +335,8 @@ def eval_nano_cmd(
             limit=limit,
             cross=cross,
             on_scene=lambda what: progress.update(task, advance=1, description=what),
+            coarsen=coarsen,
+            normalise=normalise,
         )
     record["weights"] = str(weights or Settings().nano_weights or SHIPPED_WEIGHTS)
     if as_json:
@@ -389,8 +404,59 @@ def eval_nano_cmd(
         out.print(fp)
 
 
+def nano_outlines_cmd(
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Shared data folder holding the data sets (default <shared_data_dir>)."),
+    ] = None,
+    weights: Annotated[
+        Path, typer.Option(help="Nano weights; the calibration is written beside them.")
+    ] = SHIPPED_WEIGHTS,
+    scenes: Annotated[int, typer.Option(min=1, help="Training scenes per class.")] = 20,
+    seed: Annotated[int, typer.Option(help="Seed of the scene sample.")] = 0,
+) -> None:
+    """Measure how much longer objects are than nano's outlines (training scenes); store it.
+
+    Writes ``<weights>.outlines.json``: per class the median object/outline length ratio (the
+    growth the search applies) and its 5th–95th percentiles (the spread the size rule allows).
+    """
+    from geomag_core.nano.evaluation import calibrate_outlines
+    from geomag_core.nano.outlines import write_outlines
+    from geomag_core.nano.predictor import NanoModel  # torch: only when calibrating
+
+    warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
+    folder = data or Settings().shared_data_dir
+    model = NanoModel.load(weights)
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("searching training scenes", total=scenes * len(NANO_CLASSES))
+        scales = calibrate_outlines(
+            model,
+            folder,
+            scenes_per_class=scenes,
+            seed=seed,
+            on_scene=lambda what: progress.update(task, advance=1, description=what),
+        )
+    command = f"geomag train nano-outlines --scenes {scenes} --seed {seed}"
+    path = write_outlines(weights, scales, {"split": "train", "command": command})
+    table = Table(title=f"object length / outline length on training scenes → {path.name}")
+    for col in ("class", "pairs", "grow (median)", "5th pct", "95th pct", "recipe"):
+        table.add_column(col, justify="left" if col == "class" else "right")
+    for name, sc in scales.items():
+        recipe = 1.0 / model.shrink_for(name)
+        table.add_row(
+            name,
+            str(sc.pairs),
+            f"{sc.grow:.3f}",
+            f"{sc.low:.3f}",
+            f"{sc.high:.3f}",
+            f"{recipe:.3f}",
+        )
+    Console().print(table)
+
+
 def register(train_app: typer.Typer, eval_app: typer.Typer) -> None:
-    """Add ``nano`` to ``train``, and ``nano`` and ``small-objects`` to ``eval``."""
+    """Add ``nano`` and ``nano-outlines`` to ``train``; ``nano``, ``small-objects`` to ``eval``."""
     train_app.command("nano")(train_nano_cmd)
+    train_app.command("nano-outlines")(nano_outlines_cmd)
     eval_app.command("nano")(eval_nano_cmd)
     eval_app.command("small-objects")(small_objects_cmd)

@@ -121,7 +121,7 @@ class StrategyTotals:
         self, predicted: list[Box], truth: list[Box], pixels: int, tokens: int, seconds: float
     ) -> None:
         """Add one scene."""
-        self.score.add(predicted, truth, 0, seconds, 0.0)
+        self.score.add(predicted, truth, [], seconds, 0.0)
         self.pixels += pixels
         self.tokens += tokens
         self.seconds += seconds
@@ -206,8 +206,8 @@ def _grown(box: Box, factor: float) -> Box:
 
 
 def _grow_of(model: NanoModel, cfg: BenchmarkConfig) -> float:
-    """How much the model's instances grow back: ``1 / shrink`` of the class's cores."""
-    return 1.0 / model.shrink_for(cfg.target)
+    """How much the model's instances grow back (its measured outline scale, or ``1 / shrink``)."""
+    return model.outline_scale(cfg.target).grow
 
 
 def _whole(model: NanoModel, scene: Scene, scale: float, cfg: BenchmarkConfig) -> _Canvas:

@@ -9,8 +9,9 @@ the analyst's ``--gsd`` / ``GEOMAG_GSD``). Names and words come from the one lab
 :mod:`geomag_core.labels`.
 
 Size ranges (longer side of the axis-aligned box, so a rotated object's box is up to √2 × its
-length): aircraft 7–110 m (a light aircraft is ~8 m long, an A380 73 m long with an 80 m span:
-its box at 45° is ~108 m); oil-storage tanks 4–130 m across (small day tanks to the largest
+length): aircraft 7–120 m (a light aircraft is ~8 m long, an A380 73 m long with an 80 m span:
+its box at 45° is ~108 m, and the boxes annotators draw around widebodies reach 115 m in the
+training split); oil-storage tanks 4–130 m across (small day tanks to the largest
 floating-roof tanks, ~120 m); cars 2.2–8 m (a city car is ~2.7 m, a long estate 5.2 m: its box
 at 45° is ~5.1 m; vans up to ~7 m).
 
@@ -29,7 +30,24 @@ from pyproj import Geod
 from geomag_core.labels import subject
 from geomag_core.scene import Scene
 
-__all__ = ["NANO_CLASSES", "ObjectClass", "class_named", "known_list", "scene_gsd"]
+__all__ = [
+    "NANO_CLASSES",
+    "SCALE_TOLERANCE",
+    "ObjectClass",
+    "class_named",
+    "known_list",
+    "scene_gsd",
+]
+
+#: A scene within this factor of a class's training GSD is read at its own scale: the training
+#: GSDs are themselves approximate (SPOT "~1.2 m", KIT "~0.13 m"), and resampling by a few per
+#: cent only blurs. Beyond it the search resamples (:meth:`ObjectClass.reading_scale`).
+SCALE_TOLERANCE = 1.2
+
+#: Resampling stops here either way: a look 4× magnified or shrunk is the most the windows
+#: (and the memory bound of one look) are made for; the resolution rule (``max_gsd_m``) stops
+#: coarser scenes before they need more.
+MAX_RESCALE = 4.0
 
 
 @dataclass(frozen=True)
@@ -67,10 +85,32 @@ class ObjectClass:
         """The size range in pixels at ``gsd_m`` metres per pixel."""
         return self.length_m[0] / gsd_m, self.length_m[1] / gsd_m
 
-    def plausible(self, box: tuple[float, float, float, float], gsd_m: float) -> bool:
-        """Whether an XYXY pixel box's longer side is a possible size for this class."""
+    def reading_scale(self, gsd_m: float) -> float:
+        """How much to magnify (> 1) or shrink (< 1) a scene at ``gsd_m`` before segmenting it.
+
+        Objects then have the pixel size the model learned: a 0.27 m car park is read at
+        0.27 / 0.13 ≈ 2.1× for cars, a 0.3 m airport at 0.6× for aircraft. 1.0 within
+        :data:`SCALE_TOLERANCE` of the training GSD (and whenever the GSD is the assumed one).
+        """
+        ratio = gsd_m / self.gsd_m
+        if 1 / SCALE_TOLERANCE <= ratio <= SCALE_TOLERANCE:
+            return 1.0
+        return min(MAX_RESCALE, max(1 / MAX_RESCALE, ratio))
+
+    def plausible(
+        self,
+        box: tuple[float, float, float, float],
+        gsd_m: float,
+        spread: tuple[float, float] = (1.0, 1.0),
+    ) -> bool:
+        """Whether an XYXY pixel box's longer side is a possible size for this class.
+
+        ``spread`` is how much shorter or longer than the box the object may really be (the
+        measured uncertainty of the model's outlines, :class:`~geomag_core.nano.outlines.
+        OutlineScale`): the box is refused only when no length inside it is possible.
+        """
         longer = max(box[2] - box[0], box[3] - box[1]) * gsd_m
-        return self.length_m[0] <= longer <= self.length_m[1]
+        return longer * spread[0] <= self.length_m[1] and longer * spread[1] >= self.length_m[0]
 
 
 _AIRCRAFT, _TANK, _CAR = (subject(label) for label in ("aircraft", "oil-storage tank", "car"))
@@ -82,7 +122,7 @@ NANO_CLASSES: tuple[ObjectClass, ...] = (
         words=_AIRCRAFT.words,
         prompt="segment the aircraft",
         gsd_m=0.5,
-        length_m=(7.0, 110.0),
+        length_m=(7.0, 120.0),
         max_gsd_m=2.0,
         data="airbus-aircraft (Pléiades, 0.5 m)",
     ),

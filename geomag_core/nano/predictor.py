@@ -18,9 +18,10 @@ from numpy.typing import NDArray
 
 from geomag_core.decoder.features import padded_size
 from geomag_core.nano.backbone import build_backbone
-from geomag_core.nano.checkpoint import load_head
+from geomag_core.nano.checkpoint import SHIPPED_WEIGHTS, load_head
 from geomag_core.nano.instances import TOKEN_STRIDE, Instance, instances_from_probs
 from geomag_core.nano.model import NanoHead, NanoNeck, NanoOutput, normalise
+from geomag_core.nano.outlines import OutlineScale, read_outlines
 from geomag_core.nano.text import TextTokens, text_tokens
 from geomag_core.vlm.attention_heat import gradient_weighted_attention
 
@@ -92,6 +93,8 @@ class NanoModel:
         magnifies: the weights were trained on magnified views of classes with a ``zoom``
             (:class:`~geomag_core.nano.classes.ObjectClass`), so the search magnifies them too.
         whole_classes: classes trained on whole ellipses despite ``target_shrink``.
+        outlines: per class, how the outlines these weights draw relate to the objects
+            (measured beside the weights, :mod:`geomag_core.nano.outlines`).
 
     """
 
@@ -103,8 +106,10 @@ class NanoModel:
         target_shrink: float = 1.0,
         magnifies: bool = True,
         whole_classes: tuple[str, ...] = (),
+        outlines: dict[str, OutlineScale] | None = None,
     ) -> None:
         self.target_shrink = target_shrink
+        self.outlines = outlines or {}
         self.whole_classes = whole_classes
         self.magnifies = magnifies
         self.device = torch.device(device)
@@ -117,6 +122,7 @@ class NanoModel:
     def load(cls, weights: Path | None = None, device: str | torch.device = "cpu") -> NanoModel:
         """The shipped (or given) weights on ``device``."""
         head, meta = load_head(weights)
+        outlines = read_outlines(weights or SHIPPED_WEIGHTS)
         config = json.loads(meta.get("train_config", "{}"))
         # Weights from before magnification (no ``magnify`` key) never saw magnified crops.
         return cls(
@@ -125,11 +131,26 @@ class NanoModel:
             target_shrink=float(config.get("target_shrink", 1.0)),
             magnifies=bool(config.get("magnify", False)),
             whole_classes=tuple(config.get("whole_classes", ())),
+            outlines=outlines,
         )
 
     def shrink_for(self, name: str) -> float:
         """The core factor the weights learned for class ``name`` (1.0: whole outlines)."""
         return 1.0 if name in self.whole_classes else self.target_shrink
+
+    def outline_scale(self, name: str) -> OutlineScale:
+        """How class ``name``'s outlines grow to its objects: measured for cores, else fixed.
+
+        Only cores (targets shrunk in training) grow by the measured median and get its spread
+        in the size rule. A whole outline (cars) is the object's own: grown by its measured
+        median (1.07) it lost car recall and precision on the validation split, and the
+        spread let nose-to-tail merges through as single cars, so it stays as drawn.
+        """
+        measured = self.outlines.get(name)
+        shrink = self.shrink_for(name)
+        if measured is None or shrink == 1.0:
+            return OutlineScale.fixed(1.0 / shrink)
+        return measured
 
     def text(self, query: str) -> TextTokens:
         """MiniLM token states of ``query`` (cached)."""

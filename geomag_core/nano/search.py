@@ -31,6 +31,7 @@ from geomag_core.boxes import PixelBox
 from geomag_core.nano.classes import ObjectClass
 from geomag_core.nano.heat import CoarseMasks, NanoHeatMapSource
 from geomag_core.nano.instances import TOKEN_STRIDE, instances_from_probs
+from geomag_core.nano.outlines import OutlineScale
 from geomag_core.polygons.paste import SceneMask, paste_crop_mask
 from geomag_core.psc.heatmap import HeatMap
 from geomag_core.psc.windows import ScoredWindow, block_windows
@@ -108,10 +109,10 @@ class BlockSearch:
         target: ObjectClass,
         gsd_m: float,
         min_px: int,
-        grow: float = 1.0,
+        outline: OutlineScale | None = None,
     ) -> tuple[list[tuple[ScoredWindow | None, PixelBox]], str]:
         """The hottest blocks to the budget, whatever the overview found (see :meth:`windows`)."""
-        del coarse, target, gsd_m, min_px, grow  # the blocks follow the heat alone
+        del coarse, target, gsd_m, min_px, outline  # the blocks follow the heat alone
         chosen: list[tuple[ScoredWindow | None, PixelBox]] = list(self.windows(heat))
         why = f"the {len(chosen)} hottest block(s), up to {self.max_fraction:.0%} of the scene"
         return chosen, why
@@ -159,7 +160,7 @@ class AutoSearch:
         target: ObjectClass,
         gsd_m: float,
         min_px: int,
-        grow: float = 1.0,
+        outline: OutlineScale | None = None,
     ) -> tuple[list[tuple[ScoredWindow | None, PixelBox]], str]:
         """The windows to read at native resolution, hottest first, and why (one sentence).
 
@@ -169,9 +170,12 @@ class AutoSearch:
             target: the class asked for (its plausible sizes).
             gsd_m: metres per scene pixel.
             min_px: fragment size in scene pixels (smaller components are ignored).
-            grow: the model outlines cores: lengths are this times the component's.
+            outline: how the model's outlines grow to the objects (cores: by
+                ``outline.grow``), and the spread the size rule allows.
 
         """
+        outline = outline or OutlineScale()
+        grow = outline.grow
         scale = abs(coarse.to_scene.a)  # scene pixels per view pixel
         trusted: list[tuple[float, float, float, float]] = []
         doubtful: list[tuple[float, float, float, float]] = []
@@ -189,7 +193,7 @@ class AutoSearch:
             box = (cx - hw, cy - hh, cx + hw, cy + hh)
             length = max(c1 - c0, r1 - r0) * grow
             sure = inst.score >= MIN_INSTANCE_SCORE and length >= self.resolve_px
-            if sure and target.plausible(box, gsd_m):
+            if sure and target.plausible(box, gsd_m, outline.spread):
                 trusted.append(box)
                 lengths.append(length)
             else:
@@ -307,6 +311,8 @@ class SceneSearch:
         out_of_time: the time budget stopped the search before every chosen window was read.
         decision: where native resolution was read, and why (one sentence, for the trail).
         planned: windows chosen before reading (``len(windows)`` unless time ran out).
+        scale: the windows were resampled by this factor so objects had the pixel size the
+            model learned (:meth:`ObjectClass.reading_scale`; 1.0: read as they are).
 
     """
 
@@ -322,6 +328,7 @@ class SceneSearch:
     out_of_time: bool = False
     decision: str = ""
     planned: int = 0
+    scale: float = 1.0
 
     @property
     def searched_fraction(self) -> float:
@@ -385,6 +392,7 @@ def search_scene(
     input_size: int = 640,
     overview: int = 1024,
     progress: SearchProgress | None = None,
+    scale: float | None = None,
 ) -> SceneSearch:
     """Search ``scene`` for ``target`` (see the module docstring).
 
@@ -399,11 +407,14 @@ def search_scene(
         overview: longer side of the heat map's whole-scene view.
         progress: told the plan once it is made and each window as soon as it is read (the
             trail fills in while the search runs).
+        scale: resample the windows by this factor (default: the class's
+            :meth:`~ObjectClass.reading_scale` at ``gsd_m``; 1.0 reads them as they are).
 
     """
     whole = PixelBox(0, 0, scene.width, scene.height)
     # Fragments are judged on the model's cores (shrunk targets), before they grow back.
     shrink = model.shrink_for(target.name)
+    outline = model.outline_scale(target.name)
     min_px = max(3, round(min_fragment_pixels(target, gsd_m) * shrink**2))
     heat: HeatMap | None = None
     coarse: CoarseMasks | None = None
@@ -416,13 +427,15 @@ def search_scene(
         heat, coarse = NanoHeatMapSource(model, input_size=overview).look(
             scene, whole, target.prompt
         )
-        windows, decision = looking.plan(heat, coarse, target, gsd_m, min_px, 1.0 / shrink)
+        windows, decision = looking.plan(heat, coarse, target, gsd_m, min_px, outline)
     if progress is not None:
         progress.planned(heat, decision, len(windows))
     budget = looking.time_budget_s
     deadline = None if budget is None else time.monotonic() + budget
     boxes = [b for _, b in windows]
     rank = {id(b): i for i, b in enumerate(boxes)}
+    scale = target.reading_scale(gsd_m) if scale is None else scale
+    zoom = scale * (target.zoom if model.magnifies else 1.0)
     read: set[int] = set()
     found: list[FoundInstance] = []
     native_px, searched_px = 0, 0
@@ -442,7 +455,6 @@ def search_scene(
             if read and deadline is not None and time.monotonic() >= deadline:
                 break
             read.add(rank[id(box)])
-            zoom = target.zoom if model.magnifies else 1.0
             crop_probs = magnified_segment(model, scene.read(box), target.prompt, zoom)
             region = (slice(box.y0 - y0, box.y1 - y0), slice(box.x0 - x0, box.x1 - x0))
             np.maximum(probs[region], crop_probs, out=probs[region])
@@ -467,16 +479,17 @@ def search_scene(
             tight = _tight(mask)
             if tight is not None:
                 found.append(FoundInstance(tight, score, "coarse"))
-    if shrink != 1.0:  # the model outlines cores: grow them to the objects
-        grow = 1.0 / shrink
+    if outline.grow != 1.0:  # the model outlines cores: grow them to the objects
         found = [
-            FoundInstance(_grow(f.mask, grow, scene.size), f.score, f.resolution) for f in found
+            FoundInstance(_grow(f.mask, outline.grow, scene.size), f.score, f.resolution)
+            for f in found
         ]
     found.sort(key=lambda f: -f.mask.pixel_count)
-    kept = [f for f in found if target.plausible(f.box, gsd_m)]
+    # The size rule on the final outlines, refusing only what no measured growth makes possible.
+    possible = [target.plausible(f.box, gsd_m, outline.spread) for f in found]
     return SceneSearch(
-        instances=kept,
-        implausible=[f for f in found if not target.plausible(f.box, gsd_m)],
+        instances=[f for f, ok in zip(found, possible, strict=True) if ok],
+        implausible=[f for f, ok in zip(found, possible, strict=True) if not ok],
         windows=windows,
         heat=heat,
         gsd_m=gsd_m,
@@ -487,22 +500,63 @@ def search_scene(
         out_of_time=out_of_time,
         decision=decision,
         planned=len(boxes_planned),
+        scale=scale,
     )
 
 
+#: Longest side, in looked-at pixels, that one forward pass of a native window may have. The
+#: fusion layers attend over every token of a look, so memory grows with the square of its
+#: area; larger (or magnified) windows are looked at in overlapping tiles of this side instead
+#: (a magnified 1,000-px block window peaked at 3.4 GB on a 1 m/px 20,000² scene).
+MAX_LOOK_SIDE = 1024
+
+#: Overlap of those tiles, in looked-at pixels: an object cut by one tile's edge is whole in
+#: its neighbour (the largest aircraft at the search's scale are about 220 px long).
+LOOK_OVERLAP = 256
+
+
 def magnified_segment(
-    model: NanoModel, image: NDArray[np.uint8], prompt: str, zoom: float
+    model: NanoModel,
+    image: NDArray[np.uint8],
+    prompt: str,
+    zoom: float,
+    max_side: int = MAX_LOOK_SIDE,
 ) -> NDArray[np.float32]:
-    """Mask probabilities of ``image`` in its own pixels, looked at magnified ``zoom`` times."""
+    """Mask probabilities of ``image`` in its own pixels, looked at ``zoom`` times its size.
+
+    A look longer than ``max_side`` (after magnifying) is made of overlapping tiles whose
+    probabilities are merged by their maximum, as the search merges overlapping windows:
+    memory is bounded by ``max_side``, never by the window.
+    """
+    h, w = image.shape[:2]
+    tile = max(TOKEN_STRIDE, int(max_side / zoom))
+    if max(h, w) > tile:
+        step = max(TOKEN_STRIDE, tile - int(LOOK_OVERLAP / zoom))
+        probs = np.zeros((h, w), dtype=np.float32)
+        for y in _starts(h, tile, step):
+            for x in _starts(w, tile, step):
+                part = magnified_segment(model, image[y : y + tile, x : x + tile], prompt, zoom)
+                region = probs[y : y + part.shape[0], x : x + part.shape[1]]
+                np.maximum(region, part, out=region)
+        return probs
     if zoom == 1.0:
         return model.segment(image, prompt)[0]
-    h, w = image.shape[:2]
     big = Image.fromarray(image).resize(
         (max(1, round(w * zoom)), max(1, round(h * zoom))), Image.Resampling.BILINEAR
     )
     probs, _ = model.segment(np.array(big), prompt)
-    back = Image.fromarray(probs.astype(np.float32), mode="F").resize((w, h), Image.Resampling.BOX)
+    back = Image.fromarray(probs.astype(np.float32), mode="F").resize(
+        (w, h), Image.Resampling.BOX if zoom > 1 else Image.Resampling.BILINEAR
+    )
     return np.asarray(back, dtype=np.float32)
+
+
+def _starts(length: int, tile: int, step: int) -> list[int]:
+    """Tile origins along one axis: every ``step``, the last flush with the end."""
+    if length <= tile:
+        return [0]
+    starts = list(range(0, length - tile, step))
+    return [*starts, length - tile]
 
 
 def _grow(mask: SceneMask, factor: float, size: tuple[int, int]) -> SceneMask:

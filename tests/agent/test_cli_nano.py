@@ -29,8 +29,8 @@ def test_eval_nano_scores_a_class_and_counts_cross_class_reports(
     assert list(by_size) == ["<12", "12-20", "20-35", "35-70", ">=70"]
     assert sum(b["truth"] for b in by_size.values()) == car["iou50"]["truth"]
     cross = record["cross_class"]["car"]
-    assert set(cross["per_dataset"]) == {"aircraft", "oil-storage", "naip"}
-    assert cross["scenes"] == 3
+    assert set(cross["per_dataset"]) == {"aircraft", "oil-storage", "ships", "naip"}
+    assert cross["scenes"] == 4
     assert cross["per_dataset"]["naip"]["reported"] == 0  # cars are not looked for at 5 m
 
 
@@ -52,3 +52,19 @@ def test_a_short_training_run_writes_loadable_weights_for_three_classes(
     assert json.loads(meta["classes"]) == ["aircraft", "oil-storage tank", "car"]
     printed = " ".join(capsys.readouterr().out.split())
     assert "80 aircraft, 68 oil-storage, 53 cars, 7 naip scenes" in printed
+
+
+def test_eval_nano_reads_scenes_at_another_scale_and_normalises_them(
+    shared_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = {}
+    for flag in ("--normalise", "--no-normalise"):
+        args = ["eval", "nano", "--class", "car", "--limit", "1", "--no-cross", "--coarsen", "2"]
+        assert main([*args, flag, "--json"]) == 0
+        runs[flag] = json.loads(capsys.readouterr().out)
+    normalised, as_is = runs["--normalise"], runs["--no-normalise"]
+    assert normalised["coarsen"] == 2 and normalised["normalised"] and not as_is["normalised"]
+    car = normalised["classes"]["car"]
+    # the same cars, at half their size: none of them is 35 px long any more
+    assert car["iou50"]["truth"] > 0 and car["recall_by_size_iou50"]["35-70"]["truth"] == 0
+    assert car["iou50"]["truth"] == as_is["classes"]["car"]["iou50"]["truth"]

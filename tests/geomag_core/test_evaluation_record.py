@@ -19,9 +19,9 @@ def write_record(weights: Path) -> Path:
     # 4 annotated aircraft, 5 reported: 3 match at IoU 0.5
     truth = [(0, 0, 20, 20), (40, 0, 60, 20), (80, 0, 100, 20), (120, 0, 140, 20)]
     found = [*truth[:3], (200, 200, 220, 220), (300, 300, 320, 320)]
-    aircraft.add(found, truth, 0, 1.0, 0.2)
+    aircraft.add(found, truth, [], 1.0, 0.2)
     cars = ClassScore(dataset="cars")
-    cars.add([], [(0, 0, 10, 10)], 0, 1.0, 0.1)  # none found, none reported
+    cars.add([], [(0, 0, 10, 10)], [], 1.0, 0.1)  # none found, none reported
     record = {
         "classes": {"aircraft": aircraft.as_dict(), "car": cars.as_dict()},
         "cross_class": {},

@@ -49,6 +49,8 @@ class ClassSearch:
         count: instances reported.
         searched_fraction: share of the scene read at native resolution.
         planned: windows chosen before reading.
+        scale: the windows were read resampled by this factor, so the class had the pixel
+            size it was trained at (1.0: as they are).
 
     """
 
@@ -62,6 +64,7 @@ class ClassSearch:
     count: int = 0
     searched_fraction: float = 0.0
     planned: int = 0
+    scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,7 @@ def find_objects(
         count=len(results),
         searched_fraction=found.searched_fraction,
         planned=found.planned,
+        scale=found.scale,
     )
     budget = LookBudget.of(s.width, s.height, views, found.searched_fraction, geometry)
     looked = Looked(findings=NanoFindings(), results=results, zoom_steps=trail.steps)
@@ -237,6 +241,12 @@ def _class_lines(search: ClassSearch, masks: list[Finding], steps: int) -> list[
         ]
     searched = search.searched_fraction
     lines = []
+    if search.scale != 1.0:
+        lines.append(
+            f"Read {'magnified' if search.scale > 1 else 'shrunk'} {search.scale:.2g}× so "
+            f"{plural} have the size GeoMag-nano learned them at: the scene is {gsd:.2g} m per "
+            f"pixel ({search.gsd_source}), {plural} were trained at {target.gsd_m:g} m."
+        )
     if masks:
         conf = [float(r.confidence or 0.0) for r in masks]
         metric = all(r.area_m2 is not None for r in masks)

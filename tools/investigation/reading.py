@@ -36,6 +36,7 @@ import datetime as dt
 import re
 
 from geomag_core.labels import SubjectKind, labels_in, subject
+from geomag_core.nano.classes import known_list
 from tools.investigation import scope
 from tools.investigation.plan import Aggregate, Condition, Filter, Measure, Near, Plan, Rank
 
@@ -402,7 +403,7 @@ def _not_understood(why: str) -> Plan:
 
 #: What the product can do, said with every refusal.
 CAN_DO = (
-    "I can search a scene for aircraft, oil-storage tanks and cars, measure water and "
+    f"I can search a scene for {known_list()}, measure water and "
     "vegetation where there is a near-infrared band, compare dates, and work on what was found: "
     "filter it by length, area, confidence, class or distance, rank it, count it, total or "
     "average its areas and lengths, and recall what is stored about a scene"

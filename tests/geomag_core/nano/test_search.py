@@ -72,6 +72,25 @@ def test_magnified_segmentation_comes_back_in_the_window_pixels(
     assert float(probs.min()) >= 0.0 and float(probs.max()) <= 1.0
 
 
+def test_a_window_longer_than_one_look_is_segmented_in_overlapping_tiles(
+    random_model: NanoModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    looked: list[tuple[int, int]] = []
+    segment = random_model.segment
+
+    def recording(image: np.ndarray, query: str) -> tuple[np.ndarray, float]:
+        looked.append(image.shape[:2])
+        return segment(image, query)
+
+    monkeypatch.setattr(random_model, "segment", recording)
+    image = np.random.default_rng(1).integers(0, 255, (200, 330, 3), dtype=np.uint8)
+    probs = magnified_segment(random_model, image, "segment the aircraft", 2.0, max_side=256)
+    assert probs.shape == (200, 330)
+    assert len(looked) > 1 and max(max(s) for s in looked) <= 256  # memory bound by one look
+    whole = magnified_segment(random_model, image, "segment the aircraft", 2.0, max_side=4096)
+    assert float(np.abs(probs - whole).mean()) < 0.5  # the same picture, merged from tiles
+
+
 def _overview(probs: np.ndarray, heat_values: np.ndarray) -> tuple[HeatMap, CoarseMasks]:
     """A 640² scene seen at 256² (2.5 scene px per view px), its heat on 16² cells of 40 px."""
     heat = HeatMap(

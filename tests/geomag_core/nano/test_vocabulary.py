@@ -59,6 +59,16 @@ def test_the_size_rule_uses_metres() -> None:
     assert len({c.name for c in NANO_CLASSES}) == 3
 
 
+def test_scenes_at_another_scale_are_read_at_the_training_scale() -> None:
+    aircraft, car = class_named("aircraft"), class_named("car")
+    assert aircraft.reading_scale(0.5) == 1.0 and aircraft.reading_scale(0.55) == 1.0
+    assert aircraft.reading_scale(1.0) == pytest.approx(2.0)  # magnified: objects were smaller
+    assert aircraft.reading_scale(0.3) == pytest.approx(0.6)  # shrunk: they were larger
+    assert car.reading_scale(0.27) == pytest.approx(0.27 / 0.13)  # a DOTA-like car park
+    assert car.reading_scale(0.01) == pytest.approx(0.25)  # bounded either way
+    assert aircraft.reading_scale(5.0) == pytest.approx(4.0)
+
+
 def test_scene_gsd_from_the_crs(sample_scene: object) -> None:
     scene = Scene(sample_scene)  # type: ignore[arg-type]
     gsd = scene_gsd(scene)

@@ -1,0 +1,56 @@
+"""Outlines grow to objects by a growth measured on training scenes, and the size rule allows
+its measured spread: the largest aircraft the project trained on is reported, not refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from geomag_core.nano.checkpoint import SHIPPED_WEIGHTS
+from geomag_core.nano.classes import class_named
+from geomag_core.nano.datasets import load_scenes
+from geomag_core.nano.matching import match_pairs
+from geomag_core.nano.outlines import OutlineScale, read_outlines, write_outlines
+from geomag_core.nano.predictor import NanoModel
+from geomag_core.nano.search import search_scene
+from geomag_core.scene import Scene
+
+
+def test_the_size_rule_refuses_only_what_no_measured_growth_makes_possible() -> None:
+    aircraft = class_named("aircraft")
+    measured = OutlineScale(grow=1.38, low=1.05, high=1.82, pairs=600)
+    box = (0, 0, 260, 120)  # 130 m at 0.5 m: a widebody's outline grown past 120 m
+    assert not aircraft.plausible(box, 0.5)  # the hard rule refuses it
+    assert aircraft.plausible(box, 0.5, measured.spread)  # the object may be 0.76 × as long
+    assert not aircraft.plausible((0, 0, 320, 100), 0.5, measured.spread)  # 160 m: never
+    assert OutlineScale.fixed(1 / 0.7).spread == (1.0, 1.0)
+
+
+def test_a_calibration_is_read_back_beside_its_weights(tmp_path: Path) -> None:
+    weights = tmp_path / "nano.safetensors"
+    assert read_outlines(weights) == {}
+    scales = {"aircraft": OutlineScale(1.38, 1.05, 1.82, 639)}
+    path = write_outlines(weights, scales, {"split": "train"})
+    assert path.name == "nano.outlines.json" and read_outlines(weights) == scales
+
+
+def test_without_a_calibration_outlines_grow_by_the_recipe(random_model: NanoModel) -> None:
+    assert random_model.outline_scale("aircraft").grow == pytest.approx(
+        1 / random_model.shrink_for("aircraft")
+    )
+
+
+def test_the_largest_aircraft_of_the_training_split_is_reported(shared_data: Path) -> None:
+    model = NanoModel.load()
+    scale = read_outlines(SHIPPED_WEIGHTS)["aircraft"]  # the shipped weights are calibrated
+    assert scale.pairs > 100 and scale.low < scale.grow < 1 / 0.7 < scale.high
+    assert model.outline_scale("aircraft") == scale
+    aircraft = class_named("aircraft")
+    scenes = load_scenes(shared_data, "aircraft", "train")
+    _, scene, box = max((max(b.x1 - b.x0, b.y1 - b.y0), s, b) for s in scenes for b in s.boxes)
+    assert max(box.x1 - box.x0, box.y1 - box.y0) * aircraft.gsd_m > 110  # a widebody's box
+    found = search_scene(model, Scene(scene.path), aircraft, gsd_m=aircraft.gsd_m)
+    truth = [box.as_tuple()]
+    assert match_pairs([f.box for f in found.instances], truth, 0.5)  # found and reported
+    assert not match_pairs([f.box for f in found.implausible], truth, 0.3)  # never refused

@@ -21,7 +21,7 @@ from geoalchemy2.shape import to_shape
 from shapely import affinity, wkb
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import ColumnElement, Engine, Select, func, or_, select
+from sqlalchemy import ColumnElement, Engine, Select, and_, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from db.engine import redacted
@@ -355,13 +355,27 @@ def _conditions(f: HistoryFilter, dialect: str) -> list[ColumnElement[bool]]:
 
 
 def _scene_condition(scene: str | int) -> ColumnElement[bool]:
+    """A scene by id, path, content-hash prefix (8+ hex digits), or file name or its start.
+
+    A file name (no ``/``) matches the last part of a stored path, case-insensitively, from its
+    beginning: ``ef92f434`` finds ``…/ef92f434-5a1e….jpg`` (Airbus names files by a UUID), never
+    a folder of that name. ``%`` and ``_`` in it are plain characters.
+    """
     if isinstance(scene, int):
         return SceneRow.id == scene
     value = scene.strip()
-    is_hash_prefix = len(value) >= 8 and all(c in "0123456789abcdef" for c in value.lower())
-    if is_hash_prefix:
-        return or_(SceneRow.content_hash.startswith(value.lower()), SceneRow.uri == value)
-    return SceneRow.uri == value
+    options: list[ColumnElement[bool]] = [SceneRow.uri == value]
+    if len(value) >= 8 and all(c in "0123456789abcdef" for c in value.lower()):
+        options.append(SceneRow.content_hash.startswith(value.lower()))
+    if value and "/" not in value:
+        name = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        options.append(
+            and_(
+                SceneRow.uri.ilike(f"%/{name}%", escape="\\"),
+                ~SceneRow.uri.ilike(f"%/{name}%/%", escape="\\"),
+            )
+        )
+    return or_(*options)
 
 
 def _run(engine: Engine, stmt: Select[*tuple[Any, ...]]) -> list[ResultRecord]:

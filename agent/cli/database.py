@@ -99,7 +99,8 @@ def history(
     since: Annotated[str | None, typer.Option(help="From this time (ISO; UTC if no zone).")] = None,
     until: Annotated[str | None, typer.Option(help="Before this time (ISO, exclusive).")] = None,
     scene: Annotated[
-        str | None, typer.Option(help="Scene id, path or SHA-256 (≥8 hex digits).")
+        str | None,
+        typer.Option(help="Scene id, path, file name (or its start) or SHA-256 (≥8 hex digits)."),
     ] = None,
     investigation: Annotated[str | None, typer.Option(help="Investigation id or thread.")] = None,
     bbox: Annotated[

@@ -16,7 +16,9 @@ def history_filters() -> HistoryForm:
     with st.form(_K + "form"):
         a, b, c = st.columns(3)
         label = a.text_input("Label(s)", key=_K + "label", placeholder="field, aircraft")
-        scene = b.text_input("Scene (path or SHA-256 prefix)", key=_K + "scene")
+        scene = b.text_input(
+            "Scene (file name or its start, path, or SHA-256 prefix)", key=_K + "scene"
+        )
         bbox = c.text_input(
             "Bounding box (W,S,E,N degrees)", key=_K + "bbox", placeholder="-99.3,46.9,-99.1,47.1"
         )

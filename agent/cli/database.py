@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.box import SIMPLE_HEAD
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from shapely import wkt
 from shapely.errors import ShapelyError
 from shapely.geometry import shape
@@ -183,42 +185,71 @@ def _export(
         raise DatabaseError("a GeoPackage is a file: give --out results.gpkg")
 
 
+def _print_rows(headers: list[str], rows: list[list[str | Text]]) -> Console:
+    """Print ``rows`` as a table whose rows stay on one line at the terminal's width.
+
+    The last two columns (scene, question: the long ones) share what the others leave and are
+    cut with an ellipsis (the exports have them whole); at 80 columns a row used to wrap onto
+    four lines.
+    """
+    console = Console()
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    # no frame; columns are three characters apart (padding either side of a blank rule)
+    room = console.width - sum(widths[:-2]) - 3 * (len(headers) - 1) - 1
+    first = max(8, min(widths[-2], room // 2))
+    second = max(8, min(widths[-1], room - first))
+    table = Table(*headers, box=SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for r in rows:
+        table.add_row(*r[:-2], _cut(r[-2], first), _cut(r[-1], second))
+    console.print(table)
+    return console
+
+
+def _cut(text: str | Text, width: int) -> Text:
+    cut = Text(text) if isinstance(text, str) else text.copy()
+    cut.truncate(width, overflow="ellipsis")
+    return cut
+
+
 def _print_table(records: list[ResultRecord], offset: int, has_more: bool) -> None:
-    table = Table("id", "created (UTC)", "kind", "label", "conf.", "area m²", "scene", "question")
-    for r in records:
-        table.add_row(
+    headers = ["id", "created (UTC)", "kind", "label", "conf.", "area m²", "scene", "question"]
+    rows: list[list[str | Text]] = [
+        [
             str(r.result_id),
-            r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            r.created_at.strftime("%Y-%m-%d %H:%M"),
             str(r.kind),
             cell(r.label or ""),
             f"{r.confidence:.2f}" if r.confidence is not None else "",
             f"{r.area_m2:,.0f}" if r.area_m2 is not None else "",
             cell(f"{Path(r.scene_uri).name} ({r.scene_hash[:8]})"),
-            cell(r.query_text if len(r.query_text) <= 60 else r.query_text[:59] + "…"),
-        )
-    console = Console()
-    console.print(table)
+            cell(r.query_text),
+        ]
+        for r in records
+    ]
+    console = _print_rows(headers, rows)
     shown = f"results {offset + 1}–{offset + len(records)}" if records else "no results"
     more = f"; more with --offset {offset + len(records)}" if has_more else ""
     console.print(f"{shown}{more}")
 
 
 def _print_objects(objects: list[DistinctObject], offset: int, total: int) -> None:
-    table = Table("best id", "label", "best conf.", "queries", "results", "area m²", "scene")
+    headers = ["best id", "label", "best conf.", "queries", "area m²", "results", "scene"]
+    rows: list[list[str | Text]] = []
     for o in objects:
         r = o.best
         ids = ", ".join(f"#{i}" for i in o.result_ids[:6]) + (" …" if len(o.result_ids) > 6 else "")
-        table.add_row(
-            str(r.result_id),
-            cell(r.label or ""),
-            f"{r.confidence:.2f}" if r.confidence is not None else "",
-            str(o.queries),
-            ids,
-            f"{r.area_m2:,.0f}" if r.area_m2 is not None else "",
-            cell(f"{Path(r.scene_uri).name} ({r.scene_hash[:8]})"),
+        rows.append(
+            [
+                str(r.result_id),
+                cell(r.label or ""),
+                f"{r.confidence:.2f}" if r.confidence is not None else "",
+                str(o.queries),
+                f"{r.area_m2:,.0f}" if r.area_m2 is not None else "",
+                ids,
+                cell(f"{Path(r.scene_uri).name} ({r.scene_hash[:8]})"),
+            ]
         )
-    console = Console()
-    console.print(table)
+    console = _print_rows(headers, rows)
     end = offset + len(objects)
     shown = f"objects {offset + 1}–{end} of {total}" if objects else "no objects"
     console.print(shown + (f"; more with --offset {end}" if end < total else ""))

@@ -3,6 +3,7 @@ a question of nothing visible is refused, not stored."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,16 +11,21 @@ import pytest
 
 from db.writes import save_question
 from geomag_core.config import Settings
-from tests.data.history import SCENE_A, located, question, utc
+from tests.data.history import SCENE_A, located, question, scene, utc
 from tests.reliability.conftest import Run
 from tools.workbench import Workbench
 
 Cli = Callable[..., Run]
+ANY_DAY = dt.date(2024, 3, 10)
 HOSTILE = "count \x1b]0;pwned\x07planes\x1b[2J \u202eevil [bold red]markup[/]"
 
 
-def test_escape_sequences_in_stored_text_are_shown_not_run(cli: Cli, isolated: Path) -> None:
+def test_escape_sequences_in_stored_text_are_shown_not_run(
+    cli: Cli, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from shapely.geometry import box
+
+    monkeypatch.setenv("COLUMNS", "200")  # wide enough that no question is cut
 
     shape = box(-99.151, 47.051, -99.15, 47.052)
     record = question(
@@ -54,3 +60,29 @@ def test_a_question_of_nothing_visible_is_refused_and_not_stored(
     line = cli("ask", sample_scene, blank).one_line_error()
     assert "empty query" in line
     assert "no results" in cli("history").out  # nothing was stored
+
+
+def test_history_rows_stay_on_one_line_at_80_columns(
+    cli: Cli, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shapely.geometry import box
+
+    monkeypatch.setenv("COLUMNS", "80")
+    airbus = scene("ef92f434-5a1e-4b7e-9c2d-1f0e8d7c6b5a", (-99.2, 47.0, -99.1, 47.1), ANY_DAY)
+    shapes = [box(-99.151 + i / 1000, 47.051, -99.15 + i / 1000, 47.052) for i in range(3)]
+    long_question = "how many aircraft are parked on the northern apron next to the cargo terminal?"
+    record = question(
+        airbus,
+        long_question,
+        utc(2024, 3, 1, 10),
+        [located(f"t{i}", "aircraft", 0.9, s) for i, s in enumerate(shapes)],
+    )
+    save_question(Workbench(Settings(model_profile="tiny")).engine, record)
+    for args, rows in ((("history",), 3), (("history", "--distinct"), 1)):
+        run = cli(*args)
+        assert run.code == 0, run.err
+        lines = run.out.splitlines()
+        assert all(len(line) <= 80 for line in lines), run.out
+        # one line per row: each starts with its id, and the scene is named on that line
+        table = [line for line in lines if line[:1].isdigit()]
+        assert len(table) == rows and all("ef92f" in line for line in table), run.out

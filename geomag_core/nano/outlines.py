@@ -10,7 +10,7 @@ would give a possible size (:meth:`ObjectClass.plausible` with ``spread``). Whol
 (cars) are measured too, but stay as drawn under the hard size rule
 (:meth:`~geomag_core.nano.predictor.NanoModel.outline_scale` says why).
 
-Measured by ``geomag eval nano --calibrate`` on training scenes (never the validation split) and
+Measured by ``geomag train nano-outlines`` on training scenes (never the validation split) and
 stored beside the weights as ``<weights>.outlines.json``; without that file the growth is the
 recipe's ``1 / shrink`` with no spread (the behaviour before calibration).
 """
@@ -21,6 +21,8 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from geomag_core.errors import CheckpointError
 
 __all__ = ["OutlineScale", "outlines_path", "read_outlines", "write_outlines"]
 
@@ -63,8 +65,23 @@ def read_outlines(weights: Path) -> dict[str, OutlineScale]:
     path = outlines_path(weights)
     if not path.is_file():
         return {}
-    record: dict[str, Any] = json.loads(path.read_text())
-    return {name: OutlineScale(**values) for name, values in record["classes"].items()}
+    try:
+        record: dict[str, Any] = json.loads(path.read_text())
+        scales = {name: OutlineScale(**values) for name, values in record["classes"].items()}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise CheckpointError(
+            f"the outline calibration {path} is unreadable ({type(exc).__name__}: {exc}). "
+            f"Measure it again with `geomag train nano-outlines --weights {weights}`, or delete "
+            "it to grow outlines by the recipe's constant."
+        ) from exc
+    for name, scale in scales.items():
+        if not 0 < scale.low <= scale.grow <= scale.high:
+            raise CheckpointError(
+                f"the outline calibration {path} has an impossible growth for {name!r} "
+                f"(low {scale.low}, grow {scale.grow}, high {scale.high}). Measure it again with "
+                f"`geomag train nano-outlines --weights {weights}`."
+            )
+    return scales
 
 
 def write_outlines(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from geomag_core.errors import CheckpointError
 from geomag_core.nano.checkpoint import SHIPPED_WEIGHTS
 from geomag_core.nano.classes import class_named
 from geomag_core.nano.datasets import load_scenes
@@ -33,6 +34,26 @@ def test_a_calibration_is_read_back_beside_its_weights(tmp_path: Path) -> None:
     scales = {"aircraft": OutlineScale(1.38, 1.05, 1.82, 639)}
     path = write_outlines(weights, scales, {"split": "train"})
     assert path.name == "nano.outlines.json" and read_outlines(weights) == scales
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{not json",
+        '{"classes": {"aircraft": {"grow": 1.4, "sides": 2}}}',
+        '{"classes": {"tank": {"grow": 1.4, "low": 1.6, "high": 1.8}}}',
+        "[]",
+    ],
+)
+def test_a_corrupt_calibration_names_the_file_and_the_command_that_remakes_it(
+    tmp_path: Path, text: str
+) -> None:
+    weights = tmp_path / "nano.safetensors"
+    (tmp_path / "nano.outlines.json").write_text(text)
+    with pytest.raises(CheckpointError) as err:
+        read_outlines(weights)
+    assert "nano.outlines.json" in str(err.value)
+    assert "geomag train nano-outlines" in str(err.value)
 
 
 def test_without_a_calibration_outlines_grow_by_the_recipe(random_model: NanoModel) -> None:

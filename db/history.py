@@ -2,7 +2,9 @@
 
 Filters: label, kind, time range, scene acquisition dates, scene, investigation, bounding box,
 polygon intersection, distance from a point, minimum confidence, words of the question and the
-analyst's latest verdict. A
+analyst's latest verdict. Results the analyst rejected are left out unless asked for
+(``include_rejected``, or ``verdicts`` with ``reject``); a corrected outline stands in for the
+model's (kept as ``original_*``); objects the analyst added are marked ``added``. A
 label filter takes any name of a subject in :mod:`geomag_core.labels`: ``cars`` finds results
 stored as ``car`` and as the legacy ``vehicle``.
 
@@ -12,8 +14,9 @@ Every filter left unset matches everything; set filters combine with AND. Geomet
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -23,11 +26,13 @@ from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import ColumnElement, Engine, Select, and_, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import aliased
 
 from db.engine import redacted
 from db.enums import ResultKind, Verdict
 from db.models import FeedbackRow, InvestigationRow, QueryRow, ResultRow, SceneRow
-from db.spatial import Bounds, SpatialColumn, check_bounds
+from db.records import geodesic_area_m2
+from db.spatial import Bounds, SpatialColumn, check_bounds, scene_to_pixels
 from geomag_core.boxes import PixelBox
 from geomag_core.errors import DatabaseError
 from geomag_core.granularity import Granularity
@@ -47,6 +52,7 @@ __all__ = [
     "find_distinct_objects",
     "find_results",
     "outline_in_pixels",
+    "scene_condition",
 ]
 
 MAX_PAGE = 10_000
@@ -99,6 +105,9 @@ class HistoryFilter:
     verdicts: Sequence[Verdict] = ()
     """The analyst's latest verdict on the result is one of these (unjudged results never
     match)."""
+    include_rejected: bool = False
+    """Also the results whose latest verdict is ``reject`` (left out by default, unless
+    ``verdicts`` asks for them)."""
 
     def __post_init__(self) -> None:
         for name in ("since", "until"):
@@ -135,6 +144,20 @@ class ResultRecord:
     """The mask outline (or the box) in the scene's pixel frame, placed the way QGIS places a
     raster without a CRS: x = column, y = −row (one unit a pixel, the image's top-left corner
     at 0, 0). Present for every scene, georeferenced or not."""
+    verdict: Verdict | None = None
+    """The analyst's latest verdict (``None``: not judged). Where it is ``correct``,
+    ``geometry``, ``outline_px`` and ``area_m2`` are the corrected ones."""
+    added: bool = False
+    """An object the analyst added (one the tool missed), not a model's result."""
+    original_geometry: BaseGeometry | None = None
+    """The model's own WGS84 shape, kept when a correction replaced it."""
+    original_outline_px: BaseGeometry | None = None
+    """The model's own pixel outline, kept when a correction replaced it."""
+
+    @property
+    def origin(self) -> str:
+        """``analyst`` for an added object, else ``model``."""
+        return "analyst" if self.added else "model"
 
 
 @dataclass(frozen=True)
@@ -276,6 +299,15 @@ def count_results(engine: Engine, where: HistoryFilter | None = None) -> int:
         raise _query_failed(engine, exc) from exc
 
 
+#: Each result's latest verdict: ``_LATEST_ID`` picks its newest feedback row, ``_LATEST`` is it.
+_LATEST_ID = (
+    select(FeedbackRow.result_id, func.max(FeedbackRow.id).label("feedback_id"))
+    .group_by(FeedbackRow.result_id)
+    .subquery("latest_feedback_id")
+)
+_LATEST = aliased(FeedbackRow, name="latest_feedback")
+
+
 def _select(engine: Engine, where: HistoryFilter, order: HistoryOrder) -> Select[*tuple[Any, ...]]:
     stmt = (
         select(
@@ -300,10 +332,16 @@ def _select(engine: Engine, where: HistoryFilter, order: HistoryOrder) -> Select
             InvestigationRow.thread_id,
             ResultRow.geom_scene_wkb,
             SceneRow.transform,
+            _LATEST.verdict,
+            _LATEST.geom,
+            _LATEST.geom_scene_wkb,
+            QueryRow.model_versions,
         )
         .join(QueryRow, ResultRow.query_id == QueryRow.id)
         .join(SceneRow, QueryRow.scene_id == SceneRow.id)
         .outerjoin(InvestigationRow, QueryRow.investigation_id == InvestigationRow.id)
+        .outerjoin(_LATEST_ID, _LATEST_ID.c.result_id == ResultRow.id)
+        .outerjoin(_LATEST, _LATEST.id == _LATEST_ID.c.feedback_id)
         .where(*_conditions(where, engine.dialect.name))
     )
     if order == HistoryOrder.OLDEST:
@@ -328,7 +366,7 @@ def _conditions(f: HistoryFilter, dialect: str) -> list[ColumnElement[bool]]:
     if f.acquired_until is not None:
         out.append(SceneRow.acquired <= f.acquired_until)
     if f.scene is not None:
-        out.append(_scene_condition(f.scene))
+        out.append(scene_condition(f.scene))
     if f.investigation is not None:
         if isinstance(f.investigation, int):
             out.append(QueryRow.investigation_id == f.investigation)
@@ -346,15 +384,13 @@ def _conditions(f: HistoryFilter, dialect: str) -> list[ColumnElement[bool]]:
     for word in (f.text or "").split():
         out.append(QueryRow.text.icontains(word, autoescape=True))
     if f.verdicts:
-        latest = select(func.max(FeedbackRow.id)).group_by(FeedbackRow.result_id)
-        judged = select(FeedbackRow.result_id).where(
-            FeedbackRow.id.in_(latest), FeedbackRow.verdict.in_(list(f.verdicts))
-        )
-        out.append(ResultRow.id.in_(judged))
+        out.append(_LATEST.verdict.in_(list(f.verdicts)))
+    elif not f.include_rejected:
+        out.append(or_(_LATEST.verdict.is_(None), _LATEST.verdict != Verdict.REJECT))
     return out
 
 
-def _scene_condition(scene: str | int) -> ColumnElement[bool]:
+def scene_condition(scene: str | int) -> ColumnElement[bool]:
     """A scene by id, path, content-hash prefix (8+ hex digits), or file name or its start.
 
     A file name (no ``/``) matches the last part of a stored path, case-insensitively, from its
@@ -402,27 +438,25 @@ def outline_in_pixels(
             return None
         geometry_scene, transform = box(*pixel_box.as_tuple()), None
     if transform is not None:
-        a, b, c, d, e, f = (float(v) for v in transform[:6])
-        det = a * e - b * d  # invert x = a·col + b·row + c, y = d·col + e·row + f
-        ia, ib, id_, ie = e / det, -b / det, -d / det, a / det
-        ic, if_ = -(ia * c + ib * f), -(id_ * c + ie * f)
-        geometry_scene = affinity.affine_transform(geometry_scene, [ia, ib, id_, ie, ic, if_])
+        geometry_scene = scene_to_pixels(geometry_scene, transform)
     return affinity.scale(geometry_scene, xfact=1.0, yfact=-1.0, origin=(0, 0))
 
 
 def _record(row: Any) -> ResultRecord:
     (rid, kind, label, text, conf, geom, area, x0, y0, x1, y1, created) = row[:12]
     (qid, qtext, granularity, sid, uri, sha, thread) = row[12:19]
-    scene_wkb, transform = row[19:21]
+    scene_wkb, transform, verdict, fixed, fixed_scene_wkb, versions = row[19:25]
     pixel_box = PixelBox(x0, y0, x1, y1) if x0 is not None else None
     shape_scene = wkb.loads(bytes(scene_wkb)) if scene_wkb else None
-    return ResultRecord(
+    geometry = to_shape(geom) if geom is not None else None
+    outline = outline_in_pixels(shape_scene, transform, pixel_box)
+    record = ResultRecord(
         result_id=rid,
         kind=kind,
         label=label,
         text=text,
         confidence=conf,
-        geometry=to_shape(geom) if geom is not None else None,
+        geometry=geometry,
         area_m2=area,
         pixel_box=pixel_box,
         created_at=created,
@@ -433,8 +467,35 @@ def _record(row: Any) -> ResultRecord:
         scene_uri=uri,
         scene_hash=sha,
         investigation=thread,
-        outline_px=outline_in_pixels(shape_scene, transform, pixel_box),
+        outline_px=outline,
+        verdict=Verdict(verdict) if verdict is not None else None,
+        added=(versions or {}).get("source") == "analyst",
     )
+    if verdict != Verdict.CORRECT:
+        return record
+    fixed_geometry = to_shape(fixed) if fixed is not None else None
+    fixed_outline = (
+        outline_in_pixels(wkb.loads(bytes(fixed_scene_wkb)), transform)
+        if fixed_scene_wkb
+        else outline
+    )
+    return replace(
+        record,
+        original_geometry=geometry,
+        original_outline_px=outline,
+        geometry=fixed_geometry,
+        outline_px=fixed_outline,
+        pixel_box=_box_of(fixed_outline) or pixel_box,
+        area_m2=geodesic_area_m2(fixed_geometry) if fixed_geometry is not None else None,
+    )
+
+
+def _box_of(outline_px: BaseGeometry | None) -> PixelBox | None:
+    """The pixel box (rows down) around an outline in the QGIS pixel frame (y = −row)."""
+    if outline_px is None or outline_px.is_empty:
+        return None
+    x0, y0, x1, y1 = outline_px.bounds
+    return PixelBox(math.floor(x0), math.floor(-y1), math.ceil(x1), math.ceil(-y0))
 
 
 def _query_failed(engine: Engine, exc: SQLAlchemyError) -> DatabaseError:

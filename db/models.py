@@ -188,7 +188,11 @@ class ResultRow(Base):
 
 
 class FeedbackRow(Base):
-    """An analyst's verdict on a result; ``correct`` carries the corrected geometry."""
+    """An analyst's verdict on a result; ``correct`` carries the corrected geometry.
+
+    An object the analyst added (one the tool missed) is a result of its own query, marked
+    ``model_versions = {"source": "analyst"}``, with an ``accept`` here (see :mod:`db.feedback`).
+    """
 
     __tablename__ = "feedback"
 
@@ -196,6 +200,9 @@ class FeedbackRow(Base):
     result_id: Mapped[int] = mapped_column(ForeignKey("results.id", ondelete="CASCADE"), index=True)
     verdict: Mapped[Verdict] = mapped_column(_enum(Verdict, "verdict"))
     geom: Mapped[WKBElement | None] = mapped_column(wgs84_geometry("GEOMETRY"))
+    geom_scene_wkb: Mapped[bytes | None] = mapped_column(
+        LargeBinary, doc="The corrected shape in scenes.crs (pixels for a scene without one)."
+    )
     note: Mapped[str | None] = mapped_column(Text)
     analyst: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = _created_at()

@@ -9,15 +9,24 @@ ellipsoid on both (PostGIS ``geography``, SpatiaLite's ellipsoidal ``ST_Distance
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any, cast
 
+from shapely import affinity
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import ColumnElement, and_, column, func, select, table
 
 from db.base import WGS84_SRID
 from geomag_core.errors import DatabaseError
 
-__all__ = ["Bounds", "SpatialColumn", "check_bounds", "envelope_around"]
+__all__ = [
+    "Bounds",
+    "SpatialColumn",
+    "check_bounds",
+    "envelope_around",
+    "pixels_to_scene",
+    "scene_to_pixels",
+]
 
 Bounds = tuple[float, float, float, float]
 """``(min_lon, min_lat, max_lon, max_lat)`` in WGS84 degrees."""
@@ -111,3 +120,22 @@ class SpatialColumn:
             rtree.c.ymax >= min_lat,
         )
         return self.pk.in_(hits)  # type: ignore[no-any-return]
+
+
+def pixels_to_scene(shape: BaseGeometry, transform: Sequence[float]) -> BaseGeometry:
+    """``shape`` in scene pixels (x = column, y = row) to the scene CRS of ``transform``.
+
+    ``transform`` is the affine ``a, b, c, d, e, f``: x = a·col + b·row + c, y = d·col + e·row + f.
+    """
+    a, b, c, d, e, f = (float(v) for v in transform[:6])
+    return affinity.affine_transform(shape, [a, b, d, e, c, f])
+
+
+def scene_to_pixels(shape: BaseGeometry, transform: Sequence[float]) -> BaseGeometry:
+    """The inverse of :func:`pixels_to_scene`."""
+    a, b, c, d, e, f = (float(v) for v in transform[:6])
+    det = a * e - b * d
+    ia, ib, id_, ie = e / det, -b / det, -d / det, a / det
+    return affinity.affine_transform(
+        shape, [ia, ib, id_, ie, -(ia * c + ib * f), -(id_ * c + ie * f)]
+    )

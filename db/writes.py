@@ -1,4 +1,4 @@
-"""Writes: all rows of one question in one transaction, and analyst feedback on a result.
+"""Writes: all rows of one question in one transaction (the analyst's verdicts: :mod:`db.feedback`).
 
 A failure anywhere rolls the whole question back, so the history never holds half an answer;
 asking the same question again adds a new query and never touches an old one, while a retry of
@@ -24,15 +24,13 @@ from sqlalchemy.orm import Session
 
 from db.base import WGS84_SRID, utcnow
 from db.engine import redacted
-from db.enums import Verdict
-from db.models import FeedbackRow, InvestigationRow, QueryRow, ResultRow, SceneRow, ZoomStepRow
+from db.models import InvestigationRow, QueryRow, ResultRow, SceneRow, ZoomStepRow
 from db.records import QuestionRecord, SceneFacts, check_wgs84
 from geomag_core.errors import DatabaseError
 from geomag_core.granularity import Granularity
 
 __all__ = [
     "SavedQuestion",
-    "save_feedback",
     "save_question",
     "save_questions",
     "saved_request",
@@ -124,39 +122,6 @@ def _save_failed(engine: Engine, record: QuestionRecord, exc: SQLAlchemyError) -
         f"saving the question {record.query.text!r} to {redacted(engine.url)!r} failed, "
         f"and nothing of it was written: {_first_line(exc)}"
     )
-
-
-def save_feedback(
-    engine: Engine,
-    result_id: int,
-    verdict: Verdict,
-    *,
-    geometry: BaseGeometry | None = None,
-    note: str | None = None,
-    analyst: str | None = None,
-) -> int:
-    """Record an analyst's verdict on result ``result_id``; returns the feedback id.
-
-    ``verdict`` ``correct`` needs the corrected ``geometry`` (WGS84); the others take none.
-    """
-    if (verdict == Verdict.CORRECT) != (geometry is not None):
-        raise DatabaseError("give a corrected geometry with verdict 'correct', and only then")
-    try:
-        with Session(engine) as session, session.begin():
-            if session.get(ResultRow, result_id) is None:
-                raise DatabaseError(f"there is no result {result_id}: see `geomag history`")
-            row = FeedbackRow(
-                result_id=result_id,
-                verdict=verdict,
-                geom=_wkb(geometry, "corrected geometry"),
-                note=note,
-                analyst=analyst,
-            )
-            session.add(row)
-            session.flush()
-            return row.id
-    except SQLAlchemyError as exc:
-        raise DatabaseError(f"saving feedback on result {result_id} failed: {exc}") from exc
 
 
 def _wkb(geometry: BaseGeometry | None, what: str) -> WKBElement | None:

@@ -214,7 +214,7 @@ def test_history_compare_and_describe_over_two_airports(
     """Questions over everything stored, scenes side by side, a scene described — all counted
     again here from the rows, and nothing stored by any of them."""
     from db.enums import Verdict
-    from db.writes import save_feedback
+    from db.feedback import save_feedback
 
     first = shared_data / "airbus-aircraft" / "train" / AIRPORT
     second = shared_data / "airbus-aircraft" / "train" / OTHER_AIRPORT

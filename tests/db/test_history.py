@@ -157,7 +157,7 @@ def test_page_limits_are_checked(seeded: Engine) -> None:
 def test_the_latest_verdict_filters(seeded: Engine) -> None:
     """The ones I rejected: the analyst's latest verdict counts, an unjudged result never."""
     from db.enums import Verdict
-    from db.writes import save_feedback
+    from db.feedback import save_feedback
 
     ids = {r.text: r.result_id for r in find_all_results(seeded, HistoryFilter())}
     save_feedback(seeded, ids["plane-1"], Verdict.REJECT)

@@ -9,9 +9,10 @@ from shapely.geometry import box
 from sqlalchemy import Engine, event, func, select, text
 
 from db.enums import ResultKind, Verdict
+from db.feedback import save_feedback
 from db.models import FeedbackRow, QueryRow, ResultRow, SceneRow, ZoomStepRow
 from db.records import QueryFacts, ResultFacts, SceneFacts
-from db.writes import save_feedback, save_question
+from db.writes import save_question
 from geomag_core.errors import DatabaseError
 from geomag_core.scene import Scene
 from tests.conftest import SAMPLE_SCENE
@@ -133,8 +134,7 @@ def test_feedback_accept_reject_and_correct(engine: Engine) -> None:
     assert result_id is not None
     save_feedback(engine, result_id, Verdict.ACCEPT, analyst="ana")
     save_feedback(engine, result_id, Verdict.REJECT, note="a shadow")
-    corrected = box(-99.1512, 47.0510, -99.1500, 47.0522)
-    save_feedback(engine, result_id, Verdict.CORRECT, geometry=corrected)
+    save_feedback(engine, result_id, Verdict.CORRECT, pixels=box(12, 22, 31, 41))
     with engine.connect() as connection:
         verdicts = connection.scalars(select(FeedbackRow.verdict).order_by(FeedbackRow.id)).all()
         has_geom = connection.scalars(
@@ -142,7 +142,7 @@ def test_feedback_accept_reject_and_correct(engine: Engine) -> None:
         ).all()
     assert verdicts == [Verdict.ACCEPT, Verdict.REJECT, Verdict.CORRECT]
     assert [bool(g) for g in has_geom] == [False, False, True]
-    with pytest.raises(DatabaseError, match="corrected geometry"):
+    with pytest.raises(DatabaseError, match="corrected outline"):
         save_feedback(engine, result_id, Verdict.CORRECT)
     with pytest.raises(DatabaseError, match="no result 999"):
         save_feedback(engine, 999, Verdict.ACCEPT)

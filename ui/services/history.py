@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from db.enums import Verdict
 from db.export import ExportFormat, export_results, to_geodataframe
+from db.feedback import save_feedback
 from db.history import (
     DistinctObject,
     HistoryFilter,
@@ -21,7 +22,6 @@ from db.history import (
     find_results,
 )
 from db.spatial import Bounds
-from db.writes import save_feedback
 from geomag_core.errors import DatabaseError
 
 if TYPE_CHECKING:

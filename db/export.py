@@ -5,6 +5,11 @@ GeoJSON and GeoPackage carry the CRS (WGS84); CSV holds the geometry as WKT in a
 Results without a geometry (answers, and every result of a scene without a CRS) are exported
 with an empty geometry.
 
+Every row says the analyst's latest ``verdict`` (blank: not judged) and its ``origin``
+(``model``, or ``analyst`` for an object the analyst added); a corrected outline is exported in
+place of the model's. Rejected results are in an export only when the selection included them
+(``geomag history --include-rejected``).
+
 Every row also carries ``pixel_wkt``: the shape in the scene's pixel frame, the way QGIS places
 a raster without a CRS (x = column, y = −row, one unit a pixel), so the outlines of a scene
 without a CRS overlay its image in QGIS or geopandas. A GeoPackage has them as a second layer,
@@ -36,6 +41,8 @@ COLUMNS = (
     "kind",
     "label",
     "confidence",
+    "verdict",
+    "origin",
     "area_m2",
     "created_at",
     "query_id",
@@ -77,6 +84,8 @@ def to_geodataframe(records: Sequence[ResultRecord]) -> gpd.GeoDataFrame:
         "kind": pd.array([str(r.kind) for r in records], dtype="str"),
         "label": pd.array([r.label for r in records], dtype="str"),
         "confidence": pd.array([r.confidence for r in records], dtype="Float64"),
+        "verdict": pd.array([r.verdict.value if r.verdict else None for r in records], dtype="str"),
+        "origin": pd.array([r.origin for r in records], dtype="str"),
         "area_m2": pd.array([r.area_m2 for r in records], dtype="Float64"),
         "created_at": pd.to_datetime([r.created_at for r in records], utc=True),
         "query_id": pd.array([r.query_id for r in records], dtype="Int64"),

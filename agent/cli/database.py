@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tempfile
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -19,10 +20,11 @@ from shapely.errors import ShapelyError
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
+from sqlalchemy import Engine
 
 from agent.cli.output import cell
 from db.engine import create_db_engine, redacted
-from db.enums import ResultKind
+from db.enums import ResultKind, Verdict
 from db.export import ExportFormat, export_results
 from db.history import (
     DistinctObject,
@@ -30,6 +32,7 @@ from db.history import (
     HistoryOrder,
     Near,
     ResultRecord,
+    count_results,
     find_all_results,
     find_distinct_objects,
     find_results,
@@ -114,6 +117,16 @@ def history(
     near: Annotated[str | None, typer.Option(help="lon,lat,metres.")] = None,
     min_confidence: Annotated[float | None, typer.Option(min=0.0, max=1.0)] = None,
     text: Annotated[str | None, typer.Option(help="Words in the question text.")] = None,
+    verdict: Annotated[
+        list[Verdict] | None,
+        typer.Option(help="The analyst's latest verdict (repeat); see `geomag feedback`."),
+    ] = None,
+    include_rejected: Annotated[
+        bool,
+        typer.Option(
+            "--include-rejected", help="Also results the analyst rejected (left out by default)."
+        ),
+    ] = False,
     order: Annotated[HistoryOrder, typer.Option(help="Result order.")] = HistoryOrder.NEWEST,
     limit: Annotated[int, typer.Option(min=1, help="Table page size.")] = 50,
     offset: Annotated[int, typer.Option(min=0, help="Table page start.")] = 0,
@@ -148,6 +161,8 @@ def history(
         near=Near(*point) if point else None,
         min_confidence=min_confidence,
         text=text,
+        verdicts=verdict or (),
+        include_rejected=include_rejected,
     )
     engine = open_database()
     if distinct:
@@ -163,7 +178,8 @@ def history(
     try:
         if fmt == OutputFormat.TABLE:
             page = find_results(engine, where, order=order, limit=limit, offset=offset)
-            _print_table(page.items, offset, page.has_more)
+            hidden = _rejected_left_out(engine, where)
+            _print_table(page.items, offset, page.has_more, hidden)
             return
         records = find_all_results(engine, where, order=order)
     finally:
@@ -211,8 +227,24 @@ def _cut(text: str | Text, width: int) -> Text:
     return cut
 
 
-def _print_table(records: list[ResultRecord], offset: int, has_more: bool) -> None:
-    headers = ["id", "created (UTC)", "kind", "label", "conf.", "area m²", "scene", "question"]
+def _rejected_left_out(engine: Engine, where: HistoryFilter) -> int:
+    """How many results matching ``where`` are not shown because the analyst rejected them."""
+    if where.include_rejected or where.verdicts:
+        return 0
+    return count_results(engine, replace(where, verdicts=[Verdict.REJECT]))
+
+
+def _verdict_cell(r: ResultRecord) -> str:
+    """``added`` for an analyst's object, else the latest verdict (blank: not judged)."""
+    return "added" if r.added else (str(r.verdict) if r.verdict else "")
+
+
+def _print_table(
+    records: list[ResultRecord], offset: int, has_more: bool, rejected: int = 0
+) -> None:
+    headers = [
+        "id", "created (UTC)", "kind", "label", "conf.", "area m²", "verdict", "scene", "question",
+    ]  # fmt: skip
     rows: list[list[str | Text]] = [
         [
             str(r.result_id),
@@ -221,6 +253,7 @@ def _print_table(records: list[ResultRecord], offset: int, has_more: bool) -> No
             cell(r.label or ""),
             f"{r.confidence:.2f}" if r.confidence is not None else "",
             f"{r.area_m2:,.0f}" if r.area_m2 is not None else "",
+            _verdict_cell(r),
             cell(f"{Path(r.scene_uri).name} ({r.scene_hash[:8]})"),
             cell(r.query_text),
         ]
@@ -229,7 +262,8 @@ def _print_table(records: list[ResultRecord], offset: int, has_more: bool) -> No
     console = _print_rows(headers, rows)
     shown = f"results {offset + 1}–{offset + len(records)}" if records else "no results"
     more = f"; more with --offset {offset + len(records)}" if has_more else ""
-    console.print(f"{shown}{more}")
+    left_out = f"; {rejected} rejected not shown (--include-rejected)" if rejected else ""
+    console.print(f"{shown}{more}{left_out}")
 
 
 def _print_objects(objects: list[DistinctObject], offset: int, total: int) -> None:

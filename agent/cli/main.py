@@ -21,6 +21,7 @@ from agent.cli import (
     classifier,
     database,
     decoder,
+    feedback,
     followups,
     nano,
     scenes,
@@ -51,6 +52,7 @@ ask.register(app)
 batch.register(app)
 app_command.register(app)
 database.register(app)
+feedback.register(app)
 classifier.register(app, train_app=train_app, eval_app=eval_app)
 decoder.register(train_app)
 nano.register(train_app, eval_app)

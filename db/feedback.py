@@ -41,7 +41,7 @@ from geomag_core.errors import DatabaseError
 from geomag_core.granularity import Granularity
 from geomag_core.labels import canonical_label
 
-__all__ = ["ANALYST_SOURCE", "add_object", "save_feedback"]
+__all__ = ["ANALYST_SOURCE", "add_object", "parse_box", "parse_polygon", "save_feedback"]
 
 #: ``queries.model_versions["source"]`` of an object the analyst added.
 ANALYST_SOURCE = "analyst"
@@ -136,6 +136,33 @@ def _reproject(shape: BaseGeometry, transformer: Transformer) -> BaseGeometry:
             "far outside the scene (check lon/lat order and the scene)"
         )
     return moved
+
+
+def parse_box(text: str) -> BaseGeometry:
+    """A pixel box from ``x0,y0,x1,y1`` (top-left, bottom-right), or a :class:`DatabaseError`."""
+    try:
+        x0, y0, x1, y1 = (float(v) for v in text.replace(" ", "").split(","))
+    except ValueError as exc:
+        raise DatabaseError(
+            f"box {text!r}: give x0,y0,x1,y1 in scene pixels, e.g. 120,40,180,96"
+        ) from exc
+    if not (x0 < x1 and y0 < y1):
+        raise DatabaseError(f"box {text!r}: x0 < x1 and y0 < y1 (top-left, bottom-right)")
+    return box(x0, y0, x1, y1)
+
+
+def parse_polygon(text: str, what: str = "outline") -> BaseGeometry:
+    """A polygon from WKT as an analyst typed it, or a :class:`DatabaseError` saying why not."""
+    from shapely import wkt
+    from shapely.errors import ShapelyError
+
+    try:
+        shape = wkt.loads(text.strip())
+    except (ShapelyError, ValueError) as exc:
+        raise DatabaseError(f"the {what} is not WKT ({exc}): give e.g. POLYGON ((x y, …))") from exc
+    if shape.geom_type not in ("Polygon", "MultiPolygon"):
+        raise DatabaseError(f"the {what} must be a polygon, got {shape.geom_type}")
+    return shape
 
 
 def save_feedback(

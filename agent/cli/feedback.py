@@ -36,35 +36,17 @@ Shape = tuple["BaseGeometry | None", "BaseGeometry | None"]
 
 def _shape(wkt_text: str | None, pixels_wkt: str | None, box: str | None) -> Shape:
     """``(lon/lat geometry, None)`` or ``(None, pixel geometry)`` from one of the three options."""
-    from shapely import wkt
-    from shapely.errors import ShapelyError
-    from shapely.geometry import box as make_box
-
+    from db.feedback import parse_box, parse_polygon
     from geomag_core.errors import DatabaseError
 
     given = [v is not None for v in (wkt_text, pixels_wkt, box)]
     if sum(given) != 1:
         raise DatabaseError("give the outline once: --wkt (lon/lat), --pixels-wkt or --box")
     if box is not None:
-        try:
-            x0, y0, x1, y1 = (float(v) for v in box.replace(" ", "").split(","))
-        except ValueError as exc:
-            raise DatabaseError(
-                f"--box {box!r}: give x0,y0,x1,y1 in pixels, e.g. 120,40,180,96"
-            ) from exc
-        if not (x0 < x1 and y0 < y1):
-            raise DatabaseError(f"--box {box!r}: x0 < x1 and y0 < y1 (top-left, bottom-right)")
-        return None, make_box(x0, y0, x1, y1)
+        return None, parse_box(box)
     text = wkt_text if wkt_text is not None else pixels_wkt
     assert text is not None
-    try:
-        shape = wkt.loads(text.strip())
-    except (ShapelyError, ValueError) as exc:
-        raise DatabaseError(
-            f"the outline is not WKT ({exc}): give e.g. POLYGON ((x y, …))"
-        ) from exc
-    if shape.geom_type not in ("Polygon", "MultiPolygon"):
-        raise DatabaseError(f"the outline must be a polygon, got {shape.geom_type}")
+    shape = parse_polygon(text)
     return (shape, None) if wkt_text is not None else (None, shape)
 
 

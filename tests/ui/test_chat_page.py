@@ -365,3 +365,20 @@ def test_compare_history_and_describe_in_the_chat(app: AppTest, ui_data_dir: Pat
     with engine.connect() as c:
         assert int(c.scalar(select(func.count()).select_from(QueryRow)) or 0) == queries
     engine.dispose()
+
+
+def test_an_object_added_on_the_scene_tab_is_drawn_there(asked: Any, app: AppTest) -> None:
+    outcome = asked.outcome
+    app.run()
+    app.sidebar.button(key=f"conversation.thread.{outcome.thread_id}").click().run()
+    before = app.get("image")[0].proto.imgs[0]
+    assert "your added objects in green" not in before.caption
+    key = f"scene_add.{outcome.query_id}"
+    app.text_input(key=f"{key}.label").input("field")
+    app.text_input(key=f"{key}.box").input("20,20,120,90")
+    next(b for b in app.button if b.label == "Add object").click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    assert any("Added result #" in s.value for s in app.success)
+    app.run()
+    after = app.get("image")[0].proto.imgs[0]
+    assert "your added objects in green" in after.caption and after.url != before.url

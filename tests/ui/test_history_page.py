@@ -115,3 +115,44 @@ def test_the_judged_result_is_shown_and_its_outline_can_be_corrected(
         stored = [to_shape(r.geom) for r in rows if r.geom is not None]
     engine.dispose()
     assert any(s.equals_exact(moved, 1e-9) for s in stored)
+
+
+def test_an_added_object_is_listed_then_rejected_out_of_the_table_with_a_word_on_it(
+    asked: Any, app: AppTest
+) -> None:
+    _history(app)
+    app.text_input(key="history.add.label").input("aircraft")
+    app.text_input(key="history.add.box").input("10,10,40,30")
+    next(b for b in app.button if b.label == "Add object").click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    (done,) = [s.value for s in app.success if "Added result #" in s.value]
+    rid = int(done.split("#")[1].split(":")[0])
+    app.run()  # the table is drawn above the form: the next run lists it
+    table = app.dataframe[0].value.set_index("result_id")
+    assert table.loc[rid, "origin"] == "analyst" and table.loc[rid, "verdict"] == "accept"
+
+    app.selectbox(key="result_actions.result").set_value(rid).run()
+    app.text_input(key=f"result_actions.note.{rid}").input("a shadow, not a plane")
+    next(b for b in app.button if b.label == "Reject").click().run()
+    assert any(f"reject of result #{rid}" in s.value and "left out" in s.value for s in app.success)
+    app.run()
+    other = asked.outcome.result_ids[-1]
+    app.selectbox(key="result_actions.result").set_value(other).run()
+    notes = [t.value for t in app.text_input if t.key and t.key.startswith("result_actions.note")]
+    assert notes == [""]  # the next result's form starts empty: no note carried over
+    assert rid not in set(app.dataframe[0].value["result_id"].tolist())
+    assert any("1 rejected result(s) left out" in c.value for c in app.caption)
+
+    app.toggle(key="history_filters.rejected").set_value(True)
+    app.button[0].click().run()
+    table = app.dataframe[0].value.set_index("result_id")
+    assert table.loc[rid, "verdict"] == "reject"
+
+
+def test_an_added_object_off_the_scene_is_refused_in_words(asked: Any, app: AppTest) -> None:
+    _history(app)
+    app.text_input(key="history.add.label").input("aircraft")
+    app.text_input(key="history.add.box").input("100000,10,100040,30")
+    next(b for b in app.button if b.label == "Add object").click().run()
+    assert not app.exception
+    assert any("does not lie on the scene" in e.value for e in app.error)

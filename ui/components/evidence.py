@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 from shapely.geometry import Polygon, box
+from shapely.geometry.base import BaseGeometry
 
 from agent.session import Outcome
 from geomag_core.errors import GeoMagError
@@ -15,9 +16,12 @@ from tools.storing import box_footprint
 from tools.workbench import Workbench
 from ui.components.change_view import show_change
 from ui.components.map_view import show_map
+from ui.components.result_actions import add_object_form
 from ui.components.step_trail import zoom_drawer
 from ui.services.change import change_table
+from ui.services.errors import readable_error
 from ui.services.heat import zoom_heat_maps
+from ui.services.history import analyst_outlines
 from ui.services.maps import MapLayer, evidence_map, pixel_map
 from ui.services.overlays import ZOOM_COLOURS, draw_evidence, mask_rings_px
 
@@ -149,6 +153,17 @@ def _heat_controls(
     return maps, opacity
 
 
+def _analyst_outlines(workbench: Workbench | None, scene: Scene) -> list[tuple[BaseGeometry, str]]:
+    """The analyst's added and corrected outlines stored for ``scene`` (none without history)."""
+    if workbench is None:
+        return []
+    try:
+        return analyst_outlines(workbench.engine, scene.content_hash)
+    except GeoMagError as exc:
+        st.caption(f"Your stored verdicts cannot be shown: {readable_error(exc)}")
+        return []
+
+
 def show_evidence(
     scene: Scene, outcome: Outcome, *, with_map: bool, workbench: Workbench | None = None
 ) -> None:
@@ -179,14 +194,23 @@ def show_evidence(
         if maps:
             first = next(iter(maps.values()))
             caption += f"; PSC heat ({first.source}) from blue (cold) to red (hot)"
+        analyst = _analyst_outlines(workbench, scene)
+        if analyst:
+            caption += "; your added objects in green, your corrected outlines in white"
         st.image(
             draw_evidence(
                 scene, outcome.results, outcome.zoom_steps, heat=list(maps.values())[:1],
-                opacity=opacity,
+                opacity=opacity, analyst=analyst,
             ),
             caption=caption,
             width="stretch",
         )  # fmt: skip
+        if workbench is not None and with_map and outcome.query_id is not None:
+            add_object_form(
+                workbench.engine,
+                {scene.content_hash: scene.path.name},
+                key=f"scene_add.{outcome.query_id}",
+            )
     with tabs[1]:
         if with_map:
             _map(scene, outcome)

@@ -32,6 +32,11 @@ def history_filters() -> HistoryForm:
             help="Results of one scene and label that overlap (IoU ≥ 0.5) are one object: "
             "shown once, with how many queries found it and its best confidence.",
         )
+        include_rejected = st.toggle(
+            "Include rejected results",
+            key=_K + "rejected",
+            help="Results you rejected are left out of the table, the map and the exports.",
+        )
         st.form_submit_button("Apply filters", icon=":material/search:")
     return HistoryForm(
         label=label,
@@ -41,4 +46,5 @@ def history_filters() -> HistoryForm:
         min_confidence=confidence,
         bbox=bbox,
         distinct=distinct,
+        include_rejected=include_rejected,
     )

@@ -1,4 +1,4 @@
-"""Exports of the selection and the accept/reject verdict on one result."""
+"""Exports of the selection, the verdict on one result, and adding an object the tool missed."""
 
 from __future__ import annotations
 
@@ -15,10 +15,17 @@ from db.history import ResultRecord
 from geomag_core.errors import GeoMagError
 from geomag_core.scene import Scene
 from ui.services.errors import readable_error
-from ui.services.history import EXPORT_MIME, correct, export_bytes, judge
+from ui.services.history import (
+    EXPORT_MIME,
+    add_missed,
+    correct,
+    correction_text,
+    export_bytes,
+    judge,
+)
 from ui.services.overlays import draw_result_crop
 
-__all__ = ["export_buttons", "verdict_form"]
+__all__ = ["add_object_form", "export_buttons", "verdict_form"]
 
 
 def export_buttons(records: Sequence[ResultRecord]) -> None:
@@ -65,8 +72,9 @@ def verdict_form(
     """Accept, reject or correct one of ``records``, seen first; the verdict is stored as feedback.
 
     ``open_scene`` opens a record's scene for the preview crop. A correction is the outline as
-    WKT in WGS84 degrees, prefilled with the stored one (scenes with a CRS only: the database
-    keeps corrected shapes in WGS84).
+    WKT, prefilled with the stored one: in WGS84 lon/lat on a scene with a CRS, in the scene's
+    pixels (x = column, y = row) on one without. Each result has a form of its own that starts
+    empty and is cleared once stored, so a note never carries over to the next result.
     """
     if not records:
         return
@@ -74,13 +82,16 @@ def verdict_form(
     rid = st.selectbox("Result", list(by_id), key="result_actions.result")
     record = by_id[int(rid)]
     _preview(record, open_scene)
-    with st.form("result_actions.verdict"):
-        note = st.text_input("Note (optional)", key="result_actions.note")
+    if record.verdict is not None or record.added:
+        st.caption(f"Latest verdict: {'added by the analyst' if record.added else record.verdict}")
+    with st.form(f"result_actions.verdict.{record.result_id}", clear_on_submit=True):
+        note = st.text_input("Note (optional)", key=f"result_actions.note.{record.result_id}")
         outline = ""
-        if record.geometry is not None:
+        if record.outline_px is not None:
+            label, start = correction_text(record)
             outline = st.text_area(
-                "Corrected outline (WKT, WGS84 lon lat): edit, then Correct",
-                value=record.geometry.wkt,
+                f"{label}: edit, then Correct",
+                value=start,
                 key=f"result_actions.outline.{record.result_id}",
                 height=90,
             )
@@ -88,17 +99,45 @@ def verdict_form(
         accepted = accept.form_submit_button("Accept", icon=":material/check:")
         rejected = reject.form_submit_button("Reject", icon=":material/close:")
         corrected = fix.form_submit_button(
-            "Correct", icon=":material/edit:", disabled=record.geometry is None
+            "Correct", icon=":material/edit:", disabled=record.outline_px is None
         )
     if not (accepted or rejected or corrected):
         return
     try:
         if corrected:
-            fid, what = correct(engine, record.result_id, outline, note), "correction"
+            fid, what = correct(engine, record, outline, note), "correction"
         else:
             verdict = Verdict.ACCEPT if accepted else Verdict.REJECT
             fid, what = judge(engine, record.result_id, verdict, note), verdict.value
     except GeoMagError as exc:
         st.error(readable_error(exc))
     else:
-        st.success(f"Stored {what} of result #{record.result_id} (feedback #{fid}).")
+        left = " It is left out of history, exports and follow-ups from now on." if rejected else ""
+        st.success(f"Stored {what} of result #{record.result_id} (feedback #{fid}).{left}")
+
+
+def add_object_form(engine: Engine, scenes: dict[str, str], key: str) -> None:
+    """Add an object the tool missed on one of ``scenes`` (content hash → name): a pixel box.
+
+    Stored as analyst-added (``origin`` analyst) with an accept and the note as provenance.
+    """
+    if not scenes:
+        return
+    with st.form(f"{key}.add", clear_on_submit=True):
+        st.markdown("**Add an object GeoMag missed**")
+        a, b, c = st.columns([2, 1, 2])
+        sha = a.selectbox("Scene", list(scenes), format_func=scenes.__getitem__, key=f"{key}.scene")
+        label = b.text_input("Label", key=f"{key}.label", placeholder="aircraft")
+        box_text = c.text_input(
+            "Box in scene pixels x0,y0,x1,y1", key=f"{key}.box", placeholder="120,40,180,96"
+        )
+        note = st.text_input("Note (optional)", key=f"{key}.note")
+        added = st.form_submit_button("Add object", icon=":material/add_box:")
+    if not added:
+        return
+    try:
+        rid = add_missed(engine, str(sha), label, box_text, note)
+    except GeoMagError as exc:
+        st.error(readable_error(exc))
+    else:
+        st.success(f"Added result #{rid}: {label.strip()} on {scenes[str(sha)]} (by the analyst).")

@@ -5,19 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from shapely import affinity
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine
 
 from db.enums import Verdict
 from db.export import ExportFormat, export_results, to_geodataframe
-from db.feedback import save_feedback
+from db.feedback import add_object, parse_box, parse_polygon, save_feedback
 from db.history import (
     DistinctObject,
     HistoryFilter,
     ResultRecord,
+    count_results,
     find_distinct_objects,
     find_results,
 )
@@ -30,7 +33,11 @@ if TYPE_CHECKING:
 __all__ = [
     "EXPORT_MIME",
     "HistoryForm",
+    "add_missed",
+    "analyst_outlines",
     "correct",
+    "correction_text",
+    "counts",
     "distinct_table",
     "export_bytes",
     "judge",
@@ -77,6 +84,8 @@ class HistoryForm:
     bbox: str = ""
     distinct: bool = False
     """Show distinct objects (overlapping results of one scene and label merged)."""
+    include_rejected: bool = False
+    """Also the results the analyst rejected (left out by default)."""
 
     def to_filter(self) -> HistoryFilter:
         """The :class:`HistoryFilter` these fields mean (dates are UTC days)."""
@@ -91,12 +100,32 @@ class HistoryForm:
             until=day(self.until + dt.timedelta(days=1)) if self.until else None,
             min_confidence=self.min_confidence or None,
             bbox=parse_bbox(self.bbox),
+            include_rejected=self.include_rejected,
         )
 
 
 def search(engine: Engine, form: HistoryForm, limit: int = 500) -> list[ResultRecord]:
     """The newest ``limit`` results matching ``form``."""
     return find_results(engine, form.to_filter(), limit=limit).items
+
+
+def counts(engine: Engine, form: HistoryForm) -> tuple[int, int]:
+    """``(matching, rejected and left out)`` for ``form``: what the page says it does not show."""
+    where = form.to_filter()
+    rejected = 0
+    if not where.include_rejected:
+        rejected = count_results(engine, replace(where, verdicts=[Verdict.REJECT]))
+    return count_results(engine, where), rejected
+
+
+def analyst_outlines(engine: Engine, scene_hash: str) -> list[tuple[BaseGeometry, str]]:
+    """The analyst's own outlines on a scene: ``(pixel outline, "added" | "corrected")``."""
+    where = HistoryFilter(scene=scene_hash, verdicts=[Verdict.ACCEPT, Verdict.CORRECT])
+    return [
+        (r.outline_px, "added" if r.added else "corrected")
+        for r in find_results(engine, where, limit=2000).items
+        if r.outline_px is not None and (r.added or r.verdict == Verdict.CORRECT)
+    ]
 
 
 def search_distinct(engine: Engine, form: HistoryForm, limit: int = 500) -> list[DistinctObject]:
@@ -133,27 +162,47 @@ def judge(engine: Engine, result_id: int, verdict: Verdict, note: str | None = N
     return save_feedback(engine, result_id, verdict, note=note or None, analyst="app")
 
 
-def correct(engine: Engine, result_id: int, outline_wkt: str, note: str | None = None) -> int:
-    """Store the analyst's corrected outline (WKT, WGS84 lon/lat) of a result; the feedback id.
+def correct(engine: Engine, record: ResultRecord, outline_wkt: str, note: str | None = None) -> int:
+    """Store the analyst's corrected outline of ``record``; returns the feedback id.
+
+    The WKT is in WGS84 lon/lat on a scene with a CRS, else in the scene's pixels (x = column,
+    y = row), as :func:`correction_text` prefills it.
 
     Raises:
-        DatabaseError: the text is not a valid polygon in degrees.
+        DatabaseError: the text is not a polygon, or it does not lie on the scene.
 
     """
-    from shapely import wkt
-    from shapely.errors import ShapelyError
-
-    try:
-        shape = wkt.loads(outline_wkt.strip())
-    except (ShapelyError, ValueError) as exc:
-        raise DatabaseError(
-            f"the corrected outline is not WKT ({exc}): give e.g. POLYGON ((lon lat, …))"
-        ) from exc
-    if shape.geom_type not in ("Polygon", "MultiPolygon") or not shape.is_valid:
-        raise DatabaseError(f"the corrected outline must be a valid polygon, got {shape.geom_type}")
-    west, south, east, north = shape.bounds
-    if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
-        raise DatabaseError("the corrected outline must be in WGS84 degrees (lon lat)")
+    shape = parse_polygon(outline_wkt, "corrected outline")
+    in_pixels = record.geometry is None
     return save_feedback(
-        engine, result_id, Verdict.CORRECT, geometry=shape, note=note or None, analyst="app"
+        engine,
+        record.result_id,
+        Verdict.CORRECT,
+        geometry=None if in_pixels else shape,
+        pixels=shape if in_pixels else None,
+        note=note or None,
+        analyst="app",
+    )
+
+
+def correction_text(record: ResultRecord) -> tuple[str, str]:
+    """``(label, WKT)`` the correction field starts from: lon/lat, or pixels (y = row)."""
+    if record.geometry is not None:
+        return "Corrected outline (WKT, WGS84 lon lat)", record.geometry.wkt
+    outline = record.outline_px
+    shown = affinity.scale(outline, 1.0, -1.0, origin=(0, 0)).wkt if outline is not None else ""
+    return "Corrected outline (WKT in scene pixels: x = column, y = row)", shown
+
+
+def add_missed(
+    engine: Engine, scene_hash: str, label: str, box_text: str, note: str | None = None
+) -> int:
+    """Store an object the tool missed: a pixel box ``x0,y0,x1,y1`` on the scene; its result id.
+
+    Raises:
+        DatabaseError: the box is not four numbers top-left to bottom-right, or off the scene.
+
+    """
+    return add_object(
+        engine, scene_hash, label, pixels=parse_box(box_text), note=note or None, analyst="app"
     )

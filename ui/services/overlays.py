@@ -35,6 +35,8 @@ ZOOM_COLOURS = ((255, 215, 0), (255, 128, 0), (255, 64, 160), (160, 96, 255))
 MASK_FILL = (255, 40, 40, 110)
 MASK_EDGE = (255, 40, 40, 255)
 BOX_EDGE = (0, 220, 255, 255)
+#: The analyst's own outlines on the Scene tab: an object they added, a corrected outline.
+ANALYST_COLOURS = {"added": (40, 230, 90, 255), "corrected": (255, 255, 255, 255)}
 
 
 def _overview(scene: Scene, max_side: int) -> tuple[Image.Image, Affine]:
@@ -103,10 +105,13 @@ def draw_evidence(
     max_side: int = 1024,
     heat: Sequence[HeatMap] = (),
     opacity: float = 0.5,
+    analyst: Sequence[tuple[BaseGeometry, str]] = (),
 ) -> Image.Image:
     """The scene overview with masks (filled), result boxes and every zoom window drawn on it.
 
-    ``heat`` maps (PSC) are laid under the drawings at ``opacity``.
+    ``heat`` maps (PSC) are laid under the drawings at ``opacity``. ``analyst`` outlines (pixel
+    frame, y = −row, as history keeps them) are drawn in :data:`ANALYST_COLOURS` by their kind,
+    ``added`` or ``corrected``.
     """
     base, to_view = _overview(scene, max_side)
     for h in heat:
@@ -123,6 +128,10 @@ def draw_evidence(
     for step in zoom_steps:
         colour = ZOOM_COLOURS[(step.depth - 1) % len(ZOOM_COLOURS)]
         pen.rectangle(_box(to_view, step.window.as_tuple()), outline=(*colour, 255), width=width)
+    for outline, kind in analyst:
+        for part in getattr(outline, "geoms", [outline]):
+            ring = [(x, -y) for x, y in part.exterior.coords]
+            pen.line(_xy(to_view, ring), fill=ANALYST_COLOURS[kind], width=width)
     return Image.alpha_composite(base, layer).convert("RGB")
 
 

@@ -184,12 +184,8 @@ class ThreadSummary:
     scene: str | None = None
     """Path or URI of the latest question's scene."""
     questions: int = 1
-
-    @property
-    def label(self) -> str:
-        """``scene name · MM-DD HH:MM · title`` for a sidebar button."""
-        name = Path(self.scene).name if self.scene else "no scene"
-        return f"{name} · {self.created_at:%m-%d %H:%M} · {self.title}"
+    scenes: int = 1
+    """How many scenes its questions were about."""
 
 
 class Session:
@@ -329,7 +325,7 @@ class Session:
     def threads(self, limit: int = 30) -> list[ThreadSummary]:
         """The most recent investigations that stored a question, latest question first."""
         return [
-            ThreadSummary(e.thread_id, e.title, e.last_asked, e.scene_uri, e.questions)
+            ThreadSummary(e.thread_id, e.title, e.last_asked, e.scene_uri, e.questions, e.scenes)
             for e in thread_entries(self.workbench.engine, limit)
         ]
 

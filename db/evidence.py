@@ -69,6 +69,8 @@ class ThreadEntry:
     scene_uri: str | None
     questions: int
     last_asked: dt.datetime
+    scenes: int = 1
+    """How many scenes its questions were about."""
 
 
 def _failed(engine: Engine, what: str, exc: SQLAlchemyError) -> DatabaseError:
@@ -162,6 +164,7 @@ def thread_entries(engine: Engine, limit: int = 30) -> list[ThreadEntry]:
             QueryRow.investigation_id.label("inv"),
             func.max(QueryRow.id).label("last_query"),
             func.count(QueryRow.id).label("questions"),
+            func.count(QueryRow.scene_id.distinct()).label("scenes"),
         )
         .where(QueryRow.investigation_id.is_not(None))
         .group_by(QueryRow.investigation_id)
@@ -174,6 +177,7 @@ def thread_entries(engine: Engine, limit: int = 30) -> list[ThreadEntry]:
             SceneRow.uri,
             last.c.questions,
             QueryRow.created_at,
+            last.c.scenes,
         )
         .join(last, last.c.inv == InvestigationRow.id)
         .join(QueryRow, QueryRow.id == last.c.last_query)
@@ -187,7 +191,8 @@ def thread_entries(engine: Engine, limit: int = 30) -> list[ThreadEntry]:
     except SQLAlchemyError as exc:
         raise _failed(engine, "listing investigations", exc) from exc
     return [
-        ThreadEntry(tid, title or tid, uri, int(n), created) for tid, title, uri, n, created in rows
+        ThreadEntry(tid, title or tid, uri, int(n), created, int(k))
+        for tid, title, uri, n, created, k in rows
     ]
 
 

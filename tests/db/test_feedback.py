@@ -169,3 +169,15 @@ def test_a_scene_name_matching_several_scenes_asks_for_more(seeded: Engine) -> N
     )  # fmt: skip
     with pytest.raises(DatabaseError, match="2 stored scenes match 'ef92f434'"):
         add_object(seeded, "ef92f434", "aircraft", pixels=box(0, 0, 10, 10))
+
+
+def test_an_investigation_over_several_scenes_says_how_many(engine: Engine) -> None:
+    from db.evidence import thread_entries
+    from tests.data.history import SCENE_B
+
+    for scene_facts, when in ((SCENE_A, 1), (SCENE_B, 2), (SCENE_A, 3)):
+        save_question(engine, question(scene_facts, "q", utc(2024, 1, when), [], thread="t-two"))
+    save_question(engine, question(SCENE_B, "q", utc(2024, 1, 4), [], thread="t-one"))
+    entries = {e.thread_id: e for e in thread_entries(engine)}
+    assert (entries["t-two"].scenes, entries["t-two"].questions) == (2, 3)
+    assert (entries["t-one"].scenes, entries["t-one"].questions) == (1, 1)

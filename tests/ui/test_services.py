@@ -145,3 +145,16 @@ def test_nano_quality_is_read_from_the_evaluation_record(tmp_path: Path) -> None
     (tmp_path / "mine.eval.json").write_text("{}")
     broken = nano_quality(settings)
     assert "not evaluated" in broken and "geomag eval nano --json >" in broken
+
+
+def test_a_sidebar_entry_names_its_scene_and_how_many_others() -> None:
+    import datetime as dt
+
+    from agent.session import ThreadSummary
+    from ui.components.conversation import _entry_label
+
+    when = dt.datetime(2026, 12, 5, 7, 30, tzinfo=dt.UTC)
+    one = ThreadSummary("t", "how many aircraft are there?", when, "/d/airport.tif", 2, 1)
+    five = ThreadSummary("t", "how many aircraft are there?", when, "/d/airport.tif", 9, 5)
+    assert _entry_label(one) == "airport.tif · 12-05 07:30 · how many aircraft are there?"
+    assert _entry_label(five).startswith("airport.tif (+4 scenes) · 12-05 07:30 · ")

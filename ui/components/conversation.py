@@ -70,10 +70,12 @@ def _resume(runner: Session, thread_id: str) -> None:
 
 
 def _entry_label(t: ThreadSummary) -> str:
-    """``scene · MM-DD HH:MM · question`` short enough for two sidebar lines."""
+    """``scene (+N scenes) · MM-DD HH:MM · first question`` short enough for two sidebar lines."""
     name = Path(t.scene).name if t.scene else "no scene"
     if len(name) > 32:  # e.g. a UUID-named JPEG: keep its start and its suffix
         name = f"{name[:14]}…{name[-12:]}"
+    if t.scenes > 1:
+        name += f" (+{t.scenes - 1} scene{'s' if t.scenes > 2 else ''})"
     title = t.title if len(t.title) <= 40 else t.title[:39] + "…"
     return f"{name} · {t.created_at:%m-%d %H:%M} · {title}"
 

@@ -42,6 +42,8 @@ def test_the_investigation_is_listed_and_resumes(asked: Any, app: AppTest) -> No
     bubbles = [m.markdown[0].value for m in app.chat_message if m.markdown]
     assert bubbles[0] == "Outline the fields"
     assert bubbles[1].startswith("[tiny profile]")
+    (question_bubble,) = [m for m in app.chat_message if m.name == "user"]
+    assert [c.value for c in question_bubble.caption] == [f"on {scene_name}"]  # names its scene
     # the evidence comes back from the database: tabs, the scene with its drawings, the numbers
     assert [t.label for t in app.tabs] == ["Scene", "Map", "Zoom trail", "Results"]
     (resumed,) = [m for m in app.session_state["conversation.messages"] if m.outcome]

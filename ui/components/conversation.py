@@ -34,6 +34,8 @@ class Message:
     text: str
     outcome: Outcome | None = None
     error: bool = False
+    scene: str | None = None
+    """The scene a question was about (each bubble names it: a thread may span scenes)."""
 
 
 def _thread() -> str:
@@ -60,7 +62,7 @@ def _resume(runner: Session, thread_id: str) -> None:
     messages: list[Message] = []
     for entry, outcome in zip(history, outcomes, strict=True):
         messages += [
-            Message("user", entry.question),
+            Message("user", entry.question, scene=str(entry.scene) if entry.scene else None),
             Message("assistant", entry.answer, outcome),
         ]
     st.session_state[THREAD_KEY] = thread_id
@@ -120,6 +122,8 @@ def _render(message: Message, runner: Session, latest: bool) -> None:
             st.error(message.text)
         else:
             st.markdown(message.text.replace("\n", "  \n"))
+        if message.scene:
+            st.caption(f"on {Path(message.scene).name}")
         if message.outcome is not None and _has_evidence(message.outcome):
             try:
                 scene = runner.workbench.scene(message.outcome.scene)
@@ -139,7 +143,7 @@ def _render(message: Message, runner: Session, latest: bool) -> None:
 
 def _ask(runner: Session, settings: Settings, scene: Path | None, question: str) -> None:
     messages = _messages()
-    messages.append(Message("user", question))
+    messages.append(Message("user", question, scene=str(scene) if scene else None))
     _render(messages[-1], runner, latest=False)
     with st.chat_message("assistant"):
         try:

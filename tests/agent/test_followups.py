@@ -252,14 +252,15 @@ def test_history_compare_and_describe_over_two_airports(
 
             described = session.ask(first, "what is in this scene?", "x")
             assert described.plan is not None and described.plan.kind == "describe"
-            assert f"Looked for: aircraft ({n_a} distinct found)" in described.answer
+            kept = n_a - len(rejected)  # the analyst's rejections no longer count as found
+            assert f"Looked for: aircraft ({kept} distinct found)" in described.answer
             assert "No CRS" in described.answer and "No near-infrared band" in described.answer
             assert "Not looked for yet: car, oil-storage tank" in described.answer
             assert _counts(url)[0] == stored[0]  # history, compare, describe: no query stored
 
         record = _ask_json(tmp_path, url, second, "list the scenes with aircraft", "two")
         assert record["plan"]["operations"] == ["history", "filter", "group", "count"]
-        assert len(record["plan"]["read_ids"]) == n_a + n_b
+        assert len(record["plan"]["read_ids"]) == n_a + n_b - len(rejected)
         assert _counts(url)[0] == stored[0]
 
 

@@ -369,12 +369,14 @@ def test_compare_history_and_describe_in_the_chat(app: AppTest, ui_data_dir: Pat
     engine.dispose()
 
 
-def test_an_object_added_on_the_scene_tab_is_drawn_there(asked: Any, app: AppTest) -> None:
-    outcome = asked.outcome
+def test_an_object_added_on_the_scene_tab_is_drawn_there(app: AppTest) -> None:
+    from tests.ui.conftest import PIXEL_QUESTION
+
     app.run()
-    app.sidebar.button(key=f"conversation.thread.{outcome.thread_id}").click().run()
+    app.chat_input[0].set_value(f"{PIXEL_QUESTION}, searched from scratch").run()
+    outcome = app.session_state["conversation.messages"][-1].outcome
+    assert outcome.query_id is not None
     before = app.get("image")[0].proto.imgs[0]
-    assert "your added objects in green" not in before.caption
     key = f"scene_add.{outcome.query_id}"
     app.text_input(key=f"{key}.label").input("field")
     app.text_input(key=f"{key}.box").input("20,20,120,90")

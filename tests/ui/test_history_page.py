@@ -50,7 +50,7 @@ def test_a_malformed_bounding_box_is_a_readable_error(asked: Any, app: AppTest) 
 def test_accepting_a_result_stores_feedback(asked: Any, app: AppTest, app_env: Any) -> None:
     _history(app)
     rid = asked.outcome.result_ids[-1]
-    app.selectbox(key="result_actions.result").set_value(rid)
+    app.selectbox(key="result_actions.result").set_value(rid).run()  # each result its own form
     accept = next(b for b in app.button if b.label == "Accept")
     accept.click().run()
     assert any(f"accept of result #{rid}" in s.value for s in app.success)

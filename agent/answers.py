@@ -83,9 +83,9 @@ def _intent_lines(state: QuestionState, intent: Intent) -> list[str]:
     """The results the intent asks for, listed (every result stays stored)."""
     ids: list[int | None] = [*state.result_ids] or [None] * len(state.results)
     found = [(rid, r) for rid, r in zip(ids, state.results, strict=True) if r.is_mask]
+    if not found:  # the capability's own lines say what was (not) found and where it looked
+        return []
     lines = [f"Understood: {intent.describe()}."]
-    if not found:
-        return [*lines, "No result to pick from."]
 
     def size(item: tuple[int | None, Finding]) -> float:
         return item[1].size

@@ -78,7 +78,7 @@ def test_segment_question_runs_windows_and_stores_instances(
     assert spread[0] < 1 < spread[1]
     for r in masks:
         assert aircraft.plausible(tuple(r["pixel_box"]), 0.5, spread)
-    assert NANO_LIMITS in final["answer"]
+    assert NANO_LIMITS not in final["answer"]  # a count is not followed by what nano cannot do
     assert "[tiny profile]" not in final["answer"]
     assert 0 < final["budget"]["searched_fraction"] <= 1
     # The trail says where native resolution was read and why (the auto search's decision).
@@ -123,6 +123,9 @@ def test_aircraft_on_the_naip_sample_are_reported_as_unseeable(
     assert not [e for e in events if e["event"] in ("zoom", "segmenting")]
     assert "too small for GeoMag-nano to see" in final["answer"]
     assert "5 m per pixel" in final["answer"]
+    # no stray lines after it: the count's "Understood" with nothing to pick from
+    assert "Understood: how many" not in final["answer"]
+    assert "No result to pick from" not in final["answer"]
 
 
 @pytest.mark.parametrize("question", ["segment all ships", "Outline the helipads, please"])

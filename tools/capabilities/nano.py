@@ -224,7 +224,8 @@ class NanoDetector(Capability):
             mine = [r for r in masks if r.label == search.label]
             steps = sum(1 for z in answered.zoom_steps if (z.label or search.label) == search.label)
             lines += _class_lines(search, mine, steps)
-        lines.append(NANO_LIMITS)
+        if answered.granularity == "image":  # a caption-like question: say what nano cannot do
+            lines.append(NANO_LIMITS)  # (not under every count: the app's banner says it once)
         return lines
 
 

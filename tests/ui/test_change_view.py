@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from geomag_core.findings import Finding
 from tests.ui.conftest import APP, tiny_env
 from tools.capabilities.change import ChangeFindings, DateRow
-from ui.services.change import change_layers, change_table, measure_frame
+from ui.services.change import change_layers, change_table, measure_chart, measure_frame
 
 ROWS = [
     DateRow("2009-08-18", "a.tif", "water", 150, 2.0e6, "r1", "ndwi"),
@@ -24,6 +24,14 @@ def test_the_measure_per_date_is_a_date_by_subject_frame() -> None:
     assert frame["water (ha)"].tolist() == [200.0, 400.0]
     findings = {"spectral": ChangeFindings("since 2009", table=tuple(reversed(ROWS)))}
     assert change_table(findings)[0].date == "2009-08-18"
+
+
+def test_the_chart_names_each_date_with_its_year() -> None:
+    spec = measure_chart(ROWS).to_dict()
+    assert spec["encoding"]["x"]["axis"]["format"] == "%Y-%m-%d"
+    assert spec["encoding"]["x"]["type"] == "temporal"
+    values = next(iter(spec["datasets"].values()))
+    assert [v["value"] for v in values] == [200.0, 400.0]
 
 
 def test_gains_and_losses_become_two_coloured_layers() -> None:

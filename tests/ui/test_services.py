@@ -158,3 +158,26 @@ def test_a_sidebar_entry_names_its_scene_and_how_many_others() -> None:
     five = ThreadSummary("t", "how many aircraft are there?", when, "/d/airport.tif", 9, 5)
     assert _entry_label(one) == "airport.tif · 12-05 07:30 · how many aircraft are there?"
     assert _entry_label(five).startswith("airport.tif (+4 scenes) · 12-05 07:30 · ")
+
+
+def test_an_answer_table_is_closed_so_the_summary_after_it_is_not_a_row() -> None:
+    from markdown_it import MarkdownIt
+
+    from ui.components.conversation import answer_markdown
+
+    answer = "\n".join(
+        [
+            "Across dates (since 2009):",
+            "| date | area (ha) |",
+            "|---|---:|",
+            "| 2009-08-18 | 200.00 |",
+            "| 2020-08-31 | 400.00 |",
+            "Water 2009-08-18 → 2020-08-31: net +200.00 ha",
+            "Stored as query #3.",
+        ]
+    )
+    html = MarkdownIt("commonmark").enable("table").render(answer_markdown(answer))
+    table = html[html.index("<table>") : html.index("</table>")]
+    assert table.count("<tr>") == 3  # the header and two dates, nothing else
+    assert "net +200.00 ha" in html.split("</table>")[1]
+    assert "Across dates" in html.split("<table>")[0]

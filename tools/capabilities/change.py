@@ -323,4 +323,18 @@ class AcrossDates(Capability):
                 f"{c.lost_m2 / 1e4:,.2f} ha in {c.lost_parts} part(s) (geometric differences "
                 "of the two dates' regions; slivers under a pixel wide and specks ignored)."
             )
+            if a0 is not None and a1 is not None:
+                lines += _net_gap(a1 - a0, c.gained_m2 - c.lost_m2)
         return lines
+
+
+def _net_gap(net_m2: float, parts_m2: float) -> list[str]:
+    """Why the net change and gained − lost differ, when they do by at least 0.01 ha."""
+    gap = net_m2 - parts_m2
+    if abs(gap) < 100.0:
+        return []
+    return [
+        f"The net change ({net_m2 / 1e4:+,.2f} ha) is the difference of the two dates' totals; "
+        f"gained − lost is {parts_m2 / 1e4:+,.2f} ha: the other {gap / 1e4:+,.2f} ha are in "
+        "the slivers and specks left out of the gained and lost parts."
+    ]

@@ -10,7 +10,7 @@ from geomag_core.findings import Finding
 from geomag_core.scene import Scene
 from tools.capabilities import Findings
 from ui.components.map_view import show_map
-from ui.services.change import GAINED, LOST, change_layers, change_table, measure_frame
+from ui.services.change import GAINED, LOST, change_layers, change_table, measure_chart
 from ui.services.maps import MapLayer, evidence_map
 
 __all__ = ["show_change"]
@@ -22,7 +22,7 @@ def show_change(scene: Scene, findings: Mapping[str, Findings], results: Sequenc
     if not rows:
         return False
     st.markdown("**Measured per date** (each date stored once, reused when asked again)")
-    st.line_chart(measure_frame(rows))
+    st.altair_chart(measure_chart(rows), width="stretch")
     layers = change_layers(results)
     if scene.is_georeferenced and any(layer.shapes for layer in layers):
         image, _ = scene.read_overview(512)

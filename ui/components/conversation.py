@@ -19,7 +19,7 @@ from ui.components.scene_picker import select_scene
 from ui.components.step_trail import StepTrail
 from ui.services.errors import readable_error
 
-__all__ = ["INPUT_KEY", "THREAD_KEY", "chat", "investigations_sidebar"]
+__all__ = ["INPUT_KEY", "THREAD_KEY", "answer_markdown", "chat", "investigations_sidebar"]
 
 THREAD_KEY = "conversation.thread"
 MESSAGES_KEY = "conversation.messages"
@@ -111,6 +111,19 @@ def investigations_sidebar(runner: Session, settings: Settings) -> None:
         st.caption(f"Current thread: `{current}`")
 
 
+def answer_markdown(text: str) -> str:
+    """An answer as Markdown: each line its own line, and a table closed by a blank line.
+
+    Without the blank line, the lines after a table (a change's summary) rendered as its rows.
+    """
+    out: list[str] = []
+    for line in text.split("\n"):
+        if out and out[-1] and out[-1].startswith("|") != line.startswith("|"):
+            out.append("")  # a table starts or ends here
+        out.append(line)
+    return "\n".join(f"{line}  " if line and not line.startswith("|") else line for line in out)
+
+
 def _has_evidence(outcome: Outcome) -> bool:
     """A stored answer, or a follow-up that kept stored results (drawn as the subset)."""
     return outcome.query_id is not None or (outcome.plan is not None and bool(outcome.results))
@@ -121,7 +134,7 @@ def _render(message: Message, runner: Session, latest: bool) -> None:
         if message.error:
             st.error(message.text)
         else:
-            st.markdown(message.text.replace("\n", "  \n"))
+            st.markdown(answer_markdown(message.text))
         if message.scene:
             st.caption(f"on {Path(message.scene).name}")
         if message.outcome is not None and _has_evidence(message.outcome):
@@ -162,7 +175,7 @@ def _ask(runner: Session, settings: Settings, scene: Path | None, question: str)
             messages.append(Message("assistant", text, error=True))
             return
         messages.append(Message("assistant", outcome.answer, outcome))
-        st.markdown(outcome.answer.replace("\n", "  \n"))
+        st.markdown(answer_markdown(outcome.answer))
         if _has_evidence(outcome):
             show_evidence(
                 runner.workbench.scene(scene), outcome, with_map=True, workbench=runner.workbench

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
@@ -12,7 +13,10 @@ from tools.capabilities import Findings
 from tools.capabilities.change import ChangeFindings, DateRow
 from ui.services.maps import MapLayer
 
-__all__ = ["change_layers", "change_table", "measure_frame"]
+if TYPE_CHECKING:
+    import altair as alt
+
+__all__ = ["change_layers", "change_table", "measure_chart", "measure_frame"]
 
 #: Colours of gained and lost areas on the map.
 GAINED, LOST = "#1a9850", "#d73027"
@@ -39,6 +43,27 @@ def measure_frame(rows: Sequence[DateRow]) -> pd.DataFrame:
     wide = frame.pivot_table(index="date", columns="subject", values="value", aggfunc="sum")
     wide.columns = [f"{c} ({'ha' if metric else 'count'})" for c in wide.columns]
     return wide
+
+
+def measure_chart(rows: Sequence[DateRow]) -> alt.Chart:
+    """The measure per date as a line chart whose x-axis names each date with its year.
+
+    (``st.line_chart`` labelled a 2009–2024 series "October April …", without years.)
+    """
+    import altair as alt
+
+    frame = measure_frame(rows)
+    long = frame.reset_index().melt("date", var_name="measure", value_name="value")
+    return (
+        alt.Chart(long)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("date:T", title="date", axis=alt.Axis(format="%Y-%m-%d", labelAngle=-30)),
+            y=alt.Y("value:Q", title=", ".join(frame.columns)),
+            color=alt.Color("measure:N", title=None),
+            tooltip=[alt.Tooltip("date:T", format="%Y-%m-%d"), "measure:N", "value:Q"],
+        )
+    )
 
 
 def change_layers(results: Sequence[Finding]) -> list[MapLayer]:

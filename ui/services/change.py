@@ -54,7 +54,7 @@ def measure_chart(rows: Sequence[DateRow]) -> alt.Chart:
 
     frame = measure_frame(rows)
     long = frame.reset_index().melt("date", var_name="measure", value_name="value")
-    return (
+    chart: alt.Chart = (
         alt.Chart(long)
         .mark_line(point=True)
         .encode(
@@ -64,6 +64,7 @@ def measure_chart(rows: Sequence[DateRow]) -> alt.Chart:
             tooltip=[alt.Tooltip("date:T", format="%Y-%m-%d"), "measure:N", "value:Q"],
         )
     )
+    return chart
 
 
 def change_layers(results: Sequence[Finding]) -> list[MapLayer]:

@@ -127,7 +127,7 @@ def plan_batch(
     to_run = []
     for task in tasks:
         if task.request_id in done:
-            query_id, result_ids = done[task.request_id]
+            query_id, result_ids, labels = done[task.request_id]
             settled.append(
                 SceneOutcome(
                     task.path,
@@ -136,6 +136,7 @@ def plan_batch(
                     "skipped",
                     query_id=query_id,
                     result_ids=result_ids,
+                    labels=labels,
                     attempts=0,
                 )
             )
@@ -144,10 +145,12 @@ def plan_batch(
     return BatchPlan(question, to_run, settled)
 
 
-def _answered(settings: Settings, request_ids: list[str]) -> dict[str, tuple[int, list[int]]]:
-    """Request id → (query id, result ids) of those already in the history."""
+def _answered(
+    settings: Settings, request_ids: list[str]
+) -> dict[str, tuple[int, list[int], dict[str, int]]]:
+    """Request id → (query id, result ids, results per label) of those already stored."""
     engine = Workbench(settings).engine  # created and migrated before any worker opens it
-    found: dict[str, tuple[int, list[int]]] = {}
+    found: dict[str, tuple[int, list[int], dict[str, int]]] = {}
     with engine.connect() as connection:
         for start in range(0, len(request_ids), 500):
             chunk = request_ids[start : start + 500]
@@ -155,12 +158,13 @@ def _answered(settings: Settings, request_ids: list[str]) -> dict[str, tuple[int
                 select(QueryRow.request_id, QueryRow.id).where(QueryRow.request_id.in_(chunk))
             ).all()
             for request_id, query_id in rows:
-                ids = connection.scalars(
-                    select(ResultRow.id)
+                results = connection.execute(
+                    select(ResultRow.id, ResultRow.label, ResultRow.kind)
                     .where(ResultRow.query_id == query_id)
                     .order_by(ResultRow.id)
                 ).all()
-                found[str(request_id)] = (int(query_id), list(ids))
+                labels = Counter(str(label or kind) for _, label, kind in results)
+                found[str(request_id)] = (int(query_id), [r[0] for r in results], dict(labels))
     engine.dispose()
     return found
 

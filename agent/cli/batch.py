@@ -106,11 +106,29 @@ def batch(
         raise typer.Exit(2)
 
 
+def scene_line(outcome: SceneOutcome, done: int, total: int) -> str:
+    """One settled scene: ``[3/15] name: answered — 12 aircraft`` (or why it failed)."""
+    name = Path(outcome.path).name
+    if outcome.status == "failed":
+        what = outcome.error.splitlines()[0] if outcome.error else "failed"
+        return terminal_safe(f"[{done}/{total}] {name}: failed — {what}")
+    found = {k: n for k, n in outcome.labels.items() if k != "answer"}
+    counts = ", ".join(f"{n} {k}" for k, n in sorted(found.items())) or "nothing found"
+    before = " (answered before)" if outcome.status == "skipped" else ""
+    return terminal_safe(f"[{done}/{total}] {name}: {outcome.status}{before} — {counts}")
+
+
 class _Bar:
-    """A progress bar: scenes done of all, answered / skipped / failed, rate, ETA."""
+    """Progress: a line per settled scene with what it found, and on a terminal a bar below.
+
+    The bar shows scenes done of all, answered / skipped / failed, rate and ETA. Off a terminal
+    (a log, a pipe) there is no bar to cut: each line also carries the counts so far.
+    """
 
     def __init__(self, console: Console, total: int) -> None:
+        self.console, self.total, self.done = console, total, 0
         self.counts = {"answered": 0, "skipped": 0, "failed": 0}
+        self.live = console.is_terminal
         self.progress = Progress(
             TextColumn("[bold]batch[/bold]"),
             BarColumn(),
@@ -122,9 +140,9 @@ class _Bar:
             TimeRemainingColumn(),
             console=console,
             transient=False,
+            disable=not self.live,
         )
         self.task = self.progress.add_task("batch", total=total, counts=self._counts(), rate="")
-        self.answered_s = 0.0
 
     def _counts(self) -> str:
         c = self.counts
@@ -133,11 +151,18 @@ class _Bar:
         )
 
     def advance(self, outcome: SceneOutcome) -> None:
-        """Count one settled scene."""
+        """Count one settled scene and say what it found."""
+        self.done += 1
         self.counts[outcome.status] = self.counts.get(outcome.status, 0) + 1
         elapsed = self.progress.tasks[0].elapsed or 0.0
         worked = self.counts["answered"] + self.counts["failed"]
         rate = f"{60 * worked / elapsed:.1f} scenes/min" if elapsed > 0 and worked else ""
+        line = scene_line(outcome, self.done, self.total)
+        if self.live:
+            self.progress.console.print(line, markup=False, highlight=False)
+        else:
+            so_far = self._counts().replace("[red]", "").replace("[/red]", "")
+            self.console.print(f"{line} · {so_far}", markup=False, highlight=False, soft_wrap=True)
         self.progress.update(self.task, advance=1, counts=self._counts(), rate=rate)
 
     def __enter__(self) -> _Bar:

@@ -48,6 +48,18 @@ def test_local_batch_stores_each_scene_once_skips_on_rerun_and_redoes_on_demand(
     assert skipped == {s["request_id"]: s["query_id"] for s in answered}
     assert request_counts(settings) == counts
 
+    # Not on a terminal (a log): a whole line per scene with what it found, no cut bar.
+    code = main(["batch", QUESTION, *scenes, str(corrupt_scene), "--engine", "local"])
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("[")]
+    assert code == 2 and len(lines) == 4, err
+    n_water = {Path(s["path"]).name: s["labels"]["water"] for s in answered}
+    for line in lines[:3]:
+        name = line.split("] ")[1].split(":")[0]
+        assert f": skipped (answered before) — {n_water[name]} water · " in line
+    assert lines[3].startswith("[4/4] truncated.tif: failed — ") and "1 failed" in lines[3]
+    assert "━" not in err  # no progress bar off a terminal
+
     code, redone = _batch(capsys, scenes[0], "--redo")
     assert code == 0
     assert redone["counts"] == {"answered": 1, "skipped": 0, "failed": 0}

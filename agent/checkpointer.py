@@ -34,7 +34,13 @@ from tools.capabilities.spectral import SpectralFindings, SpectralMeasure
 from tools.capabilities.vlm import VLMFindings
 from tools.investigation.plan import Aggregate, Condition, Filter, Near, Period, Plan, Rank
 
-__all__ = ["CHECKPOINTED_TYPES", "SETUP_LOCK_KEY", "open_checkpointer", "state_serializer"]
+__all__ = [
+    "CHECKPOINTED_TYPES",
+    "SETUP_LOCK_KEY",
+    "open_checkpointer",
+    "prune_thread",
+    "state_serializer",
+]
 
 #: Every type a thread's checkpoint holds (besides LangChain's messages, allowed by LangGraph).
 CHECKPOINTED_TYPES: tuple[type, ...] = (
@@ -116,6 +122,38 @@ def open_checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver[str]]:
         yield saver
     finally:
         conn.close()
+
+
+def prune_thread(saver: BaseCheckpointSaver[str] | None, thread_id: str) -> int:
+    """Drop a thread's checkpoints but its latest, once its turn finished; how many went.
+
+    LangGraph keeps a checkpoint per step of every turn, each with the whole state: the
+    SQLite thread store grew ~4 MB a question (115 MB after ~30). A finished thread needs only
+    its latest checkpoint — its history of questions lives in that state and its evidence in
+    the history database — so the store grows with the number of threads, not of steps; freed
+    pages are reused. Only the SQLite store is pruned (Postgres' checkpoint tables share blobs
+    between checkpoints; they are left as LangGraph writes them).
+    """
+    if not isinstance(saver, SqliteSaver):
+        return 0
+    with saver.cursor() as cur:
+        cur.execute(
+            "SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' "
+            "ORDER BY checkpoint_id DESC LIMIT 1",
+            (thread_id,),
+        )
+        latest = cur.fetchone()
+        if latest is None:
+            return 0
+        cur.execute(
+            "DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id <> ?",
+            (thread_id, latest[0]),
+        )
+        dropped = cur.rowcount
+        cur.execute(
+            "DELETE FROM writes WHERE thread_id = ? AND checkpoint_id <> ?", (thread_id, latest[0])
+        )
+    return int(dropped)
 
 
 def _make_data_dir(settings: Settings) -> None:

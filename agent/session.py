@@ -26,7 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from agent.checkpointer import open_checkpointer
+from agent.checkpointer import open_checkpointer, prune_thread
 from agent.context import AgentContext
 from agent.graph import build_agent
 from agent.investigator import run_investigator
@@ -212,6 +212,7 @@ class Session:
         self.max_depth = max_depth
         self._stack = ExitStack()
         saver = self._stack.enter_context(open_checkpointer(settings)) if threads else None
+        self._saver = saver
         self.mode, self.graph = build_agent(self.workbench, saver)
 
     def __enter__(self) -> Session:
@@ -261,6 +262,7 @@ class Session:
             "request_id": plan.request_id,
         }
         final = self._run(None if plan.resume else payload, config, on_event)
+        prune_thread(self._saver, thread)  # the turn finished: its step checkpoints can go
         return Outcome.of_state(thread, final, resumed=plan.resume)
 
     def answer_once(

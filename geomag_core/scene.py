@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import os
 import re
 import warnings
@@ -133,6 +134,11 @@ class Scene:
         self.overview_factors: list[int] = src.overviews(1)
         self.crs: CRS | None = CRS.from_wkt(src.crs.to_wkt()) if src.crs else None
         self.transform: Affine = src.transform if self.crs else Affine.identity()
+        # A world file (.jgw/.pgw/.tfw/.wld) without a CRS (.aux.xml) places nothing on the
+        # ground, but it says how large a pixel is: kept for the scale (``world_file_gsd``).
+        self.world_transform: Affine | None = (
+            src.transform if self.crs is None and not src.transform.is_identity else None
+        )
         self.tags: dict[str, str] = dict(src.tags())
 
     def _probe(self, src: DatasetReader) -> None:
@@ -144,6 +150,19 @@ class Scene:
     def size(self) -> tuple[int, int]:
         """``(width, height)`` in pixels."""
         return (self.width, self.height)
+
+    @property
+    def world_file_gsd(self) -> float | None:
+        """Metres per pixel from a world file beside a scene without a CRS, else ``None``.
+
+        A world file has no units: its pixel size is taken as metres when it is one a sensor
+        gives (1 cm to 1 km); a size in degrees (~1e-5) is no scale and gives ``None``.
+        """
+        t = self.world_transform
+        if t is None:
+            return None
+        size = math.sqrt(abs(t.a * t.e - t.b * t.d))
+        return size if 0.01 <= size <= 1000.0 else None
 
     @property
     def is_georeferenced(self) -> bool:
@@ -207,6 +226,9 @@ class Scene:
         }
         if self.crs:
             out["footprint_wgs84"] = self.footprint_wgs84.wkt
+        elif self.world_transform is not None:
+            out["world_file_transform"] = list(self.world_transform)[:6]
+            out["world_file_gsd_m"] = self.world_file_gsd
         return out
 
     # ------------------------------------------------------------------ coordinates

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from sqlalchemy import text
 
@@ -171,3 +172,20 @@ def test_a_spent_time_budget_is_said_in_the_answer(tmp_path: Path, sample_scene:
     steps = final["zoom_steps"]
     assert all(step["number"] <= step["planned"] for step in steps)
     assert "time budget (GEOMAG_QUESTION_BUDGET_S) ran out" in final["answer"]
+
+
+def test_a_jpeg_with_a_world_file_is_searched_at_its_scale_and_the_answer_says_so(
+    tmp_path: Path,
+) -> None:
+    from PIL import Image
+
+    jpeg = tmp_path / "scenes" / "apron.jpg"
+    jpeg.parent.mkdir()
+    Image.fromarray(np.full((300, 400, 3), 120, dtype=np.uint8)).save(jpeg)
+    jpeg.with_suffix(".jgw").write_text("0.45\n0\n0\n-0.45\n0.225\n134.775\n")
+    wb = _workbench(tmp_path, scene_files=(jpeg,))
+    final, _ = _ask(wb, jpeg, "how many aircraft are there?")
+    (search,) = final["findings"]["nano"]["searches"]
+    assert search["gsd_m"] == pytest.approx(0.45)
+    assert search["gsd_source"].startswith("the scene's world file")
+    assert "Scale: 0.45 m per pixel (the scene's world file" in final["answer"]

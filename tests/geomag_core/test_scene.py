@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
+from rasterio.transform import from_origin
 from rasterio.warp import transform as warp_transform
 from shapely.geometry import Point
 
@@ -232,3 +233,37 @@ print(int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1)) // 1024)
     )
     peak_mb = int(out.stdout.strip().splitlines()[-1])
     assert peak_mb < 400, f"peak RSS {peak_mb} MB: the scene was read whole"
+
+
+def _jpeg_with(tmp_path: Path, name: str, world: str | None) -> Path:
+    from PIL import Image
+
+    path = tmp_path / name
+    Image.fromarray(np.full((200, 300, 3), 90, dtype=np.uint8)).save(path)
+    if world is not None:
+        path.with_suffix(".jgw").write_text(world)
+    return path
+
+
+def test_a_world_file_beside_a_jpeg_gives_its_scale_but_no_place(tmp_path: Path) -> None:
+    metres = Scene(_jpeg_with(tmp_path, "a.jpg", "0.3\n0\n0\n-0.3\n500000.15\n5200000.15\n"))
+    assert not metres.is_georeferenced  # no CRS: nowhere on the ground
+    assert metres.world_file_gsd == pytest.approx(0.3)
+    assert metres.info()["world_file_gsd_m"] == pytest.approx(0.3)
+    degrees = Scene(_jpeg_with(tmp_path, "b.jpg", "0.000003\n0\n0\n-0.000003\n-99.2\n47.1\n"))
+    assert degrees.world_file_gsd is None  # a pixel size in degrees is no scale in metres
+    assert Scene(_jpeg_with(tmp_path, "c.jpg", None)).world_file_gsd is None
+
+
+def test_an_aux_xml_with_a_crs_beside_a_jpeg_georeferences_it(tmp_path: Path) -> None:
+    from rasterio.shutil import copy
+
+    tif = tmp_path / "t.tif"
+    profile = {"driver": "GTiff", "width": 300, "height": 200, "count": 3, "dtype": "uint8"}
+    placed = {"crs": "EPSG:32614", "transform": from_origin(500000, 5200000, 0.5, 0.5)}
+    with rasterio.open(tif, "w", **profile, **placed) as dst:
+        dst.write(np.full((3, 200, 300), 90, dtype=np.uint8))
+    copy(tif, tmp_path / "c.jpg", driver="JPEG", WORLDFILE="YES")  # c.wld and c.jpg.aux.xml
+    scene = Scene(tmp_path / "c.jpg")
+    assert scene.is_georeferenced and scene.crs is not None and scene.crs.to_epsg() == 32614
+    assert scene.transform.a == pytest.approx(0.5)

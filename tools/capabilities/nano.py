@@ -41,7 +41,8 @@ class ClassSearch:
     Attributes:
         label: the class searched for.
         gsd_m: metres per pixel the size rule used.
-        gsd_source: where ``gsd_m`` came from (``scene CRS``, ``--gsd``, or assumed).
+        gsd_source: where ``gsd_m`` came from (``scene CRS``, ``--gsd``, a world file beside a
+            scene without a CRS, or assumed).
         implausible: instances not reported for their impossible size.
         too_coarse: the scene's pixels are too coarse for the class: not searched.
         out_of_time: the question's time budget stopped the reads early.
@@ -143,6 +144,8 @@ def find_objects(
     gsd, source = scene_gsd(s), "scene CRS"
     if wb.settings.gsd is not None:
         gsd, source = wb.settings.gsd, "GEOMAG_GSD / --gsd"
+    elif gsd is None and s.world_file_gsd is not None:
+        gsd, source = s.world_file_gsd, "the scene's world file (no CRS: metres assumed)"
     elif gsd is None:
         gsd, source = target.gsd_m, f"assumed: {target.name} training GSD (no CRS)"
     if gsd > target.max_gsd_m:
@@ -248,6 +251,8 @@ def _class_lines(search: ClassSearch, masks: list[Finding], steps: int) -> list[
             f"{plural} have the size GeoMag-nano learned them at: the scene is {gsd:.2g} m per "
             f"pixel ({search.gsd_source}), {plural} were trained at {target.gsd_m:g} m."
         )
+    elif search.gsd_source != "scene CRS":  # a scale the scene's CRS did not give: say it
+        lines.append(f"Scale: {gsd:.2g} m per pixel ({search.gsd_source}); the size rule used it.")
     if masks:
         conf = [float(r.confidence or 0.0) for r in masks]
         metric = all(r.area_m2 is not None for r in masks)

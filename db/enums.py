@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["QueryStatus", "ResultKind", "Verdict"]
+__all__ = ["HistoryOrder", "QueryStatus", "ResultKind", "Verdict"]
 
 
 class ResultKind(StrEnum):
@@ -28,3 +28,11 @@ class Verdict(StrEnum):
     ACCEPT = "accept"
     REJECT = "reject"
     CORRECT = "correct"
+
+
+class HistoryOrder(StrEnum):
+    """Result order; ties break on the result id, so pages never overlap."""
+
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    CONFIDENCE = "confidence"

@@ -17,7 +17,6 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from typing import Any
 
 from geoalchemy2.shape import to_shape
@@ -29,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased
 
 from db.engine import redacted
-from db.enums import ResultKind, Verdict
+from db.enums import HistoryOrder, ResultKind, Verdict
 from db.models import FeedbackRow, InvestigationRow, QueryRow, ResultRow, SceneRow
 from db.records import geodesic_area_m2
 from db.spatial import Bounds, SpatialColumn, check_bounds, scene_to_pixels
@@ -67,14 +66,6 @@ class Near:
     lon: float
     lat: float
     metres: float
-
-
-class HistoryOrder(StrEnum):
-    """Result order; ties break on the result id, so pages never overlap."""
-
-    NEWEST = "newest"
-    OLDEST = "oldest"
-    CONFIDENCE = "confidence"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,7 +13,9 @@ from rich.markup import escape
 
 from agent.cli.output import json_text, terminal_safe
 from geomag_core.config import Settings, check_device
-from tools.events import Done, StepEvent, Zoomed
+
+if TYPE_CHECKING:  # the events module loads the zoom and heat-map code: only when asking
+    from tools.events import StepEvent
 
 #: Zoom windows printed one per line; the rest are counted (``--json`` has every one).
 _SHOWN_ZOOMS = 4
@@ -82,6 +84,8 @@ class _Trail:
         self.planned = 0
 
     def __call__(self, event: StepEvent) -> None:
+        from tools.events import Done, Zoomed
+
         if isinstance(event, Zoomed):
             self.zooms += 1
             self.planned = event.step.planned

@@ -8,37 +8,26 @@ import tempfile
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.box import SIMPLE_HEAD
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from shapely import wkt
-from shapely.errors import ShapelyError
-from shapely.geometry import shape
-from shapely.geometry.base import BaseGeometry
-from shapely.ops import unary_union
-from sqlalchemy import Engine
 
 from agent.cli.output import cell
-from db.engine import create_db_engine, redacted
-from db.enums import ResultKind, Verdict
-from db.export import ExportFormat, export_results
-from db.history import (
-    DistinctObject,
-    HistoryFilter,
-    HistoryOrder,
-    Near,
-    ResultRecord,
-    count_results,
-    find_all_results,
-    find_distinct_objects,
-    find_results,
-)
-from db.migrations import current_revision, head_revision, open_database, upgrade
+from db.enums import HistoryOrder, ResultKind, Verdict
 from geomag_core.errors import DatabaseError
+
+# The database layer (SQLAlchemy, GeoAlchemy2, Alembic, shapely, geopandas) loads inside the
+# commands that use it, so `geomag --help` and the other commands never pay for it.
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
+    from sqlalchemy import Engine
+
+    from db.export import ExportFormat
+    from db.history import DistinctObject, HistoryFilter, ResultRecord
 
 __all__ = ["register"]
 
@@ -63,6 +52,9 @@ def db_upgrade(
     """Create or migrate the database to the newest schema (or to REVISION)."""
     from alembic.util import CommandError
 
+    from db.engine import create_db_engine, redacted
+    from db.migrations import current_revision, upgrade
+
     engine = create_db_engine()
     try:
         before = current_revision(engine)
@@ -81,6 +73,9 @@ def db_upgrade(
 @db_app.command("current")
 def db_current() -> None:
     """Print the database's schema revision and whether it is the newest."""
+    from db.engine import create_db_engine, redacted
+    from db.migrations import current_revision, head_revision
+
     engine = create_db_engine()
     try:
         current = current_revision(engine)
@@ -148,6 +143,16 @@ def history(
     min_iou: Annotated[float, typer.Option(min=0.01, max=1.0, help="With --distinct.")] = 0.5,
 ) -> None:
     """Find stored results; print a page as a table, or export every match to a file."""
+    from db.export import ExportFormat
+    from db.history import (
+        HistoryFilter,
+        Near,
+        find_all_results,
+        find_distinct_objects,
+        find_results,
+    )
+    from db.migrations import open_database
+
     point = _parse_numbers(near, 3, "--near", "lon,lat,metres")
     where = HistoryFilter(
         labels=label or (),
@@ -190,6 +195,8 @@ def history(
 def _export(
     records: list[ResultRecord], fmt: ExportFormat, out: Path | None, overwrite: bool
 ) -> None:
+    from db.export import ExportFormat, export_results
+
     if out is not None:
         export_results(records, out, fmt, overwrite=overwrite)
         typer.echo(f"wrote {len(records)} results to {out}", err=True)
@@ -229,6 +236,8 @@ def _cut(text: str | Text, width: int) -> Text:
 
 def _rejected_left_out(engine: Engine, where: HistoryFilter) -> int:
     """How many results matching ``where`` are not shown because the analyst rejected them."""
+    from db.history import count_results
+
     if where.include_rejected or where.verdicts:
         return 0
     return count_results(engine, replace(where, verdicts=[Verdict.REJECT]))
@@ -318,6 +327,11 @@ def _parse_numbers(
 def _parse_geometry(text: str | None) -> BaseGeometry | None:
     if text is None:
         return None
+    from shapely import wkt
+    from shapely.errors import ShapelyError
+    from shapely.geometry import shape
+    from shapely.ops import unary_union
+
     path = Path(text)
     try:
         if path.suffix.lower() in {".geojson", ".json"} and path.is_file():

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rasterio.errors import NotGeoreferencedWarning
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -17,19 +16,25 @@ from rich.table import Table
 from agent.cli.output import json_text
 from geomag_core.config import Settings
 from geomag_core.errors import DatasetError
-from geomag_core.nano.benchmark import STRATEGIES, BenchmarkConfig, StrategyTotals, run_scene
 from geomag_core.nano.checkpoint import SHIPPED_WEIGHTS, save_head
 from geomag_core.nano.classes import NANO_CLASSES
-from geomag_core.nano.datasets import DATASETS, load_scenes, load_split, read_box_csv
-from geomag_core.nano.evaluation import SIZE_BINS, evaluate
 from geomag_core.nano.recipe import DatasetMix, NanoTrainConfig
-from geomag_core.nano.search import BlockSearch
-from geomag_core.scene import Scene
 
 __all__ = ["register"]
 
+if TYPE_CHECKING:
+    from geomag_core.nano.benchmark import StrategyTotals
+
 _D = NanoTrainConfig()
-_S = BlockSearch()
+#: The search, evaluation and benchmark modules (numpy, scipy, rasterio) load inside the commands
+#: that run them: `geomag --help` and every other command start without them.
+
+
+def _quiet_rasterio() -> None:
+    """JPEG/PNG scenes are pixel-space by design: no "not georeferenced" warning per scene."""
+    from rasterio.errors import NotGeoreferencedWarning
+
+    warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
 
 
 def train_nano_cmd(
@@ -144,6 +149,8 @@ def _labelled_scenes(
     dataset: str, images: Path | None, annotations: Path | None, split: str
 ) -> list[tuple[Path, list[tuple[float, float, float, float]]]]:
     """The scenes to score with their boxes: the project's split, or a folder and its CSV."""
+    from geomag_core.nano.datasets import DATASETS, load_scenes, load_split, read_box_csv
+
     if images is None and annotations is None:
         found = load_scenes(Settings().shared_data_dir, dataset, split)
         return [(s.path, [b.as_tuple() for b in s.boxes]) for s in found]
@@ -183,26 +190,31 @@ def small_objects_cmd(
         str, typer.Option(help="The prompt (default: the class's own, as `geomag ask` uses).")
     ] = "",
     weights: Annotated[Path | None, typer.Option(help="Nano weights (default shipped).")] = None,
-    overview: Annotated[int, typer.Option(help="Long side of (a) and the heat-map view.")] = (
-        BenchmarkConfig.overview
-    ),
+    overview: Annotated[
+        int | None,
+        typer.Option(help="Long side of (a) and the heat-map view [default: the benchmark's]."),
+    ] = None,
     window: Annotated[
-        int, typer.Option(help="PSC window side (scene px).")
-    ] = BenchmarkConfig.window,
-    top_k: Annotated[int, typer.Option(help="(c): windows kept.")] = BenchmarkConfig.top_k,
+        int | None, typer.Option(help="PSC window side (scene px) [default: the benchmark's].")
+    ] = None,
+    top_k: Annotated[
+        int | None, typer.Option(help="(c): windows kept [default: the benchmark's].")
+    ] = None,
     coverage: Annotated[
-        float, typer.Option(min=0.01, max=1.0, help="(d), (e): heat share to cover.")
-    ] = _S.coverage,
-    block: Annotated[int, typer.Option(min=1, help="(d), (e): block side (scene px).")] = _S.block,
+        float | None, typer.Option(min=0.01, max=1.0, help="(d), (e): heat share to cover.")
+    ] = None,
+    block: Annotated[
+        int | None, typer.Option(min=1, help="(d), (e): block side (scene px).")
+    ] = None,
     max_fraction: Annotated[
-        float,
+        float | None,
         typer.Option(
             min=0.01, max=1.0, help="(d), (e): most of the scene read at native resolution."
         ),
-    ] = _S.max_fraction,
+    ] = None,
     margin: Annotated[
-        int, typer.Option(min=0, help="(d), (e): context around each window (px).")
-    ] = _S.margin,
+        int | None, typer.Option(min=0, help="(d), (e): context around each window (px).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Six ways of looking for one class: recall (IoU 0.5, 0.3, by size), pixels and time."""
@@ -214,18 +226,27 @@ def small_objects_cmd(
     scenes = scenes[:limit] if limit else scenes
     if not scenes:
         raise DatasetError(f"no {split!r} scenes of {dataset} to score")
-    cfg = BenchmarkConfig(
-        target=_BENCH_SETS[dataset],
-        query=query,
-        overview=overview,
-        window=window,
-        window_stride=max(1, window // 4),
-        top_k=top_k,
-        search=BlockSearch(
-            block=block, margin=margin, coverage=coverage, max_fraction=max_fraction
-        ),
+    from geomag_core.nano.benchmark import STRATEGIES, BenchmarkConfig, run_scene
+    from geomag_core.scene import Scene
+
+    base = BenchmarkConfig(target=_BENCH_SETS[dataset], query=query)  # options left: its own
+    search = replace(
+        base.search,
+        block=block or base.search.block,
+        margin=base.search.margin if margin is None else margin,
+        coverage=coverage or base.search.coverage,
+        max_fraction=max_fraction or base.search.max_fraction,
     )
-    warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
+    side = window or base.window
+    cfg = replace(
+        base,
+        overview=overview or base.overview,
+        window=side,
+        window_stride=max(1, side // 4),
+        top_k=top_k or base.top_k,
+        search=search,
+    )
+    _quiet_rasterio()
     from geomag_core.nano.predictor import NanoModel  # torch: only when evaluating
 
     model = NanoModel.load(weights or Settings().nano_weights)
@@ -254,6 +275,8 @@ def small_objects_cmd(
 
 def _print_small_objects(rows: dict[str, dict[str, Any]], title: str) -> None:
     """The benchmark's two tables: scores and cost, then recall by size."""
+    from geomag_core.nano.evaluation import SIZE_BINS
+
     tiling = rows["b-tiling"]["pixels_per_scene"]
     table = Table(title=f"small objects: {title}")
     for col in ("strategy", "R@.5", "P@.5", "F1@.5", "R@.3", "px/scene", "% of (b)", "s/scene"):
@@ -321,7 +344,8 @@ def eval_nano_cmd(
         raise DatasetError(
             f"no class among {only}; nano knows " + ", ".join(c.name for c in NANO_CLASSES)
         )
-    warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
+    _quiet_rasterio()
+    from geomag_core.nano.evaluation import SIZE_BINS, evaluate
     from geomag_core.nano.predictor import NanoModel  # torch: only when evaluating
 
     model = NanoModel.load(weights or Settings().nano_weights)
@@ -424,7 +448,7 @@ def nano_outlines_cmd(
     from geomag_core.nano.outlines import write_outlines
     from geomag_core.nano.predictor import NanoModel  # torch: only when calibrating
 
-    warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
+    _quiet_rasterio()
     folder = data or Settings().shared_data_dir
     model = NanoModel.load(weights)
     with Progress(console=Console(stderr=True), transient=True) as progress:

@@ -13,8 +13,6 @@ from agent.cli.output import json_text
 from geomag_core.boxes import PixelBox
 from geomag_core.config import Settings
 from geomag_core.granularity import Granularity
-from geomag_core.scene import Scene
-from geomag_core.tmra import build_views
 
 __all__ = ["register"]
 
@@ -25,6 +23,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 def scene_info(path: SceneArg, as_json: JsonOpt = False) -> None:
     """Print a scene's size, bands, CRS, transform, footprint and content hash."""
+    from geomag_core.scene import Scene  # rasterio: only when a scene is read
+
     settings = Settings()
     scene = Scene(path, rgb_bands=settings.rgb_bands, max_pixels=settings.max_scene_pixels)
     info = scene.info()
@@ -53,6 +53,9 @@ def views(
     as_json: JsonOpt = False,
 ) -> None:
     """Build the TMRA views and compare their pixel/token budget with the two baselines."""
+    from geomag_core.scene import Scene
+    from geomag_core.tmra import build_views
+
     settings = Settings()
     scene = Scene(path, rgb_bands=settings.rgb_bands, max_pixels=settings.max_scene_pixels)
     view_set = build_views(

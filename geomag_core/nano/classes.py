@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-
-from pyproj import Geod
+from typing import TYPE_CHECKING
 
 from geomag_core.labels import subject
-from geomag_core.scene import Scene
+
+if TYPE_CHECKING:  # rasterio and pyproj load when a scene is measured, not with the classes
+    from geomag_core.scene import Scene
 
 __all__ = [
     "NANO_CLASSES",
@@ -166,6 +167,8 @@ def known_list() -> str:
 
 def scene_gsd(scene: Scene) -> float | None:
     """Metres per pixel at the scene's centre (mean of x and y), or ``None`` without a CRS."""
+    from pyproj import Geod
+
     if not scene.is_georeferenced:
         return None
     cx, cy = scene.width / 2, scene.height / 2

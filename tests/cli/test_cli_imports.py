@@ -23,7 +23,8 @@ import json, sys
 from agent.cli.main import main
 code = main(json.loads(sys.argv[1]))
 heavy = sorted(m for m in sys.modules if m == "torch" or m.startswith("torch."))
-print(json.dumps({"code": code, "torch": heavy[:3]}))
+loaded = sorted(set(sys.argv[2:]) & set(sys.modules))
+print(json.dumps({"code": code, "torch": heavy[:3], "loaded": loaded}))
 """
 
 
@@ -49,3 +50,49 @@ def test_quick_command_does_not_import_torch(
     probe = json.loads(done.stdout.strip().splitlines()[-1])
     assert probe["code"] == 0, done.stderr
     assert probe["torch"] == [], f"geomag {' '.join(args)} imported torch"
+
+
+#: What only some commands need: the database engine, nano's evaluation and search code,
+#: rasterio and numpy (issue 28: ``geomag --help`` took 1.6 s, 1.0 s of it these imports).
+_HEAVY = [
+    "sqlalchemy",
+    "geoalchemy2",
+    "alembic",
+    "geomag_core.nano.evaluation",
+    "geomag_core.nano.search",
+    "rasterio",
+    "numpy",
+    "scipy",
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "allowed"),
+    [
+        (["--help"], set()),
+        (["config"], set()),
+        (["history", "--help"], set()),
+        (["eval", "nano", "--help"], set()),
+        (["scene", "{scene}"], {"rasterio", "numpy"}),
+        # db/engine.py loads rasterio & co. before SpatiaLite on purpose (see the README)
+        (["history"], {"sqlalchemy", "geoalchemy2", "alembic", "numpy", "rasterio"}),
+    ],
+    ids=["help", "config", "history-help", "eval-nano-help", "scene", "history"],
+)
+def test_a_command_imports_only_what_it_uses(
+    argv: list[str], allowed: set[str], sample_scene: Path, tmp_path: Path
+) -> None:
+    args = [a.format(scene=sample_scene) for a in argv]
+    env = {**os.environ, "GEOMAG_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, json.dumps(args), *_HEAVY],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    probe = json.loads(done.stdout.strip().splitlines()[-1])
+    assert probe["code"] == 0, done.stderr
+    assert set(probe["loaded"]) <= allowed, f"geomag {' '.join(args)} loaded {probe['loaded']}"

@@ -375,3 +375,60 @@ def test_history_and_a_description_in_the_browser(
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
     if keep := os.environ.get("GEOMAG_HISTORY_SCREENSHOT"):
         shutil.copyfile(shot, keep)
+
+
+def test_a_corrected_and_an_added_aircraft_are_drawn_on_the_scene_tab(
+    nano_app_url: str, browser: Any, tmp_path: Path
+) -> None:
+    """Issue 26: the analyst's verdicts are seen where the answer is, in a real browser."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    from shapely.geometry import box
+
+    from db.engine import create_db_engine
+    from db.enums import Verdict
+    from db.feedback import save_feedback
+    from db.history import HistoryFilter, find_all_results
+
+    _ask(browser, nano_app_url, "how many aircraft are there?")
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'nano.sqlite'}")
+    found = find_all_results(engine, HistoryFilter(labels=["aircraft"]))
+    first = max(found, key=lambda r: r.confidence or 0.0)
+    assert first.pixel_box is not None
+    x0, y0, x1, y1 = first.pixel_box.as_tuple()
+    save_feedback(
+        engine, first.result_id, Verdict.CORRECT, pixels=box(x0 - 8, y0 - 8, x1 + 8, y1 + 8)
+    )
+    engine.dispose()
+
+    def field(label: str) -> Any:
+        return browser.find_element(By.CSS_SELECTOR, f'input[aria-label="{label}"]')
+
+    field("Label").send_keys("aircraft")
+    field("Box in scene pixels x0,y0,x1,y1").send_keys("60,60,140,130")
+    button = next(b for b in browser.find_elements(By.TAG_NAME, "button") if "Add object" in b.text)
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+    button.click()
+
+    def drawn(driver: Any) -> bool:
+        texts: list[str] = driver.execute_script(
+            "return [...document.querySelectorAll('[data-testid=stImageCaption]')]"
+            ".map(c => c.textContent);"
+        )
+        return any(
+            "your added objects in green" in t and "corrected outlines in white" in t for t in texts
+        )
+
+    WebDriverWait(browser, 120).until(drawn)
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "Added result #" in body and "Traceback" not in body
+    time.sleep(1)
+    browser.execute_script(
+        "[...document.querySelectorAll('[data-testid=stImage]')][0]"
+        ".scrollIntoView({block: 'start'});"
+    )
+    time.sleep(1.5)
+    shot = tmp_path / "verdicts.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+    if keep := os.environ.get("GEOMAG_VERDICT_SCREENSHOT"):
+        shutil.copyfile(shot, keep)

@@ -195,8 +195,9 @@ def show_evidence(
             first = next(iter(maps.values()))
             caption += f"; PSC heat ({first.source}) from blue (cold) to red (hot)"
         analyst = _analyst_outlines(workbench, scene)
-        if analyst:
-            caption += "; your added objects in green, your corrected outlines in white"
+        kinds = {kind for _, kind in analyst}
+        caption += "; your added objects in green" if "added" in kinds else ""
+        caption += "; your corrected outlines in white" if "corrected" in kinds else ""
         st.image(
             draw_evidence(
                 scene, outcome.results, outcome.zoom_steps, heat=list(maps.values())[:1],

@@ -123,6 +123,8 @@ def add_object_form(engine: Engine, scenes: dict[str, str], key: str) -> None:
     """
     if not scenes:
         return
+    if done := st.session_state.pop(f"{key}.done", None):  # said after the rerun that draws it
+        st.success(done)
     with st.form(f"{key}.add", clear_on_submit=True):
         st.markdown("**Add an object GeoMag missed**")
         a, b, c = st.columns([2, 1, 2])
@@ -139,5 +141,9 @@ def add_object_form(engine: Engine, scenes: dict[str, str], key: str) -> None:
         rid = add_missed(engine, str(sha), label, box_text, note)
     except GeoMagError as exc:
         st.error(readable_error(exc))
-    else:
-        st.success(f"Added result #{rid}: {label.strip()} on {scenes[str(sha)]} (by the analyst).")
+    else:  # run again, so what is drawn above the form (the scene, the table) shows it
+        name = scenes[str(sha)]
+        st.session_state[f"{key}.done"] = (
+            f"Added result #{rid}: {label.strip()} on {name} (by the analyst)."
+        )
+        st.rerun()

@@ -23,6 +23,7 @@ from geomag_core.nano.heat import NanoHeatMapSource
 from geomag_core.nano.predictor import NanoModel
 from geomag_core.profiles import Profile, profile_of
 from geomag_core.psc.heatmap import HeatMapSource, VLMHeatMapSource
+from geomag_core.scales import ScaleBook
 from geomag_core.scene import Scene, confine_scene
 from geomag_core.vlm.backend import VLMBackend
 from geomag_core.vlm.profiles import generation_vlm, in_process_vlm
@@ -75,6 +76,11 @@ class Workbench:
         if key not in self._scenes:
             self._scenes[key] = Scene(key, rgb_bands=s.rgb_bands, max_pixels=s.max_scene_pixels)
         return self._scenes[key]
+
+    @property
+    def scales(self) -> ScaleBook:
+        """Metres per pixel the analyst gave for scenes without a CRS (``<data_dir>``)."""
+        return ScaleBook(self.settings.data_dir)
 
     @cached_property
     def classifier(self) -> GranularityClassifier:

@@ -144,6 +144,8 @@ def find_objects(
     gsd, source = scene_gsd(s), "scene CRS"
     if wb.settings.gsd is not None:
         gsd, source = wb.settings.gsd, "GEOMAG_GSD / --gsd"
+    elif gsd is None and (given := wb.scales.get(s.content_hash)) is not None:
+        gsd, source = given, "given for this scene in the app"
     elif gsd is None and s.world_file_gsd is not None:
         gsd, source = s.world_file_gsd, "the scene's world file (no CRS: metres assumed)"
     elif gsd is None:

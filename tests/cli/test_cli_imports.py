@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,6 +29,23 @@ print(json.dumps({"code": code, "torch": heavy[:3], "loaded": loaded}))
 """
 
 
+def _probe(args: list[str], data_dir: Path, watch: list[str] | None = None) -> dict[str, Any]:
+    """Run ``geomag ARGS`` in a fresh interpreter; its exit code, torch, the ``watch`` loaded."""
+    env = {**os.environ, "GEOMAG_DATA_DIR": str(data_dir)}
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, json.dumps(args), *(watch or [])],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    probe: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert probe["code"] == 0, done.stderr
+    return probe
+
+
 @pytest.mark.parametrize(
     "argv",
     [["--help"], ["config"], ["scene", "{scene}"], ["history"]],
@@ -37,18 +55,7 @@ def test_quick_command_does_not_import_torch(
     argv: list[str], sample_scene: Path, tmp_path: Path
 ) -> None:
     args = [a.format(scene=sample_scene) for a in argv]
-    env = {**os.environ, "GEOMAG_DATA_DIR": str(tmp_path)}
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE, json.dumps(args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    probe = json.loads(done.stdout.strip().splitlines()[-1])
-    assert probe["code"] == 0, done.stderr
+    probe = _probe(args, tmp_path)
     assert probe["torch"] == [], f"geomag {' '.join(args)} imported torch"
 
 
@@ -83,16 +90,5 @@ def test_a_command_imports_only_what_it_uses(
     argv: list[str], allowed: set[str], sample_scene: Path, tmp_path: Path
 ) -> None:
     args = [a.format(scene=sample_scene) for a in argv]
-    env = {**os.environ, "GEOMAG_DATA_DIR": str(tmp_path)}
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE, json.dumps(args), *_HEAVY],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    probe = json.loads(done.stdout.strip().splitlines()[-1])
-    assert probe["code"] == 0, done.stderr
+    probe = _probe(args, tmp_path, _HEAVY)
     assert set(probe["loaded"]) <= allowed, f"geomag {' '.join(args)} loaded {probe['loaded']}"

@@ -215,6 +215,24 @@ def _ask(browser: Any, url: str, question: str) -> Any:
     return wait
 
 
+def _picture(browser: Any, shot: Path, testid: str, pick: str, keep_in: str) -> None:
+    """Scroll an element to the top, take the picture, and keep it where ``keep_in`` says.
+
+    The element is ``[data-testid=testid]`` picked by ``pick`` (``".pop()"``: the last one,
+    ``"[0]"``: the first); ``keep_in`` names the environment variable holding where to copy
+    the picture (unset: only ``shot``).
+    """
+    time.sleep(1)  # the last rerun's elements stop being replaced
+    browser.execute_script(
+        f"[...document.querySelectorAll('[data-testid={testid}]')]{pick}"
+        ".scrollIntoView({block: 'start'});"
+    )
+    time.sleep(1.5)  # let the images paint before the picture
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+    if keep := os.environ.get(keep_in):
+        shutil.copyfile(shot, keep)
+
+
 def _then(browser: Any, wait: Any, question: str, said: str) -> str:
     """Ask the next question in the same chat; the page's text once ``said`` is on it."""
     from selenium.webdriver.common.by import By
@@ -340,16 +358,8 @@ def test_a_follow_up_is_answered_from_the_stored_aircraft(
     )
     assert "filter(previous, length > 40 m) → count" in body and "Traceback" not in body
     assert "0.5 m per pixel" in body  # the assumption on a JPEG is said
-    time.sleep(1)
-    browser.execute_script(
-        "[...document.querySelectorAll('[data-testid=stChatMessage]')].pop()"
-        ".scrollIntoView({block: 'start'});"
-    )
-    time.sleep(1)
     shot = tmp_path / "followup.png"
-    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
-    if keep := os.environ.get("GEOMAG_FOLLOWUP_SCREENSHOT"):
-        shutil.copyfile(shot, keep)
+    _picture(browser, shot, "stChatMessage", ".pop()", "GEOMAG_FOLLOWUP_SCREENSHOT")
 
 
 def test_history_and_a_description_in_the_browser(
@@ -422,13 +432,4 @@ def test_a_corrected_and_an_added_aircraft_are_drawn_on_the_scene_tab(
     WebDriverWait(browser, 120).until(drawn)
     body = browser.find_element(By.TAG_NAME, "body").text
     assert "Added result #" in body and "Traceback" not in body
-    time.sleep(1)
-    browser.execute_script(
-        "[...document.querySelectorAll('[data-testid=stImage]')][0]"
-        ".scrollIntoView({block: 'start'});"
-    )
-    time.sleep(1.5)
-    shot = tmp_path / "verdicts.png"
-    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
-    if keep := os.environ.get("GEOMAG_VERDICT_SCREENSHOT"):
-        shutil.copyfile(shot, keep)
+    _picture(browser, tmp_path / "verdicts.png", "stImage", "[0]", "GEOMAG_VERDICT_SCREENSHOT")

@@ -9,6 +9,7 @@ lie on the scene. The database modules load only when a command runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -73,24 +74,27 @@ def _judge(
     typer.echo(f"stored {verdict} of result {result_id} (feedback {fid})")
 
 
-@feedback_app.command("accept")
-def accept(
-    result_id: Annotated[int, typer.Argument(help="Result id (see `geomag history`).")],
-    note: Annotated[str | None, _NOTE] = None,
-    analyst: Annotated[str, _ANALYST] = "cli",
-) -> None:
-    """Accept a result: it is right."""
-    _judge(result_id, "accept", note, analyst)
+def _plain_verdict(verdict: str, doc: str) -> Callable[..., None]:
+    """The ``accept`` or ``reject`` command: a result id, a note, who judged."""
+
+    def command(
+        result_id: Annotated[int, typer.Argument(help="Result id (see `geomag history`).")],
+        note: Annotated[str | None, _NOTE] = None,
+        analyst: Annotated[str, _ANALYST] = "cli",
+    ) -> None:
+        _judge(result_id, verdict, note, analyst)
+
+    command.__doc__ = doc
+    return command
 
 
-@feedback_app.command("reject")
-def reject(
-    result_id: Annotated[int, typer.Argument(help="Result id (see `geomag history`).")],
-    note: Annotated[str | None, _NOTE] = None,
-    analyst: Annotated[str, _ANALYST] = "cli",
-) -> None:
-    """Reject a result: history, counts, exports and follow-ups leave it out from now on."""
-    _judge(result_id, "reject", note, analyst)
+feedback_app.command("accept")(_plain_verdict("accept", "Accept a result: it is right."))
+feedback_app.command("reject")(
+    _plain_verdict(
+        "reject",
+        "Reject a result: history, counts, exports and follow-ups leave it out from now on.",
+    )
+)
 
 
 @feedback_app.command("correct")

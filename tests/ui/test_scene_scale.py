@@ -57,3 +57,15 @@ def test_the_scale_given_in_the_picker_is_used_and_said(jpeg_app: tuple[AppTest,
     app.chat_input[0].set_value("how many cars are there?").run()
     answer = app.session_state["conversation.messages"][-1].text
     assert "0.27 m per pixel (given for this scene in the app)" in answer
+
+
+def test_a_corrupt_scales_file_is_said_and_the_page_goes_on(
+    jpeg_app: tuple[AppTest, Path],
+) -> None:
+    app, jpeg = jpeg_app
+    data_dir = jpeg.parent.parent / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "scales.json").write_text("{not json")
+    app.run()
+    assert not app.exception
+    assert any("scales.json" in e.value and "fix or delete it" in e.value for e in app.error)

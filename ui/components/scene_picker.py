@@ -73,7 +73,11 @@ def _scale_input(settings: Settings, path: Path) -> None:
     if scene.is_georeferenced:
         return
     book = ScaleBook(settings.data_dir)
-    given = book.get(scene.content_hash)
+    try:
+        given = book.get(scene.content_hash)
+    except GeoMagError as exc:  # a corrupt scales file: said, and the page goes on
+        st.error(readable_error(exc))
+        return
     key = f"scene_picker.scale.{scene.content_hash[:16]}"
 
     def keep() -> None:

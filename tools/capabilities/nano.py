@@ -41,8 +41,8 @@ class ClassSearch:
     Attributes:
         label: the class searched for.
         gsd_m: metres per pixel the size rule used.
-        gsd_source: where ``gsd_m`` came from (``scene CRS``, ``--gsd``, a world file beside a
-            scene without a CRS, or assumed).
+        gsd_source: where ``gsd_m`` came from (``scene CRS``, ``--gsd``, a scale the analyst
+            gave the scene in the app, a world file beside a scene without a CRS, or assumed).
         implausible: instances not reported for their impossible size.
         too_coarse: the scene's pixels are too coarse for the class: not searched.
         out_of_time: the question's time budget stopped the reads early.

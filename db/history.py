@@ -36,6 +36,7 @@ from geomag_core.boxes import PixelBox
 from geomag_core.errors import DatabaseError
 from geomag_core.granularity import Granularity
 from geomag_core.labels import canonical_label, stored_labels
+from geomag_core.nano.classes import NANO_CLASSES
 
 __all__ = [
     "DISTINCT_IOU",
@@ -144,6 +145,16 @@ class ResultRecord:
     """The model's own WGS84 shape, kept when a correction replaced it."""
     original_outline_px: BaseGeometry | None = None
     """The model's own pixel outline, kept when a correction replaced it."""
+    scale_m: float | None = None
+    """Metres per pixel that sized a result of a scene without a CRS (``area_m2`` is its pixel
+    area times its square); ``None`` on a georeferenced scene, whose areas are geodesic."""
+    scale_source: str | None = None
+    """Where ``scale_m`` came from: ``--gsd``, given in the app, the scene's world file, or
+    ``assumed: <class> training GSD`` when nothing gave one."""
+    scene_crs: str | None = None
+    """The scene's CRS (``EPSG:32631``, or WKT), ``None`` for a scene without one."""
+    geometry_scene: BaseGeometry | None = None
+    """The shape in the scene's CRS (``None`` without a CRS: see ``outline_px``)."""
 
     @property
     def origin(self) -> str:
@@ -327,6 +338,9 @@ def _select(engine: Engine, where: HistoryFilter, order: HistoryOrder) -> Select
             _LATEST.geom,
             _LATEST.geom_scene_wkb,
             QueryRow.model_versions,
+            QueryRow.scale_m,
+            QueryRow.scale_source,
+            SceneRow.crs,
         )
         .join(QueryRow, ResultRow.query_id == QueryRow.id)
         .join(SceneRow, QueryRow.scene_id == SceneRow.id)
@@ -437,10 +451,13 @@ def _record(row: Any) -> ResultRecord:
     (rid, kind, label, text, conf, geom, area, x0, y0, x1, y1, created) = row[:12]
     (qid, qtext, granularity, sid, uri, sha, thread) = row[12:19]
     scene_wkb, transform, verdict, fixed, fixed_scene_wkb, versions = row[19:25]
+    scale_m, scale_source, crs = row[25:28]
     pixel_box = PixelBox(x0, y0, x1, y1) if x0 is not None else None
     shape_scene = wkb.loads(bytes(scene_wkb)) if scene_wkb else None
     geometry = to_shape(geom) if geom is not None else None
     outline = outline_in_pixels(shape_scene, transform, pixel_box)
+    if verdict == Verdict.CORRECT and fixed_scene_wkb:
+        shape_scene = wkb.loads(bytes(fixed_scene_wkb))
     record = ResultRecord(
         result_id=rid,
         kind=kind,
@@ -461,9 +478,36 @@ def _record(row: Any) -> ResultRecord:
         outline_px=outline,
         verdict=Verdict(verdict) if verdict is not None else None,
         added=(versions or {}).get("source") == "analyst",
+        scene_crs=crs if transform is not None else None,
+        geometry_scene=shape_scene if transform is not None else None,
     )
-    if verdict != Verdict.CORRECT:
-        return record
+    if verdict == Verdict.CORRECT:
+        record = _corrected(record, fixed, fixed_scene_wkb, transform)
+    if transform is None and record.outline_px is not None and kind != ResultKind.ANSWER:
+        record = _scaled(record, scale_m, scale_source)
+    return record
+
+
+def _scaled(record: ResultRecord, scale_m: float | None, source: str | None) -> ResultRecord:
+    """A result of a scene without a CRS, sized at the scale it was read at (or assumed)."""
+    if scale_m is None:  # nothing gave a scale: the class's training GSD, said as assumed
+        target = next((c for c in NANO_CLASSES if c.name == _subject_of(record.label)), None)
+        if target is None:
+            return record
+        scale_m, source = target.assumed_scale.metres, target.assumed_scale.source
+    area = float(record.outline_px.area) * scale_m * scale_m if record.outline_px else None
+    return replace(record, scale_m=scale_m, scale_source=source, area_m2=area)
+
+
+def _corrected(
+    record: ResultRecord,
+    fixed: Any,
+    fixed_scene_wkb: bytes | None,
+    transform: Sequence[float] | None,
+) -> ResultRecord:
+    """``record`` with the analyst's corrected shape in place of the model's (both kept)."""
+    outline = record.outline_px
+    geometry = record.geometry
     fixed_geometry = to_shape(fixed) if fixed is not None else None
     fixed_outline = (
         outline_in_pixels(wkb.loads(bytes(fixed_scene_wkb)), transform)
@@ -476,7 +520,7 @@ def _record(row: Any) -> ResultRecord:
         original_outline_px=outline,
         geometry=fixed_geometry,
         outline_px=fixed_outline,
-        pixel_box=_box_of(fixed_outline) or pixel_box,
+        pixel_box=_box_of(fixed_outline) or record.pixel_box,
         area_m2=geodesic_area_m2(fixed_geometry) if fixed_geometry is not None else None,
     )
 

@@ -123,6 +123,12 @@ class QueryRow(Base):
     request_id: Mapped[str | None] = mapped_column(
         String(128), unique=True, doc="Caller's request id: a retry with it stores nothing new."
     )
+    scale_m: Mapped[float | None] = mapped_column(
+        Float, doc="Metres per pixel a scene without a CRS was read at (None: not known)."
+    )
+    scale_source: Mapped[str | None] = mapped_column(
+        String(120), doc="Where scale_m came from: --gsd, given in the app, a world file."
+    )
     created_at: Mapped[dt.datetime] = _created_at()
 
     scene: Mapped[SceneRow] = relationship(back_populates="queries")

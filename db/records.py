@@ -113,6 +113,11 @@ class QueryFacts:
     error: str | None = None
     request_id: str | None = None
     """The caller's id for this request: saving it again returns the first save, unchanged."""
+    scale_m: float | None = None
+    """Metres per pixel a scene without a CRS was read at (``--gsd``, given in the app, its
+    world file); ``None`` when its CRS gives the scale or none is known."""
+    scale_source: str | None = None
+    """Where ``scale_m`` came from, in words."""
 
     def __post_init__(self) -> None:
         if not self.text.strip():
@@ -123,6 +128,8 @@ class QueryFacts:
             raise DatabaseError(f"probabilities {dict(self.probabilities)} do not sum to 1")
         if self.pixels < 0 or self.tokens < 0 or self.latency_ms < 0:
             raise DatabaseError("pixels, tokens and latency_ms cannot be negative")
+        if self.scale_m is not None and not (math.isfinite(self.scale_m) and self.scale_m > 0):
+            raise DatabaseError(f"scale_m must be a positive number of metres, got {self.scale_m}")
 
 
 @dataclass(frozen=True, kw_only=True)

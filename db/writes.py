@@ -185,6 +185,8 @@ def _query_row(record: QuestionRecord, scene_id: int, investigation_id: int | No
         status=q.status,
         error=q.error,
         request_id=q.request_id,
+        scale_m=q.scale_m,
+        scale_source=q.scale_source,
         created_at=record.asked_at,
     )
 

@@ -12,15 +12,38 @@ import json
 import math
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from geomag_core.errors import ConfigError
 
-__all__ = ["SCALES_FILE", "ScaleBook"]
+__all__ = ["SCALES_FILE", "ScaleBook", "SceneScale"]
 
 SCALES_FILE = "scales.json"
 #: The range a given scale must fall in: 1 cm to 1 km per pixel.
 _RANGE = (0.01, 1000.0)
+
+
+@dataclass(frozen=True, slots=True)
+class SceneScale:
+    """Metres per pixel of a scene and where that number came from, in words.
+
+    ``source`` is what answers, history and exports print beside a size measured with it:
+    ``scene CRS``, ``GEOMAG_GSD / --gsd``, ``given for this scene in the app``, ``the scene's
+    world file (no CRS: metres assumed)`` or ``assumed: <class> training GSD (no CRS)``.
+    """
+
+    metres: float
+    source: str
+
+    @property
+    def from_crs(self) -> bool:
+        """The scene's own CRS gave it (sizes are then measured on the ground, not scaled)."""
+        return self.source == CRS_SOURCE
+
+
+#: :attr:`SceneScale.source` of a scale read from the scene's CRS.
+CRS_SOURCE = "scene CRS"
 
 
 class ScaleBook:

@@ -311,7 +311,7 @@ def make_tools(wb: Workbench, extra: list[BaseTool] | None = None) -> list[BaseT
         query = HistoryArgs(**args)
         page = find_results(wb.engine, _filter(query), limit=query.limit)
         written = export_results(page.items, _export_target(wb, path))  # never overwrites
-        return f"wrote {len(page.items)} result(s) to {written}"
+        return written.summary
 
     def spectral(scene: str, subject: str) -> SpectralMeasure:
         return measure_index(wb, scene, subject)[0]

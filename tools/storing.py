@@ -105,6 +105,8 @@ def store_question(
 def _record(wb: Workbench, q: Question, thread_id: str | None) -> QuestionRecord:
     scene = wb.scene(q.scene)
     looked = LookedAt.of(q.budget, q.zoom_steps) or LookedAt(0, 0, scene.width * scene.height)
+    # A scene without a CRS: the scale it was read at (if anything gave one) sizes its results.
+    scale = None if scene.is_georeferenced else wb.scale_of(scene)
     return QuestionRecord(
         scene=SceneFacts.from_scene(scene),
         query=QueryFacts(
@@ -116,6 +118,8 @@ def _record(wb: Workbench, q: Question, thread_id: str | None) -> QuestionRecord
             tokens=looked.tokens,
             latency_ms=q.latency_ms,
             request_id=q.request_id or None,
+            scale_m=scale.metres if scale else None,
+            scale_source=scale.source if scale else None,
         ),
         zoom_steps=[
             ZoomStepFacts(

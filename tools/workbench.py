@@ -23,7 +23,7 @@ from geomag_core.nano.heat import NanoHeatMapSource
 from geomag_core.nano.predictor import NanoModel
 from geomag_core.profiles import Profile, profile_of
 from geomag_core.psc.heatmap import HeatMapSource, VLMHeatMapSource
-from geomag_core.scales import ScaleBook
+from geomag_core.scales import CRS_SOURCE, ScaleBook, SceneScale
 from geomag_core.scene import Scene, confine_scene
 from geomag_core.vlm.backend import VLMBackend
 from geomag_core.vlm.profiles import generation_vlm, in_process_vlm
@@ -81,6 +81,27 @@ class Workbench:
     def scales(self) -> ScaleBook:
         """Metres per pixel the analyst gave for scenes without a CRS (``<data_dir>``)."""
         return ScaleBook(self.settings.data_dir)
+
+    def scale_of(self, scene: Scene) -> SceneScale | None:
+        """The scene's metres per pixel, and where it came from.
+
+        First found of: ``--gsd`` (``GEOMAG_GSD``), its CRS, a scale the analyst gave in the
+        app, its world file. ``None``: nothing says (the caller may assume a class's training
+        GSD, and must say so).
+        """
+        from geomag_core.nano.classes import scene_gsd
+
+        if self.settings.gsd is not None:
+            return SceneScale(self.settings.gsd, "GEOMAG_GSD / --gsd")
+        if (metres := scene_gsd(scene)) is not None:
+            return SceneScale(metres, CRS_SOURCE)
+        if (given := self.scales.get(scene.content_hash)) is not None:
+            return SceneScale(given, "given for this scene in the app")
+        if scene.world_file_gsd is not None:
+            return SceneScale(
+                scene.world_file_gsd, "the scene's world file (no CRS: metres assumed)"
+            )
+        return None
 
     @cached_property
     def classifier(self) -> GranularityClassifier:

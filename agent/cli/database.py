@@ -198,12 +198,18 @@ def _export(
     from db.export import ExportFormat, export_results
 
     if out is not None:
-        export_results(records, out, fmt, overwrite=overwrite)
-        typer.echo(f"wrote {len(records)} results to {out}", err=True)
+        typer.echo(export_results(records, out, fmt, overwrite=overwrite).summary, err=True)
     elif fmt in (ExportFormat.GEOJSON, ExportFormat.CSV):
         with tempfile.TemporaryDirectory() as tmp:
             written = export_results(records, Path(tmp) / f"history.{fmt}", fmt)
-            typer.echo(written.read_text(), nl=False)
+            typer.echo(written.path.read_text(), nl=False)
+        if written.pixel_frame:
+            typer.echo(
+                f"{written.pixel_frame} result(s) of scenes without a CRS are not in this output "
+                f"(they have no place on the map): give --out FILE.{fmt} to write them beside it "
+                f"in their pixel frame, or export a .gpkg",
+                err=True,
+            )
     else:
         raise DatabaseError("a GeoPackage is a file: give --out results.gpkg")
 
@@ -248,6 +254,20 @@ def _verdict_cell(r: ResultRecord) -> str:
     return "added" if r.added else (str(r.verdict) if r.verdict else "")
 
 
+def _area_cell(r: ResultRecord) -> str:
+    """The area in m²; ``*`` marks one measured at a given or assumed scale (no CRS)."""
+    if r.area_m2 is None:
+        return ""
+    return f"{r.area_m2:,.0f}" + ("*" if r.scale_m is not None else "")
+
+
+def _print_scales(console: Console, records: list[ResultRecord]) -> None:
+    """Say which scale each ``*`` area was measured at (scenes without a CRS)."""
+    scales = sorted({(r.scale_m, r.scale_source) for r in records if r.scale_m is not None})
+    for metres, source in scales:
+        console.print(f"* no CRS: area at {metres:g} m per pixel ({source})")
+
+
 def _print_table(
     records: list[ResultRecord], offset: int, has_more: bool, rejected: int = 0
 ) -> None:
@@ -261,7 +281,7 @@ def _print_table(
             str(r.kind),
             cell(r.label or ""),
             f"{r.confidence:.2f}" if r.confidence is not None else "",
-            f"{r.area_m2:,.0f}" if r.area_m2 is not None else "",
+            _area_cell(r),
             _verdict_cell(r),
             cell(f"{Path(r.scene_uri).name} ({r.scene_hash[:8]})"),
             cell(r.query_text),
@@ -273,6 +293,7 @@ def _print_table(
     more = f"; more with --offset {offset + len(records)}" if has_more else ""
     left_out = f"; {rejected} rejected not shown (--include-rejected)" if rejected else ""
     console.print(f"{shown}{more}{left_out}")
+    _print_scales(console, records)
 
 
 def _print_objects(objects: list[DistinctObject], offset: int, total: int) -> None:
@@ -287,7 +308,7 @@ def _print_objects(objects: list[DistinctObject], offset: int, total: int) -> No
                 cell(r.label or ""),
                 f"{r.confidence:.2f}" if r.confidence is not None else "",
                 str(o.queries),
-                f"{r.area_m2:,.0f}" if r.area_m2 is not None else "",
+                _area_cell(r),
                 ids,
                 cell(f"{Path(r.scene_uri).name} ({r.scene_hash[:8]})"),
             ]
@@ -296,6 +317,7 @@ def _print_objects(objects: list[DistinctObject], offset: int, total: int) -> No
     end = offset + len(objects)
     shown = f"objects {offset + 1}–{end} of {total}" if objects else "no objects"
     console.print(shown + (f"; more with --offset {end}" if end < total else ""))
+    _print_scales(console, [o.best for o in objects])
 
 
 def _parse_time(text: str | None, option: str) -> dt.datetime | None:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from geomag_core.labels import subject
+from geomag_core.scales import SceneScale
 
 if TYPE_CHECKING:  # rasterio and pyproj load when a scene is measured, not with the classes
     from geomag_core.scene import Scene
@@ -81,6 +82,11 @@ class ObjectClass:
     max_gsd_m: float
     data: str
     zoom: float = 1.0
+
+    @property
+    def assumed_scale(self) -> SceneScale:
+        """The class's training GSD, for a scene nothing gives a scale for (said as assumed)."""
+        return SceneScale(self.gsd_m, f"assumed: {self.name} training GSD (no CRS)")
 
     def length_px(self, gsd_m: float) -> tuple[float, float]:
         """The size range in pixels at ``gsd_m`` metres per pixel."""

@@ -295,3 +295,35 @@ def test_a_naip_tile_is_described_and_its_footprint_searched_across_dates(
             assert "CRS EPSG:269" in described.answer  # NAIP: UTM on NAD83
             assert "Measured now (not stored): water " in described.answer
             assert _counts(url) == stored
+
+
+def test_a_scale_given_for_a_jpeg_is_stored_and_sizes_its_tanks(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    """Issue 26: the analyst's scale is kept with the query; history and follow-ups use it."""
+    from db.enums import ResultKind
+    from db.history import HistoryFilter, find_all_results
+    from geomag_core.scales import ScaleBook
+    from geomag_core.scene import Scene
+
+    scene = shared_data / "airbus-oil-storage" / "images" / TANKS
+    url = f"sqlite:///{tmp_path / 'history.sqlite'}"
+    ScaleBook(tmp_path).give(Scene(scene).content_hash, 1.2)  # what the app's picker stores
+    settings = Settings(data_dir=tmp_path, model_profile="nano", database_url=url)
+    with Session(settings) as session:
+        found = session.ask(scene, "how many oil-storage tanks are there?", "tanks")
+        assert "1.2 m per pixel (given for this scene in the app)" in found.answer
+        top = session.ask(scene, "which are the three largest tanks?", "tanks")
+        assert "are at 1.2 m per pixel (given for this scene in the app)" in top.answer
+        masks = HistoryFilter(kinds=[ResultKind.MASK])
+        records = find_all_results(session.workbench.engine, masks)
+    engine = create_db_engine(url)
+    with engine.connect() as c:
+        scales = set(c.execute(select(QueryRow.scale_m, QueryRow.scale_source)).all())
+    engine.dispose()
+    assert scales == {(1.2, "given for this scene in the app")}
+    assert len(records) == len(found.result_ids) >= 5
+    for r in records:  # the pixel outline's area at the given scale, said where it came from
+        assert r.outline_px is not None and r.geometry is None
+        assert r.area_m2 == pytest.approx(r.outline_px.area * 1.44)
+        assert r.scale_source == "given for this scene in the app"

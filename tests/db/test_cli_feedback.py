@@ -117,6 +117,11 @@ def test_a_correction_in_pixels_replaces_the_outline_in_the_export(
     ]
     assert run(argv, capsys)[0] == 0
     path = tmp_path / "fixed.csv"
-    assert run(["history", "--scene", "ef92f434", "-f", "csv", "--out", str(path)], capsys)[0] == 0
-    row = gpd.read_file(path).set_index("result_id").loc[str(rid)]
+    code, _, err = run(["history", "--scene", "ef92f434", "-f", "csv", "--out", str(path)], capsys)
+    assert code == 0 and "of scenes without a CRS, in their pixel frame" in err
+    assert str(rid) not in set(gpd.read_file(path)["result_id"])  # no place on the map…
+    row = gpd.read_file(tmp_path / "fixed.pixels.csv").set_index("result_id").loc[str(rid)]
     assert row["verdict"] == "correct" and row["pixel_wkt"].startswith("POLYGON ((100 -200")
+    # …and a size: the corrected triangle's 1,500 px² at the aircraft's assumed 0.5 m
+    assert float(row["area_m2"]) == pytest.approx(1500 * 0.25)
+    assert row["scale_source"] == "assumed: aircraft training GSD (no CRS)"

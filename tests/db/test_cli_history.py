@@ -50,7 +50,7 @@ def test_history_creates_a_new_database_then_finds_and_exports(
     out_file = tmp_path / "planes.geojson"
     argv = ["history", "-l", "aircraft", "--bbox", "-100,47,-99,48", "-f", "geojson"]
     code, _, err = run([*argv, "--out", str(out_file)], capsys)
-    assert code == 0 and "wrote 2 results" in err
+    assert code == 0 and "wrote 2 result(s)" in err
     assert sorted(gpd.read_file(out_file)["confidence"]) == [0.4, 0.9]
 
     code, out, _ = run(["history", "--near", "-99.16,47.03,1010", "-f", "geojson"], capsys)

@@ -32,7 +32,7 @@ def read_back(path: Path, fmt: ExportFormat) -> gpd.GeoDataFrame:
 def test_exports_read_back_with_the_same_geometries_and_attributes(
     records: list[ResultRecord], tmp_path: Path, fmt: ExportFormat
 ) -> None:
-    path = export_results(records, tmp_path / f"history.{fmt}", fmt)
+    path = export_results(records, tmp_path / f"history.{fmt}", fmt).path
     frame = read_back(path, fmt).sort_values("result_id").reset_index(drop=True)
     expected = sorted(records, key=lambda r: r.result_id)
 
@@ -64,7 +64,7 @@ def test_exports_read_back_with_the_same_geometries_and_attributes(
 def test_exporting_nothing_writes_an_empty_readable_file(engine: Engine, tmp_path: Path) -> None:
     none = find_all_results(engine, HistoryFilter(labels=["unicorn"]))
     for fmt in (ExportFormat.GEOJSON, ExportFormat.GPKG):
-        frame = gpd.read_file(export_results(none, tmp_path / f"empty.{fmt}"))
+        frame = gpd.read_file(export_results(none, tmp_path / f"empty.{fmt}").path)
         assert len(frame) == 0
 
 
@@ -74,7 +74,7 @@ def test_export_replaces_an_existing_file(records: list[ResultRecord], tmp_path:
     with pytest.raises(ExportError, match="--overwrite"):
         export_results(records[:2], path)
     export_results(records[:2], path, overwrite=True)
-    assert len(gpd.read_file(path)) == 2
+    assert len(gpd.read_file(path, layer="results")) == 2
 
 
 def test_unknown_suffix_says_which_to_use(records: list[ResultRecord], tmp_path: Path) -> None:

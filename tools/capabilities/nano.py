@@ -13,12 +13,13 @@ from typing import ClassVar
 from geomag_core.boxes import PixelBox
 from geomag_core.budget import Budget, LookBudget, VisionTokenGeometry
 from geomag_core.findings import Finding
-from geomag_core.nano.classes import NANO_CLASSES, ObjectClass, class_named, known_list, scene_gsd
+from geomag_core.nano.classes import NANO_CLASSES, ObjectClass, class_named, known_list
 from geomag_core.nano.search import AutoSearch, BlockSearch, search_scene
 from geomag_core.polygons.grounded import ground_mask
 from geomag_core.psc.heatmap import HeatMap
 from geomag_core.psc.windows import ScoredWindow
 from geomag_core.psc.zoom import ZoomStep
+from geomag_core.scales import CRS_SOURCE
 from tools.capabilities.base import Answered, Capability, Findings, Looked, Reading
 from tools.events import Emit, SearchPlanned, Segmenting, Zoomed
 from tools.workbench import Workbench
@@ -141,15 +142,8 @@ def find_objects(
     """
     s = wb.scene(scene)
     geometry = VisionTokenGeometry()
-    gsd, source = scene_gsd(s), "scene CRS"
-    if wb.settings.gsd is not None:
-        gsd, source = wb.settings.gsd, "GEOMAG_GSD / --gsd"
-    elif gsd is None and (given := wb.scales.get(s.content_hash)) is not None:
-        gsd, source = given, "given for this scene in the app"
-    elif gsd is None and s.world_file_gsd is not None:
-        gsd, source = s.world_file_gsd, "the scene's world file (no CRS: metres assumed)"
-    elif gsd is None:
-        gsd, source = target.gsd_m, f"assumed: {target.name} training GSD (no CRS)"
+    scale = wb.scale_of(s) or target.assumed_scale
+    gsd, source = scale.metres, scale.source
     if gsd > target.max_gsd_m:
         decision = f"not searched: {target.plural} are too small to see at {gsd:.2g} m"
         emit(SearchPlanned(label=target.name, decision=decision))
@@ -253,7 +247,7 @@ def _class_lines(search: ClassSearch, masks: list[Finding], steps: int) -> list[
             f"{plural} have the size GeoMag-nano learned them at: the scene is {gsd:.2g} m per "
             f"pixel ({search.gsd_source}), {plural} were trained at {target.gsd_m:g} m."
         )
-    elif search.gsd_source != "scene CRS":  # a scale the scene's CRS did not give: say it
+    elif search.gsd_source != CRS_SOURCE:  # a scale the scene's CRS did not give: say it
         lines.append(f"Scale: {gsd:.2g} m per pixel ({search.gsd_source}); the size rule used it.")
     if masks:
         conf = [float(r.confidence or 0.0) for r in masks]

@@ -170,7 +170,7 @@ def follow_up(
         ids = earlier.result_ids
         what = f"the {len(ids)} result(s) of {earlier.source}"
     stored = [(r.result_id, r.query_id, r.finding) for r in load_results(wb.engine, ids)]
-    items, notes = measure_results(stored, s, wb.settings.gsd)
+    items, notes = measure_results(stored, s, wb.scale_of(s))
     worked = run_plan(plan, items, scene_area_m2=_scene_area_m2(wb, scene), what=what)
     labels = Counter(str(m.finding.label) for m in items)
     if plan.source != "previous" and labels:

@@ -20,6 +20,7 @@ from pyproj import CRS
 from geomag_core.findings import Finding
 from geomag_core.nano.classes import NANO_CLASSES
 from geomag_core.polygons.grounded import equal_area_m2, longest_side, to_equal_area
+from geomag_core.scales import SceneScale
 from geomag_core.scene import Scene
 from tools.investigation.plan import Condition, Measure, Near, Plan
 
@@ -27,7 +28,7 @@ __all__ = ["Measured", "Worked", "measure_results", "run_plan"]
 
 #: At most this many results are listed one per line.
 LISTED = 10
-_GSD = {c.name: c.gsd_m for c in NANO_CLASSES}
+_CLASSES = {c.name: c for c in NANO_CLASSES}
 _WGS84 = CRS.from_epsg(4326)
 
 
@@ -58,19 +59,26 @@ class Worked:
     answer keeps results of other scenes too, which cannot be drawn on this one."""
 
 
-def _gsd_assumed(finding: Finding, gsd: float | None) -> tuple[float | None, str | None]:
-    if gsd is not None:
-        return gsd, f"{gsd:g} m per pixel (set with --gsd / GEOMAG_GSD)"
-    trained = _GSD.get(finding.label or "")
-    if trained is not None:
-        return trained, f"{trained:g} m per pixel ({finding.label} training GSD)"
-    return None, None
+def _scale_for(finding: Finding, scale: SceneScale | None) -> SceneScale | None:
+    """The scale that sizes ``finding`` on a scene without a CRS.
+
+    The scene's, else its class's training GSD (said as assumed), else none.
+    """
+    if scale is not None:
+        return scale
+    target = _CLASSES.get(finding.label or "")
+    return target.assumed_scale if target is not None else None
 
 
 def measure_results(
-    stored: Sequence[tuple[int, int, Finding]], scene: Scene | None, gsd: float | None
+    stored: Sequence[tuple[int, int, Finding]], scene: Scene | None, scale: SceneScale | None
 ) -> tuple[list[Measured], list[str]]:
-    """Each ``(result_id, query_id, finding)`` measured; and the assumptions made, in words."""
+    """Each ``(result_id, query_id, finding)`` measured; and the assumptions made, in words.
+
+    A result with a place on the ground is measured there; one of a scene without a CRS at
+    ``scale`` (``Workbench.scale_of``: --gsd, given in the app, a world file), else at its
+    class's training GSD, and the notes say which.
+    """
     out, assumed = [], set()
     for rid, qid, f in stored:
         if not f.is_mask and f.kind != "box":
@@ -90,15 +98,13 @@ def measure_results(
             lonlat: tuple[float, float] | None = (float(point.x), float(point.y))
         else:
             lonlat = None
-            metres, why = _gsd_assumed(f, gsd)
-            if local is not None and metres is not None:
-                length = longest_side(local) * metres
-                area = float(local.area) * metres * metres
-                assumed.add(why or "")
+            used = _scale_for(f, scale)
+            if local is not None and used is not None:
+                length = longest_side(local) * used.metres
+                area = float(local.area) * used.metres * used.metres
+                assumed.add(f"{used.metres:g} m per pixel ({used.source})")
         out.append(Measured(rid, qid, f, length, area, lonlat, centre_px))
-    notes = [
-        f"This scene has no CRS: lengths and areas assume {why}." for why in sorted(assumed) if why
-    ]
+    notes = [f"This scene has no CRS: lengths and areas are at {why}." for why in sorted(assumed)]
     return out, notes
 
 

@@ -10,7 +10,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from db.enums import Verdict
-from db.export import ExportFormat
+from db.export import ExportFormat, in_pixel_frame
 from db.history import ResultRecord
 from geomag_core.errors import GeoMagError
 from geomag_core.scene import Scene
@@ -29,9 +29,15 @@ __all__ = ["add_object_form", "export_buttons", "verdict_form"]
 
 
 def export_buttons(records: Sequence[ResultRecord]) -> None:
-    """GeoJSON, GeoPackage and CSV downloads of ``records`` (written when clicked)."""
-    columns = st.columns(len(ExportFormat))
-    for column, fmt in zip(columns, ExportFormat, strict=True):
+    """GeoJSON, GeoPackage and CSV downloads of ``records`` (written when clicked).
+
+    Results of scenes without a CRS have no place on the map: they get a GeoJSON of their own
+    in the pixel frame, a GeoPackage whose ``results_pixels`` layer has no CRS (the full
+    GeoPackage export has that layer too).
+    """
+    unmapped = sum(in_pixel_frame(r) for r in records)
+    columns = st.columns(len(ExportFormat) + (1 if unmapped else 0))
+    for column, fmt in zip(columns, ExportFormat, strict=False):
         column.download_button(
             f"Export {fmt.value.upper()}",
             data=functools.partial(export_bytes, records, fmt),
@@ -40,6 +46,18 @@ def export_buttons(records: Sequence[ResultRecord]) -> None:
             key=f"result_actions.export.{fmt.value}",
             icon=":material/download:",
             disabled=not records,
+        )
+    if unmapped:
+        columns[-1].download_button(
+            "Export pixel frame",
+            data=functools.partial(export_bytes, records, ExportFormat.GEOJSON, pixel_frame=True),
+            file_name="geomag-results.pixels.gpkg",
+            mime=EXPORT_MIME[ExportFormat.GPKG],
+            key="result_actions.export.pixels",
+            icon=":material/download:",
+            help=f"{unmapped} result(s) of scenes without a CRS, placed on their image as QGIS "
+            "places a raster without a CRS (x = column, y = −row), as a GeoPackage; they are "
+            "not in the GeoJSON or CSV, which are in WGS84",
         )
 
 

@@ -145,16 +145,29 @@ def table(records: Sequence[ResultRecord]) -> pd.DataFrame:
     import pandas as pd
 
     frame = to_geodataframe(records)
-    shapes = [g.geom_type if g is not None else "" for g in frame.geometry]
+    shapes = [
+        r.geometry.geom_type
+        if r.geometry is not None
+        else (f"{r.outline_px.geom_type} (pixels)" if r.outline_px is not None else "")
+        for r in records
+    ]
     plain = pd.DataFrame(frame.drop(columns=["geometry", "scene_sha256", "text"]))
     return plain.assign(shape=shapes)
 
 
-def export_bytes(records: Sequence[ResultRecord], fmt: ExportFormat) -> bytes:
-    """The records exported as ``fmt`` (WGS84), as file contents for a download."""
+def export_bytes(
+    records: Sequence[ResultRecord], fmt: ExportFormat, *, pixel_frame: bool = False
+) -> bytes:
+    """The records exported as ``fmt``, as file contents for a download.
+
+    GeoJSON and CSV: the WGS84 file, or with ``pixel_frame`` the file of the results of scenes
+    without a CRS (their pixel frame, no CRS: a GeoPackage beside a GeoJSON); a GeoPackage
+    holds both as layers.
+    """
     with tempfile.TemporaryDirectory() as tmp:
-        path = export_results(records, Path(tmp) / f"results.{fmt.value}", fmt)
-        return path.read_bytes()
+        written = export_results(records, Path(tmp) / f"results.{fmt.value}", fmt)
+        path = written.pixels_path if pixel_frame else written.path
+        return path.read_bytes() if path is not None else b""
 
 
 def judge(engine: Engine, result_id: int, verdict: Verdict, note: str | None = None) -> int:

@@ -433,3 +433,88 @@ def test_a_corrected_and_an_added_aircraft_are_drawn_on_the_scene_tab(
     body = browser.find_element(By.TAG_NAME, "body").text
     assert "Added result #" in body and "Traceback" not in body
     _picture(browser, tmp_path / "verdicts.png", "stImage", "[0]", "GEOMAG_VERDICT_SCREENSHOT")
+
+
+def test_a_box_dragged_on_the_scene_is_stored_as_an_added_object(
+    nano_app_url: str, browser: Any, tmp_path: Path
+) -> None:
+    """Issue 26: the analyst drags the box of a missed object with the mouse, in a real browser."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from db.engine import create_db_engine
+    from db.history import HistoryFilter, find_all_results
+
+    _ask(browser, nano_app_url, "how many aircraft are there?")
+    toggle = next(
+        e
+        for e in browser.find_elements(By.CSS_SELECTOR, "[data-testid=stCheckbox] label")
+        if "Draw a missed object's box" in e.text
+    )
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", toggle)
+    toggle.click()
+    picture = WebDriverWait(browser, 60).until(
+        lambda d: next(
+            iter(d.find_elements(By.CSS_SELECTOR, "[data-testid=stVegaLiteChart] svg image")),
+            None,
+        )
+    )
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", picture)
+    time.sleep(1)  # the page is still
+    width, height = picture.size["width"], picture.size["height"]
+    # where the pointer went down and up, as fractions of the picture (whatever moved before;
+    # vega stops the mouse events, not the pointer events)
+    browser.execute_script(
+        """const img = arguments[0]; window.geomagDrag = [];
+        const at = e => { const r = img.getBoundingClientRect(); window.geomagDrag.push(
+          [(e.clientX - r.left) / r.width, (e.clientY - r.top) / r.height]); };
+        document.addEventListener('pointerdown', at, true);
+        document.addEventListener('pointerup', at, true);""",
+        picture,
+    )
+    # from 40 % to 60 % of the picture, both ways (offsets are from its centre)
+    (
+        ActionChains(browser)
+        .move_to_element_with_offset(picture, -width // 10, -height // 10)
+        .click_and_hold()
+        .move_by_offset(width // 10, height // 10)
+        .move_by_offset(width // 10, height // 10)
+        .release()
+        .perform()
+    )
+
+    def box_field(driver: Any) -> str:  # the page runs again after the drag: find it anew
+        fields = driver.find_elements(
+            By.CSS_SELECTOR, 'input[aria-label="Box in scene pixels x0,y0,x1,y1"]'
+        )
+        try:
+            return str(fields[0].get_attribute("value") or "") if fields else ""
+        except StaleElementReferenceException:
+            return ""
+
+    text = WebDriverWait(browser, 60).until(box_field)
+    drawn = [int(v) for v in text.split(",")]
+    _picture(browser, tmp_path / "drawn.png", "stVegaLiteChart", "[0]", "GEOMAG_DRAW_SCREENSHOT")
+    x0, y0, x1, y1 = drawn
+    side = 2560  # the airport scene
+    assert 0 <= x0 < x1 <= side and 0 <= y0 < y1 <= side
+    (fx0, fy0), (fx1, fy1) = browser.execute_script("return window.geomagDrag;")
+    assert 0 < fx0 < fx1 < 1 and 0 < fy0 < fy1 < 1  # the drag stayed on the picture
+    # the box is where the mouse went, in scene pixels (within 1 % of the scene)
+    for got, fraction in zip((x0, y0, x1, y1), (fx0, fy0, fx1, fy1), strict=True):
+        assert got == pytest.approx(fraction * side, abs=0.01 * side)
+    label = browser.find_element(By.CSS_SELECTOR, 'input[aria-label="Label"]')
+    label.send_keys("aircraft")
+    button = next(b for b in browser.find_elements(By.TAG_NAME, "button") if "Add object" in b.text)
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+    button.click()
+    WebDriverWait(browser, 120).until(
+        lambda d: "Added result #" in d.find_element(By.TAG_NAME, "body").text
+    )
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'nano.sqlite'}")
+    added = [r for r in find_all_results(engine, HistoryFilter()) if r.added]
+    engine.dispose()
+    assert len(added) == 1 and added[0].pixel_box is not None
+    assert added[0].pixel_box.as_tuple() == tuple(drawn)

@@ -16,7 +16,7 @@ from tools.storing import box_footprint
 from tools.workbench import Workbench
 from ui.components.change_view import show_change
 from ui.components.map_view import show_map
-from ui.components.result_actions import add_object_form
+from ui.components.result_actions import add_object_form, draw_box
 from ui.components.step_trail import zoom_drawer
 from ui.services.change import change_table
 from ui.services.errors import readable_error
@@ -198,20 +198,23 @@ def show_evidence(
         kinds = {kind for _, kind in analyst}
         caption += "; your added objects in green" if "added" in kinds else ""
         caption += "; your corrected outlines in white" if "corrected" in kinds else ""
-        st.image(
-            draw_evidence(
-                scene, outcome.results, outcome.zoom_steps, heat=list(maps.values())[:1],
-                opacity=opacity, analyst=analyst,
-            ),
-            caption=caption,
-            width="stretch",
+        picture = draw_evidence(
+            scene, outcome.results, outcome.zoom_steps, heat=list(maps.values())[:1],
+            opacity=opacity, analyst=analyst,
         )  # fmt: skip
-        if workbench is not None and with_map and outcome.query_id is not None:
-            add_object_form(
-                workbench.engine,
-                {scene.content_hash: scene.path.name},
-                key=f"scene_add.{outcome.query_id}",
-            )
+        adding = workbench is not None and with_map and outcome.query_id is not None
+        key = f"scene_add.{outcome.query_id}"
+        if adding and st.toggle(
+            "Draw a missed object's box",
+            key=f"{key}.drawing",
+            help="Swaps the picture for one you can drag a box on, in scene pixels.",
+        ):
+            draw_box(picture, scene.size, key)
+        else:
+            st.image(picture, caption=caption, width="stretch")
+        if adding:
+            assert workbench is not None
+            add_object_form(workbench.engine, {scene.content_hash: scene.path.name}, key=key)
     with tabs[1]:
         if with_map:
             _map(scene, outcome)

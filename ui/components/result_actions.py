@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import streamlit as st
+from PIL import Image
 from sqlalchemy import Engine
 
 from db.enums import Verdict
@@ -14,6 +15,7 @@ from db.export import ExportFormat, in_pixel_frame
 from db.history import ResultRecord
 from geomag_core.errors import GeoMagError
 from geomag_core.scene import Scene
+from ui.services.box_drawing import BRUSH, box_chart, box_text, selected_box
 from ui.services.errors import readable_error
 from ui.services.history import (
     EXPORT_MIME,
@@ -25,7 +27,7 @@ from ui.services.history import (
 )
 from ui.services.overlays import draw_result_crop
 
-__all__ = ["add_object_form", "export_buttons", "verdict_form"]
+__all__ = ["add_object_form", "draw_box", "export_buttons", "verdict_form"]
 
 
 def export_buttons(records: Sequence[ResultRecord]) -> None:
@@ -134,9 +136,32 @@ def verdict_form(
         st.success(f"Stored {what} of result #{record.result_id} (feedback #{fid}).{left}")
 
 
+def draw_box(picture: Image.Image, size: tuple[int, int], key: str) -> None:
+    """The scene as a chart the analyst drags a box on; a new box fills the add form's field.
+
+    ``key`` is the :func:`add_object_form`'s key whose *Box in scene pixels* it fills.
+    """
+    st.caption(
+        "Drag a box around an object GeoMag missed: it fills *Box in scene pixels* below "
+        "(double-click clears it)."
+    )
+    event = st.altair_chart(
+        box_chart(picture, size),
+        on_select="rerun",
+        selection_mode=BRUSH,
+        key=f"{key}.draw",
+        width="content",  # the picture is drawn at the chart's size: never stretch the axes
+    )
+    drawn = selected_box(event.get("selection") if event else None, size)
+    if drawn is not None and st.session_state.get(f"{key}.drawn") != drawn:
+        st.session_state[f"{key}.drawn"] = drawn  # once per drag: the form may clear it after
+        st.session_state[f"{key}.box"] = box_text(drawn)
+
+
 def add_object_form(engine: Engine, scenes: dict[str, str], key: str) -> None:
     """Add an object the tool missed on one of ``scenes`` (content hash → name): a pixel box.
 
+    The box is typed, or dragged with the mouse on the scene (:func:`draw_box`, same ``key``).
     Stored as analyst-added (``origin`` analyst) with an accept and the note as provenance.
     """
     if not scenes:

@@ -313,6 +313,7 @@ def test_a_scale_given_for_a_jpeg_is_stored_and_sizes_its_tanks(
     with Session(settings) as session:
         found = session.ask(scene, "how many oil-storage tanks are there?", "tanks")
         assert "1.2 m per pixel (given for this scene in the app)" in found.answer
+        assert " m² at 1.2 m per pixel (" in found.answer  # the total area in metres too
         top = session.ask(scene, "which are the three largest tanks?", "tanks")
         assert "are at 1.2 m per pixel (given for this scene in the app)" in top.answer
         masks = HistoryFilter(kinds=[ResultKind.MASK])

@@ -252,11 +252,15 @@ def _class_lines(search: ClassSearch, masks: list[Finding], steps: int) -> list[
     if masks:
         conf = [float(r.confidence or 0.0) for r in masks]
         metric = all(r.area_m2 is not None for r in masks)
-        area = sum(float((r.area_m2 if metric else r.area_px) or 0) for r in masks)
+        pixels = sum(float(r.area_px or 0) for r in masks)
+        if metric:
+            total = f"{sum(float(r.area_m2 or 0) for r in masks):,.0f} m²"
+        else:  # no CRS: in metres at the scale said above (given, a world file or assumed)
+            total = f"{pixels * gsd * gsd:,.0f} m² at {gsd:.2g} m per pixel ({pixels:,.0f} px²)"
         lines.append(
             f"Found {len(masks)} {target.name if len(masks) == 1 else plural} "
             f"(mask confidence {min(conf):.2f}–{max(conf):.2f}, mean "
-            f"{sum(conf) / len(conf):.2f}); total area {area:,.0f} {'m²' if metric else 'px²'}."
+            f"{sum(conf) / len(conf):.2f}); total area {total}."
         )
         places = "; ".join(
             f"[{', '.join(str(v) for v in r.pixel_box or ())}]" for r in masks[:_LISTED]

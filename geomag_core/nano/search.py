@@ -6,6 +6,10 @@
    segmented at native resolution (:class:`BlockSearch`) and stitched per cluster of windows.
    Outside those windows the overview's own instances are kept (``resolution="coarse"``), as TMRA
    keeps the downsampled whole scene beside its crops.
+   A scene much larger than the overview (a 20,000-px SPOT scene is 20× down at 1,024 px, a
+   tank there is one view pixel) is zoomed into iteratively (:class:`ZoomLevels`): the
+   overview's hottest squares are looked at again, finer, and theirs finer again, until a view
+   is fine enough to plan native windows on; each level's looks are reported as zoom steps.
 3. Every connected component of the thresholded probabilities is an instance; those smaller than
    a fragment, with a mean probability under :data:`MIN_INSTANCE_SCORE`, or of a physically
    impossible size for the class at the scene's GSD (:meth:`ObjectClass.plausible`) are not
@@ -18,6 +22,7 @@ does.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
@@ -48,6 +53,7 @@ __all__ = [
     "FoundInstance",
     "SceneSearch",
     "SearchProgress",
+    "ZoomLevels",
     "coarse_instances",
     "magnified_segment",
     "min_fragment_pixels",
@@ -264,11 +270,80 @@ def _without(heat: HeatMap, boxes: list[tuple[float, float, float, float]]) -> H
     return replace(heat, values=values)
 
 
+@dataclass(frozen=True)
+class ZoomLevels:
+    """Iterative zoom: intermediate looks between a coarse overview and native resolution.
+
+    Native windows are planned on a view at most ``max_scale`` scene pixels per view pixel
+    (at 4, the blocks are a few heat cells and a 19-px tank is ~5 view pixels: the heat can
+    point at a tank farm). A coarser view is not planned on: its hottest squares, each
+    ``step`` times smaller than the view's region (never smaller than one look), are looked at
+    again at the overview's size, and so on. A 2,560-px scene (2.5× down) keeps the one-level
+    search.
+
+    Attributes:
+        max_scale: the coarsest view native windows are planned on.
+        step: how much finer each level is.
+        max_fraction: at most this share of a view's region is looked at again.
+        coverage: stop once the squares hold this share of the view's heat.
+
+    """
+
+    max_scale: float = 4.0
+    step: float = 4.0
+    max_fraction: float = 0.25
+    coverage: float = 0.9
+
+
+def _hot_squares(
+    heat: HeatMap, side: int, max_fraction: float, coverage: float
+) -> list[tuple[float, PixelBox]]:
+    """The hottest ``side``-px squares of ``heat``'s region (a grid), hottest first.
+
+    Taken until they hold ``coverage`` of the heat or the next would pass ``max_fraction`` of
+    the region (the hottest always, so a zoom never reads nothing); a square without heat is
+    never taken. Returns ``(heat mass, square)`` pairs.
+    """
+    region = heat.bounds
+    inverse = ~heat.to_scene
+    total = float(heat.values.sum())
+    if total <= 0:
+        return []
+    squares = []
+    for y in range(region.y0, region.y1, side):
+        for x in range(region.x0, region.x1, side):
+            box = PixelBox(x, y, min(region.x1, x + side), min(region.y1, y + side))
+            c0, r0 = inverse @ (box.x0, box.y0)
+            c1, r1 = inverse @ (box.x1, box.y1)
+            cells = heat.values[
+                max(0, int(r0)) : max(0, int(np.ceil(r1))),
+                max(0, int(c0)) : max(0, int(np.ceil(c1))),
+            ]
+            squares.append((float(cells.sum()), box))
+    squares.sort(key=lambda sq: -sq[0])
+    chosen: list[tuple[float, PixelBox]] = []
+    held, spent = 0.0, 0
+    for mass, box in squares:
+        if mass <= 0 or held >= coverage * total:
+            break
+        if chosen and spent + box.area > max_fraction * region.area:
+            break  # (the hottest is always looked at, even when one square is over budget)
+        chosen.append((mass, box))
+        held, spent = held + mass, spent + box.area
+    return chosen
+
+
 class SearchProgress(Protocol):
     """Who follows a search while it runs (the agent's step trail)."""
 
     def planned(self, heat: HeatMap | None, decision: str, windows: int) -> None:
         """The search chose ``windows`` windows on ``heat`` (``None``: segmented whole)."""
+
+    def zoomed(self, depth: int, region: PixelBox, heat: HeatMap, score: float) -> None:
+        """An intermediate level: ``region`` was looked at again, finer.
+
+        ``heat`` is that look's heat map; ``score`` the region's share of the coarser heat.
+        """
 
     def read(self, number: int, window: ScoredWindow | None, box: PixelBox) -> None:
         """Window ``box`` (the ``number``-th read) was just read at native resolution."""
@@ -382,6 +457,71 @@ def _touch(a: PixelBox, b: PixelBox) -> bool:
     return a.x0 <= b.x1 and b.x0 <= a.x1 and a.y0 <= b.y1 and b.y0 <= a.y1
 
 
+class _Levels:
+    """Plans native windows through intermediate looks (:class:`ZoomLevels`), depth first."""
+
+    def __init__(
+        self,
+        source: NanoHeatMapSource,
+        scene: Scene,
+        target: ObjectClass,
+        levels: ZoomLevels,
+        progress: SearchProgress | None,
+    ) -> None:
+        self.source, self.scene, self.target = source, scene, target
+        self.levels, self.progress = levels, progress
+        self.view_pixels = 0
+        self.looks: list[int] = []  # looks per depth
+
+    def needed(self, coarse: CoarseMasks) -> bool:
+        """The view is too coarse to plan native windows on."""
+        return abs(coarse.to_scene.a) > self.levels.max_scale
+
+    def plan(
+        self,
+        heat: HeatMap,
+        coarse: CoarseMasks,
+        looking: AutoSearch | BlockSearch,
+        gsd_m: float,
+        min_px: int,
+        outline: OutlineScale,
+        depth: int = 1,
+    ) -> tuple[list[tuple[ScoredWindow | None, PixelBox]], str]:
+        """The native windows for ``heat``'s region, and why (one sentence)."""
+        if not self.needed(coarse):
+            return looking.plan(heat, coarse, self.target, gsd_m, min_px, outline)
+        region = heat.bounds
+        side = max(
+            self.source.input_size, math.ceil(max(region.width, region.height) / self.levels.step)
+        )
+        squares = _hot_squares(heat, side, self.levels.max_fraction, self.levels.coverage)
+        total = float(heat.values.sum()) or 1.0
+        windows: list[tuple[ScoredWindow | None, PixelBox]] = []
+        while len(self.looks) < depth:
+            self.looks.append(0)
+        for mass, square in squares:
+            finer, finer_coarse = self.source.look(self.scene, square, self.target.prompt)
+            self.view_pixels += finer.view_pixels
+            self.looks[depth - 1] += 1
+            if self.progress is not None:
+                self.progress.zoomed(depth, square, finer, mass / total)
+            more, _ = self.plan(
+                finer, finer_coarse, looking, gsd_m, min_px, outline, depth=depth + 1
+            )
+            windows += more
+        if depth > 1:
+            return windows, ""
+        scale = abs(coarse.to_scene.a)
+        finest = scale / self.levels.step ** len(self.looks)
+        levels = ", ".join(f"{n} look(s) at depth {d}" for d, n in enumerate(self.looks, 1))
+        why = (
+            f"the overview is {scale:.0f}× down, too coarse for {self.target.plural}: zoomed "
+            f"into its hottest squares ({levels}; the finest about {max(finest, 1):.1f}× down), "
+            f"then native resolution at {len(windows)} window(s) chosen on those looks"
+        )
+        return windows, why
+
+
 def search_scene(
     model: NanoModel,
     scene: Scene,
@@ -393,6 +533,7 @@ def search_scene(
     overview: int = 1024,
     progress: SearchProgress | None = None,
     scale: float | None = None,
+    levels: ZoomLevels | None = None,
 ) -> SceneSearch:
     """Search ``scene`` for ``target`` (see the module docstring).
 
@@ -409,6 +550,8 @@ def search_scene(
             trail fills in while the search runs).
         scale: resample the windows by this factor (default: the class's
             :meth:`~ObjectClass.reading_scale` at ``gsd_m``; 1.0 reads them as they are).
+        levels: iterative zoom for scenes the overview sees too coarsely (default
+            :class:`ZoomLevels`; with ``levels.max_scale`` ``inf`` the one-level search).
 
     """
     whole = PixelBox(0, 0, scene.width, scene.height)
@@ -420,14 +563,16 @@ def search_scene(
     coarse: CoarseMasks | None = None
     windows: list[tuple[ScoredWindow | None, PixelBox]]
     looking = search or AutoSearch()
+    view_px = 0  # pixels of the intermediate levels' looks
     if max(scene.width, scene.height) <= input_size:
         windows = [(None, whole)]
         decision = "the scene fits one look: segmented whole at native resolution"
     else:
-        heat, coarse = NanoHeatMapSource(model, input_size=overview).look(
-            scene, whole, target.prompt
-        )
-        windows, decision = looking.plan(heat, coarse, target, gsd_m, min_px, outline)
+        source = NanoHeatMapSource(model, input_size=overview)
+        heat, coarse = source.look(scene, whole, target.prompt)
+        zoom_in = _Levels(source, scene, target, levels or ZoomLevels(), progress)
+        windows, decision = zoom_in.plan(heat, coarse, looking, gsd_m, min_px, outline)
+        view_px += zoom_in.view_pixels
     if progress is not None:
         progress.planned(heat, decision, len(windows))
     budget = looking.time_budget_s
@@ -496,7 +641,7 @@ def search_scene(
         native_pixels=native_px,
         searched_pixels=searched_px,
         scene_pixels=scene.width * scene.height,
-        view_pixels=heat.view_pixels if heat is not None else 0,
+        view_pixels=(heat.view_pixels if heat is not None else 0) + view_px,
         out_of_time=out_of_time,
         decision=decision,
         planned=len(boxes_planned),

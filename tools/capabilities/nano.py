@@ -87,6 +87,7 @@ class _Trail:
         self.mean = 1.0
         self.windows = 0
         self.steps: list[ZoomStep] = []
+        self.regions: list[tuple[int, PixelBox]] = []  # the iterative zoom's looks, by depth
 
     def planned(self, heat: HeatMap | None, decision: str, windows: int) -> None:
         self.heat, self.windows = heat, windows
@@ -94,13 +95,37 @@ class _Trail:
             self.mean = max(float(heat.values.mean()), 1e-12)
         self.emit(SearchPlanned(label=self.target.name, decision=decision, planned=windows))
 
+    def zoomed(self, depth: int, region: PixelBox, heat: HeatMap, score: float) -> None:
+        """An intermediate look of the iterative zoom: a zoom step of its own, at its depth."""
+        geometry = VisionTokenGeometry()
+        parent = next((r for d, r in reversed(self.regions) if d == depth - 1), self.whole)
+        self.regions.append((depth, region))
+        step = ZoomStep(
+            depth=depth,
+            looked_at=parent,
+            window=region,
+            score=score,
+            heat_coverage=score,
+            heat_pixels=heat.view_pixels,  # the look is a heat map of its own
+            heat_tokens=geometry.tokens(*heat.view_shape),
+            source=heat.source,
+            read_pixels=0,
+            read_tokens=0,
+            rank=len(self.steps),
+            label=self.target.name,
+        )
+        self.steps.append(step)
+        self.emit(Zoomed(step))
+
     def read(self, number: int, window: ScoredWindow | None, box: PixelBox) -> None:
         if self.heat is None:  # segmented whole: no zoom
             return
         geometry = VisionTokenGeometry()
+        inside = [(d, r) for d, r in self.regions if _contains(r, box)]
+        depth, looked_at = max(inside, key=lambda dr: dr[0], default=(0, self.whole))
         step = ZoomStep(
-            depth=1,
-            looked_at=self.whole,
+            depth=depth + 1,
+            looked_at=looked_at,
             window=box,
             score=(window.score / self.mean) if window is not None else 1.0,
             heat_coverage=window.coverage if window is not None else 0.0,
@@ -116,6 +141,12 @@ class _Trail:
         )
         self.steps.append(step)
         self.emit(Zoomed(step))
+
+
+def _contains(outer: PixelBox, inner: PixelBox) -> bool:
+    """``inner``'s centre lies in ``outer`` (a window's margin may spill past its region)."""
+    cx, cy = (inner.x0 + inner.x1) / 2, (inner.y0 + inner.y1) / 2
+    return outer.x0 <= cx < outer.x1 and outer.y0 <= cy < outer.y1
 
 
 def find_objects(
@@ -160,8 +191,8 @@ def find_objects(
             results.append(Finding.of_polygon(polygons[0], inst.score, resolution=inst.resolution))
     # The views: the overview the heat map came from (the windows are the zoom steps), or the
     # whole scene when it was small enough to be segmented in one look.
-    if found.heat is not None:
-        views = Budget(found.view_pixels, geometry.tokens(*found.heat.view_shape))
+    if found.heat is not None:  # the overview (the iterative zoom's looks are zoom steps)
+        views = Budget(found.heat.view_pixels, geometry.tokens(*found.heat.view_shape))
     else:
         views = Budget(found.native_pixels, geometry.tokens(s.height, s.width))
     report = ClassSearch(
@@ -221,7 +252,11 @@ class NanoDetector(Capability):
         masks = [r for r in answered.results if r.is_mask]
         for search in findings.searches:
             mine = [r for r in masks if r.label == search.label]
-            steps = sum(1 for z in answered.zoom_steps if (z.label or search.label) == search.label)
+            steps = sum(  # native windows (the iterative zoom's looks read nothing natively)
+                1
+                for z in answered.zoom_steps
+                if (z.label or search.label) == search.label and z.read_pixels > 0
+            )
             lines += _class_lines(search, mine, steps)
         if answered.granularity == "image":  # a caption-like question: say what nano cannot do
             lines.append(NANO_LIMITS)  # (not under every count: the app's banner says it once)

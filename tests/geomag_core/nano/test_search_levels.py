@@ -1,0 +1,100 @@
+"""Issue 28: a scene the overview sees too coarsely is zoomed into level by level.
+
+A 5,120² mosaic of four real oil-storage scenes (1.2 m) is 5× down in the 1,024-px overview:
+a 19-px tank is ~4 view pixels. The search looks at the overview's hottest squares again,
+finer, and plans its native windows on those looks; each look is a zoom step with its depth.
+A 2,560² scene keeps the one-level search.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from PIL import Image
+
+from geomag_core.boxes import PixelBox
+from geomag_core.nano.classes import class_named
+from geomag_core.nano.datasets import load_scenes
+from geomag_core.nano.predictor import NanoModel
+from geomag_core.nano.search import ZoomLevels, search_scene
+from geomag_core.psc.heatmap import HeatMap
+from geomag_core.psc.windows import ScoredWindow
+from geomag_core.scene import Scene
+
+
+@pytest.fixture(scope="module")
+def model() -> NanoModel:
+    return NanoModel.load(None, device="cpu")  # the shipped weights: real heat, real windows
+
+
+class Recorder:
+    """The search's progress calls, in order."""
+
+    def __init__(self) -> None:
+        self.looks: list[tuple[int, PixelBox]] = []
+        self.reads: list[PixelBox] = []
+        self.plans: list[str] = []
+
+    def planned(self, heat: HeatMap | None, decision: str, windows: int) -> None:
+        self.plans.append(decision)
+
+    def zoomed(self, depth: int, region: PixelBox, heat: HeatMap, score: float) -> None:
+        assert heat.bounds == region and 0 < score <= 1
+        self.looks.append((depth, region))
+
+    def read(self, number: int, window: ScoredWindow | None, box: PixelBox) -> None:
+        self.reads.append(box)
+
+
+@pytest.fixture(scope="module")
+def mosaic(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    scenes = load_scenes(shared_data, "oil-storage", "val")[:4]
+    tiles = [np.asarray(Image.open(s.path).convert("RGB")) for s in scenes]
+    assert all(t.shape == (2560, 2560, 3) for t in tiles)
+    image = np.vstack([np.hstack(tiles[:2]), np.hstack(tiles[2:])])
+    path = tmp_path_factory.mktemp("mosaic") / "tanks-5120.tif"
+    profile = {"driver": "GTiff", "width": 5120, "height": 5120, "count": 3, "dtype": "uint8",
+               "tiled": True, "blockxsize": 512, "blockysize": 512}  # fmt: skip
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(image.transpose(2, 0, 1))
+    return path
+
+
+def test_a_scene_too_coarse_in_the_overview_is_zoomed_into_level_by_level(
+    model: NanoModel, mosaic: Path
+) -> None:
+    tanks = class_named("oil-storage tank")
+    seen = Recorder()
+    found = search_scene(model, Scene(mosaic), tanks, gsd_m=1.2, progress=seen)
+    assert seen.looks and all(depth == 1 for depth, _ in seen.looks)  # 5× → 1.25×: one level
+    assert all(r.width == r.height == 1280 for _, r in seen.looks)  # a quarter of the side
+    assert len(seen.looks) <= 4  # at most 25 % of the scene looked at again
+    assert "zoomed into its hottest squares" in found.decision and "5× down" in found.decision
+    # every native window lies in a square that was looked at again, finer
+    for box in seen.reads:
+        cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
+        assert any(r.x0 <= cx < r.x1 and r.y0 <= cy < r.y1 for _, r in seen.looks)
+    assert found.instances  # tank farms were found through the finer looks
+    assert found.view_pixels > found.heat.view_pixels  # the looks are counted  # type: ignore[union-attr]
+
+
+def test_one_level_is_kept_where_the_overview_is_enough(model: NanoModel, mosaic: Path) -> None:
+    tanks = class_named("oil-storage tank")
+    crop = Scene(mosaic).path.with_name("crop.tif")
+    with rasterio.open(mosaic) as src:
+        profile = src.profile | {"width": 1600, "height": 1600}
+        with rasterio.open(crop, "w", **profile) as dst:
+            dst.write(src.read(window=((0, 1600), (0, 1600))))
+    seen = Recorder()
+    search_scene(model, Scene(crop), tanks, gsd_m=1.2, progress=seen)
+    assert seen.looks == [] and seen.reads  # 1.6× down: native windows on the overview itself
+    strict = Recorder()  # finer than 1.2× asked for: one square (over the 25 % budget, but
+    search_scene(  # the hottest is always looked at, so the zoom never reads nothing)
+        model, Scene(crop), tanks, gsd_m=1.2, progress=strict,
+        levels=ZoomLevels(max_scale=1.2),
+    )  # fmt: skip
+    ((depth, square),) = strict.looks  # one square of the 1,024-px grid (edge ones clipped)
+    assert depth == 1 and max(square.width, square.height) <= 1024 and strict.reads

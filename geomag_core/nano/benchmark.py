@@ -14,7 +14,11 @@ were trained so (tanks), in every strategy alike:
   (:class:`~geomag_core.nano.search.BlockSearch`), each segmented at native resolution;
 * ``e-auto``: what ``geomag ask`` does (:class:`~geomag_core.nano.search.AutoSearch`): the
   overview's own instances where it resolves the objects, native resolution only around the
-  doubtful ones and, when the objects are small at the overview's scale, at the hottest blocks.
+  doubtful ones and, when the objects are small at the overview's scale, at the hottest blocks;
+  on a scene the overview sees more than 4× down, through the iterative zoom's finer looks
+  (:class:`~geomag_core.nano.search.ZoomLevels`);
+* ``e'-auto-one-level`` (large scenes only, :data:`LARGE_SCENE_STRATEGIES`): ``e-auto``
+  without the iterative zoom, planning its native windows on the overview however coarse.
 
 In (c), (d) and (e), instances the heat map's view found outside every window (the same forward
 pass, no extra pixels) are kept beside the windows' native ones
@@ -32,7 +36,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +53,7 @@ from geomag_core.nano.search import (
     MIN_INSTANCE_SCORE,
     AutoSearch,
     BlockSearch,
+    ZoomLevels,
     coarse_instances,
     magnified_segment,
     min_fragment_pixels,
@@ -60,7 +65,14 @@ from geomag_core.scene import Scene
 if TYPE_CHECKING:
     from geomag_core.nano.predictor import NanoModel
 
-__all__ = ["STRATEGIES", "BenchmarkConfig", "StrategyTotals", "run_scene", "tokens_for"]
+__all__ = [
+    "LARGE_SCENE_STRATEGIES",
+    "STRATEGIES",
+    "BenchmarkConfig",
+    "StrategyTotals",
+    "run_scene",
+    "tokens_for",
+]
 
 STRATEGIES = (
     "a-downsampled",
@@ -70,6 +82,8 @@ STRATEGIES = (
     "d-geomag-adaptive",
     "e-auto",
 )
+#: The large-scene benchmark's strategies: the six, and ``e-auto`` without iterative zoom.
+LARGE_SCENE_STRATEGIES = (*STRATEGIES, "e'-auto-one-level")
 
 
 @dataclass(frozen=True)
@@ -256,7 +270,11 @@ def _windows(model: NanoModel, scene: Scene, cfg: BenchmarkConfig) -> _Canvas:
 
 
 def _searched(
-    model: NanoModel, scene: Scene, cfg: BenchmarkConfig, search: AutoSearch | BlockSearch
+    model: NanoModel,
+    scene: Scene,
+    cfg: BenchmarkConfig,
+    search: AutoSearch | BlockSearch,
+    levels: ZoomLevels | None = None,
 ) -> _Canvas:
     """(d) and (e): :func:`search_scene` with block coverage or, as ``geomag ask``, auto."""
     target = cfg.object_class
@@ -268,6 +286,7 @@ def _searched(
         search=search,
         input_size=cfg.input_size,
         overview=cfg.overview,
+        levels=levels,
     )
     canvas = _Canvas(scene, 1.0)
     canvas.pixels = found.view_pixels + found.native_pixels
@@ -287,12 +306,18 @@ def run_scene(
     cfg: BenchmarkConfig,
     totals: dict[str, StrategyTotals],
     on_strategy: Callable[[str], None] | None = None,
+    only: Collection[str] = STRATEGIES,
 ) -> None:
-    """Run every strategy on ``scene`` and add its scores to ``totals`` (keyed by strategy)."""
+    """Run the strategies ``only`` names on ``scene``; add their scores to ``totals`` (by name).
+
+    ``a'-equal-pixels`` needs ``c-geomag-topk``'s pixel count: it runs (uncounted) if not asked.
+    """
     long_side = max(scene.width, scene.height)
     geomag_pixels = 0
 
-    def record(name: str, make: Callable[[], _Canvas]) -> _Canvas:
+    def record(name: str, make: Callable[[], _Canvas]) -> _Canvas | None:
+        if name not in only:
+            return make() if name == "c-geomag-topk" and "a'-equal-pixels" in only else None
         t = time.perf_counter()
         canvas = make()
         boxes = canvas.boxes(cfg.min_native_pixels)
@@ -306,9 +331,12 @@ def run_scene(
 
     record("a-downsampled", lambda: _whole(model, scene, min(1.0, cfg.overview / long_side), cfg))
     record("b-tiling", lambda: _tiled(model, scene, cfg))
-    geomag_pixels = record("c-geomag-topk", lambda: _windows(model, scene, cfg)).pixels
+    topk = record("c-geomag-topk", lambda: _windows(model, scene, cfg))
+    geomag_pixels = topk.pixels if topk is not None else 0
     record("d-geomag-adaptive", lambda: _searched(model, scene, cfg, cfg.search))
     auto = AutoSearch(blocks=cfg.search)
     record("e-auto", lambda: _searched(model, scene, cfg, auto))
+    flat = ZoomLevels(max_scale=math.inf)
+    record("e'-auto-one-level", lambda: _searched(model, scene, cfg, auto, flat))
     equal = min(1.0, math.sqrt(geomag_pixels / (scene.width * scene.height)))
     record("a'-equal-pixels", lambda: _whole(model, scene, equal, cfg))

@@ -33,5 +33,5 @@ def test_the_chart_puts_row_zero_at_the_top_over_the_whole_scene() -> None:
     assert spec["encoding"]["y"]["scale"]["domain"] == [1280, 0]
     assert spec["params"][0]["name"] == BRUSH
     assert spec["encoding"]["x2"]["field"] == "x1" and spec["encoding"]["y2"]["field"] == "y1"
-    (corners,) = spec["data"]["values"]
+    ((corners,),) = spec["datasets"].values()
     assert (corners["x0"], corners["x1"], corners["y0"], corners["y1"]) == (0, 2560, 0, 1280)

@@ -40,6 +40,7 @@ def box_chart(picture: Image.Image, size: tuple[int, int], width: int = 640) -> 
     on it draws the brush :data:`BRUSH`.
     """
     import altair as alt
+    import pandas as pd
 
     scene_w, scene_h = size
     height = max(1, round(width * scene_h / scene_w))
@@ -47,12 +48,12 @@ def box_chart(picture: Image.Image, size: tuple[int, int], width: int = 640) -> 
     shown.thumbnail((width * 2, height * 2))  # sharp on a high-density screen, a small spec
     brush = alt.selection_interval(name=BRUSH, encodings=["x", "y"], empty=False)
     corners = {"x0": 0, "x1": scene_w, "y0": 0, "y1": scene_h, "url": _data_url(shown)}
-    data = alt.Data(values=[corners])
+    data = pd.DataFrame([corners])
     # The picture spans the scales from corner to corner (x..x2, y..y2), so it lies on them
     # whatever size the plot ends up at; no axes, so the plot is the whole chart.
     columns = alt.Scale(domain=[0, scene_w], nice=False)
     rows = alt.Scale(domain=[scene_h, 0], nice=False)  # row 0 at the top, as in the image
-    return (
+    chart: alt.Chart = (
         alt.Chart(data, width=width, height=height, padding=0)
         .mark_image(aspect=False)
         .encode(
@@ -65,6 +66,7 @@ def box_chart(picture: Image.Image, size: tuple[int, int], width: int = 640) -> 
         .add_params(brush)
         .configure_view(strokeWidth=0)
     )
+    return chart
 
 
 def selected_box(selection: Mapping[str, Any] | None, size: tuple[int, int]) -> PixelBox | None:

@@ -2,8 +2,9 @@
 
 ``geomag eval nano --json > geomag_core/nano/weights/nano.eval.json`` writes the record the app's
 banner quotes: claims about a model's quality come from this file, never from hand-written text.
-Only what a claim needs is read: per class, recall and precision at box IoU ≥ 0.5, and the split
-they were measured on.
+Only what a claim needs is read: per class, recall and precision at box IoU ≥ 0.5, the split
+they were measured on and whether it was held out, and the analyst feedback the weights learned
+from (``geomag train nano --feedback``), if any.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ class ClassQuality:
         split: the data split measured (``val``).
         recall: share of the annotated objects found, in ``[0, 1]``; ``None`` when not measured.
         precision: share of the reported objects that are annotated ones; ``None`` likewise.
+        held_out: ``False`` when the weights learned from analyst verdicts on some of the
+            scenes scored (their evaluation is then not held out); records written before
+            feedback existed are held out.
 
     """
 
@@ -35,14 +39,20 @@ class ClassQuality:
     split: str
     recall: float | None
     precision: float | None
+    held_out: bool = True
 
 
 @dataclass(frozen=True)
 class EvaluationRecord:
-    """The classes an evaluation record scores, in its order, and the file it came from."""
+    """The classes an evaluation record scores, in its order, and the file it came from.
+
+    ``feedback``: the analyst feedback the weights learned from, as ``geomag train nano
+    --feedback`` summarised it (verdicts per kind and class, scenes); ``None`` without.
+    """
 
     classes: tuple[ClassQuality, ...]
     path: Path
+    feedback: dict[str, Any] | None = None
 
     @property
     def splits(self) -> list[str]:
@@ -72,13 +82,16 @@ def read_evaluation(weights: Path) -> EvaluationRecord | None:
         classes = tuple(
             _class_quality(name, scores) for name, scores in dict(record["classes"]).items()
         )
+        feedback = record.get("feedback")
+        if feedback is not None and not isinstance(feedback, dict):
+            raise TypeError(f"'feedback' is a {type(feedback).__name__}, not an object")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CheckpointError(
             f"evaluation record {str(path)!r} is unreadable ({type(exc).__name__}: {exc}); {redo}"
         ) from exc
     if not classes:
         raise CheckpointError(f"evaluation record {str(path)!r} scores no class; {redo}")
-    return EvaluationRecord(classes=classes, path=path)
+    return EvaluationRecord(classes=classes, path=path, feedback=feedback)
 
 
 def _class_quality(name: str, scores: dict[str, Any]) -> ClassQuality:
@@ -88,6 +101,7 @@ def _class_quality(name: str, scores: dict[str, Any]) -> ClassQuality:
         split=str(scores["split"]),
         recall=_share(at_50["recall"]),
         precision=_share(at_50["precision"]),
+        held_out=bool(scores.get("held_out", True)),
     )
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -24,6 +25,7 @@ __all__ = ["register"]
 
 if TYPE_CHECKING:
     from geomag_core.nano.benchmark import StrategyTotals
+    from geomag_core.nano.feedback import TrainingFeedback
 
 _D = NanoTrainConfig()
 #: The search, evaluation and benchmark modules (numpy, scipy, rasterio) load inside the commands
@@ -78,6 +80,24 @@ def train_nano_cmd(
         ),
     ] = _D.zoom_negatives,
     seed: Annotated[int, typer.Option(help="Seed of crops, prompts and init.")] = _D.seed,
+    feedback: Annotated[
+        bool,
+        typer.Option(
+            "--feedback",
+            help="Also learn from the analyst's verdicts in the history (GEOMAG_DATABASE_URL): "
+            "accepted, corrected and added objects as targets, rejected results as hard "
+            "negatives, on the scenes they belong to.",
+        ),
+    ] = False,
+    feedback_weight: Annotated[
+        float,
+        typer.Option(
+            min=0.1, help="With --feedback: crops of a judged scene, × a training scene's."
+        ),
+    ] = _D.feedback_weight,
+    feedback_negative_crops: Annotated[
+        int, typer.Option(min=0, help="With --feedback: crops centred on each rejected result.")
+    ] = _D.feedback_negative_crops,
 ) -> None:
     """Train GeoMag-nano's head on aircraft, oil-storage tanks and cars (frozen backbone)."""
     folder = data or Settings().shared_data_dir
@@ -95,6 +115,8 @@ def train_nano_cmd(
         magnify=magnify,
         zoom_negatives=zoom_negatives,
         seed=seed,
+        feedback_weight=feedback_weight,
+        feedback_negative_crops=feedback_negative_crops,
     )
     unknown = set(config.whole_classes) - {c.name for c in NANO_CLASSES}
     if unknown:
@@ -103,6 +125,7 @@ def train_nano_cmd(
             param_hint="--whole",
         )
     console = Console()
+    verdicts = _read_feedback(console) if feedback else None
     with Progress(console=console) as progress:
         cache_task = progress.add_task("backbone features", total=config.crops)
         step_task = progress.add_task("training", total=steps)
@@ -115,7 +138,13 @@ def train_nano_cmd(
 
         from geomag_core.nano.training import train_nano  # torch: only when training
 
-        head, report = train_nano(folder, config, on_cache=on_cache, on_step=on_step)
+        head, report = train_nano(
+            folder,
+            config,
+            on_cache=on_cache,
+            on_step=on_step,
+            feedback=verdicts.scenes if verdicts else (),
+        )
     meta = {
         "seed": str(seed),
         "train_config": json.dumps(asdict(config)),
@@ -130,6 +159,18 @@ def train_nano_cmd(
             else ""
         ),
     }
+    if verdicts:
+        summary = verdicts.summary() | {
+            "crops": report.feedback_crops,
+            "hard_negative_crops": report.hard_negative_crops,
+            "weight": config.feedback_weight,
+            "negative_crops_per_reject": config.feedback_negative_crops,
+        }
+        meta["feedback"] = json.dumps(summary)
+        meta["data"] += (
+            f"; analyst feedback: {sum(summary['verdicts'].values())} verdicts on "
+            f"{summary['scenes']} scene(s) ({verdicts.source})"
+        )
     save_head(head, out, meta)
     first = sum(report.losses[:50]) / min(50, len(report.losses))
     last = sum(report.losses[-50:]) / min(50, len(report.losses))
@@ -138,7 +179,65 @@ def train_nano_cmd(
         f"{report.crops} crops from {scenes} scenes; cache {report.seconds['cache']:.0f} s, "
         f"train {report.seconds['train']:.0f} s; loss {first:.3f} → {last:.3f} (mean of 50)"
     )
+    if verdicts:
+        console.print(
+            f"of them {report.feedback_crops} from the judged scenes "
+            f"({report.hard_negative_crops} centred on rejected results)"
+        )
+        _warn_not_held_out(console, verdicts)
     console.print(f"wrote {out}")
+
+
+def _read_feedback(console: Console) -> TrainingFeedback:
+    """The history's verdicts as training targets, said in a few lines (refused when none)."""
+    from agent.cli.feedback_targets import read_training_feedback
+    from db.migrations import open_database
+
+    engine = open_database()
+    try:
+        verdicts = read_training_feedback(engine)
+    finally:
+        engine.dispose()
+    if not verdicts:
+        raise DatasetError(
+            f"--feedback: the history ({verdicts.source}) holds no verdict on an aircraft, "
+            "oil-storage tank or car: judge results first (`geomag feedback`, or History in "
+            "the app), or leave out --feedback"
+        )
+    table = Table(title=escape(f"analyst feedback from {verdicts.source}"))
+    for col in ("class", "scenes", "accept", "correct", "add", "reject"):
+        table.add_column(col, justify="left" if col == "class" else "right")
+    summary = verdicts.summary()
+    for name, row in summary["by_class"].items():
+        table.add_row(
+            name, *(str(row[k]) for k in ("scenes", "accept", "correct", "add", "reject"))
+        )
+    console.print(table)
+    left = summary["ignored"]
+    labels = ", ".join(f"{k}: {v}" for k, v in sorted(left["not_a_nano_class"].items()))
+    console.print(
+        f"left out: {verdicts.ignored} judged result(s) of labels nano does not learn"
+        + (f" ({escape(labels)})" if labels else "")
+        + f", {left['unjudged']} unjudged, {left['added_then_rejected']} added then rejected, "
+        f"{left['without_shape']} without a shape"
+    )
+    _warn_not_held_out(console, verdicts)
+    return verdicts
+
+
+def _warn_not_held_out(console: Console, verdicts: TrainingFeedback) -> None:
+    """Say loudly which judged scenes are validation scenes: their evaluation is not held out."""
+    from geomag_core.nano.feedback import validation_overlap
+
+    overlap = validation_overlap(verdicts)
+    if not overlap:
+        return
+    names = ", ".join(sorted({f"{o['scene']} ({o['split']})" for o in overlap}))
+    console.print(
+        f"[bold red]WARNING: {len({o['scene'] for o in overlap})} scene(s) with verdicts are "
+        f"in a validation split, so `geomag eval nano` on them is NO LONGER HELD OUT: "
+        f"{escape(names)}[/bold red]"
+    )
 
 
 #: ``geomag eval small-objects --dataset``: the data sets with a nano class.
@@ -363,6 +462,7 @@ def eval_nano_cmd(
             normalise=normalise,
         )
     record["weights"] = str(weights or Settings().nano_weights or SHIPPED_WEIGHTS)
+    _say_feedback(record, Path(record["weights"]))
     if as_json:
         typer.echo(json_text(record))
         return
@@ -398,6 +498,14 @@ def eval_nano_cmd(
             f"{r['seconds_per_scene']:.1f}",
         )
     out.print(table)
+    not_held = {
+        k: r["scenes_with_verdicts"] for k, r in record["classes"].items() if not r["held_out"]
+    }
+    for name, seen in not_held.items():
+        out.print(
+            f"[bold red]{name}: {len(seen)} of these scenes were learned from (analyst "
+            f"feedback in the weights): not held out[/bold red]"
+        )
     sizes = Table(title="recall by the object's longer side (px), IoU ≥ 0.5 | ≥ 0.3")
     sizes.add_column("class")
     for key, _, _ in SIZE_BINS:
@@ -426,6 +534,25 @@ def eval_nano_cmd(
                 )
             fp.add_row(name, "all", str(r["scenes"]), str(r["reported"]), f"{r['per_scene']:.2f}")
         out.print(fp)
+
+
+def _say_feedback(record: dict[str, Any], weights: Path) -> None:
+    """Put the weights' analyst feedback in the record, and mark each class held out or not.
+
+    ``feedback``: the summary ``geomag train nano --feedback`` stored in the weights (``None``:
+    trained without). A class is ``held_out`` unless some of its scored scenes had verdicts
+    learned from (``scenes_with_verdicts``).
+    """
+    from geomag_core.nano.checkpoint import load_head
+
+    _, meta = load_head(weights)
+    feedback = json.loads(meta["feedback"]) if "feedback" in meta else None
+    record["feedback"] = feedback
+    judged = {s["scene"] for s in feedback["scene_files"]} if feedback else set()
+    for scores in record["classes"].values():
+        seen = [n for n in record["scenes"].get(scores["dataset"], []) if n in judged]
+        scores["held_out"] = not seen
+        scores["scenes_with_verdicts"] = seen
 
 
 def nano_outlines_cmd(

@@ -61,6 +61,11 @@ class NanoTrainConfig:
             as crops seen at a magnified class's zoom, asked only for that class (empty
             targets), so tanks are not found on airports looked at ×2.
         seed: seed of crops, prompts and initialisation.
+        feedback_weight: with analyst feedback (``geomag train nano --feedback``), each scene
+            with verdicts gives this many times the crops a training scene of its class gives
+            (1: as many).
+        feedback_negative_crops: crops centred on each rejected result (asked for its class;
+            target: only the accepted objects in the crop).
 
     """
 
@@ -77,6 +82,8 @@ class NanoTrainConfig:
     magnify: bool = False
     zoom_negatives: float = 0.0
     seed: int = 0
+    feedback_weight: float = 1.0
+    feedback_negative_crops: int = 4
 
     @property
     def crops(self) -> int:

@@ -14,13 +14,21 @@ other classes' negatives, and the NAIP tiles (no class visible at 5 m) are negat
 head (neck, fusion, [SEG] projection, decoder) is trained with BCE + Dice, plus a cross-entropy
 that pulls the last fusion layer's text→image attention towards the target (so the PSC heat map
 points at objects).
+
+Analyst feedback (:mod:`geomag_core.nano.feedback`, ``geomag train nano --feedback``): each scene
+with verdicts joins its class's training scenes with the crops a training scene of that class
+gets (times ``feedback_weight``), its targets the accepted, corrected and added objects; each
+rejected result adds crops centred on it that are always asked for its class, with only the
+accepted objects in the crop as target (hard negatives). These crops are drawn after the
+recipe's own with a generator of their own, so the recipe's crops are the same with or without
+feedback.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,9 +39,11 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from geomag_core.decoder.losses import mask_loss
+from geomag_core.errors import DatasetError
 from geomag_core.nano.backbone import build_backbone
 from geomag_core.nano.classes import NANO_CLASSES, class_named
 from geomag_core.nano.datasets import DATASETS, LabelledScene, ObjectBox, ellipse_mask, load_scenes
+from geomag_core.nano.feedback import SceneFeedback
 from geomag_core.nano.model import NanoHead, NanoOutput, normalise
 from geomag_core.nano.prompts import NEGATIVE_PROMPTS, POSITIVE_PROMPTS
 from geomag_core.nano.recipe import DEFAULT_MIX, DatasetMix, NanoTrainConfig
@@ -46,6 +56,7 @@ __all__ = [
     "FeatureCache",
     "NanoTrainConfig",
     "NanoTrainReport",
+    "ask_crop",
     "attention_loss",
     "build_cache",
     "train_nano",
@@ -61,6 +72,10 @@ class NanoTrainReport:
     seconds: dict[str, float] = field(default_factory=dict)
     crops: int = 0
     scenes: dict[str, int] = field(default_factory=dict)
+    feedback_crops: int = 0
+    """Crops of the scenes with verdicts (their targets and the hard negatives)."""
+    hard_negative_crops: int = 0
+    """Of them, crops centred on rejected results."""
 
 
 @dataclass
@@ -70,12 +85,17 @@ class FeatureCache:
     ``classes[i]`` is the nano class of crop ``i``'s targets (``None`` for negatives-only sets);
     ``asked[i]``, when set, is the one class crop ``i`` is asked for (with an empty target): a
     crop of another class's scene seen at that class's magnification, as the search sees it.
+    ``hard[i]``, when set, marks a crop centred on a result an analyst rejected: it is always
+    asked for its own class, and its target (the accepted objects in it) is kept.
     """
 
     levels: list[torch.Tensor]
     targets: torch.Tensor
     classes: list[str | None]
     asked: list[str | None] = field(default_factory=list)
+    hard: list[bool] = field(default_factory=list)
+    feedback_crops: int = 0
+    """The last crops, drawn from scenes with verdicts (hard negatives included)."""
 
 
 def _sample_crop(
@@ -107,6 +127,37 @@ def _scaled_crop(
     """
     side = min(image.width, image.height, round(crop / scale))
     x0, y0 = _sample_crop(rng, boxes, image.size, side)
+    return _crop_at(image, boxes, crop, side, (x0, y0), shrink)
+
+
+def _centred_crop(
+    rng: random.Random,
+    image: Image.Image,
+    centre: ObjectBox,
+    boxes: tuple[ObjectBox, ...],
+    crop: int,
+    scale: float,
+    shrink: float = 1.0,
+) -> tuple[NDArray[np.uint8], NDArray[np.bool_]]:
+    """Like :func:`_scaled_crop`, but centred on ``centre`` (jittered by up to 1/8 of the side)."""
+    side = min(image.width, image.height, round(crop / scale))
+    cx = (centre.x0 + centre.x1) / 2 + rng.uniform(-side / 8, side / 8)
+    cy = (centre.y0 + centre.y1) / 2 + rng.uniform(-side / 8, side / 8)
+    x0 = min(max(0, int(cx - side / 2)), image.width - side)
+    y0 = min(max(0, int(cy - side / 2)), image.height - side)
+    return _crop_at(image, boxes, crop, side, (x0, y0), shrink)
+
+
+def _crop_at(
+    image: Image.Image,
+    boxes: tuple[ObjectBox, ...],
+    crop: int,
+    side: int,
+    corner: tuple[int, int],
+    shrink: float,
+) -> tuple[NDArray[np.uint8], NDArray[np.bool_]]:
+    """The ``side``-px region at scene pixel ``corner`` seen at ``crop`` px, and its target."""
+    x0, y0 = corner
     region = image.crop((x0, y0, x0 + side, y0 + side))
     if side != crop:
         # Area-average when shrinking; bilinear when magnifying (as the search magnifies).
@@ -125,12 +176,77 @@ def _open_rgb(path: Path) -> Image.Image:
     return Image.open(path).convert("RGB")
 
 
+@dataclass
+class _Crops:
+    """Crops drawn so far, before the backbone sees them (one entry per crop in each list)."""
+
+    pixels: list[NDArray[np.uint8]] = field(default_factory=list)
+    targets: list[NDArray[np.bool_]] = field(default_factory=list)
+    classes: list[str | None] = field(default_factory=list)
+    asked: list[str | None] = field(default_factory=list)
+    hard: list[bool] = field(default_factory=list)
+    feedback_crops: int = 0
+    """The last crops, drawn from scenes with verdicts (hard negatives included)."""
+
+    def add(
+        self,
+        rng: random.Random,
+        drawn: tuple[NDArray[np.uint8], NDArray[np.bool_]],
+        name: str | None,
+        asked: str | None = None,
+        hard: bool = False,
+    ) -> None:
+        """Turn and flip one crop and its target at random (seeded), and keep them."""
+        pixels, mask = drawn
+        k, flip = rng.randrange(4), rng.random() < 0.5
+        pixels, mask = np.rot90(pixels, k), np.rot90(mask, k)
+        if flip:
+            pixels, mask = pixels[:, ::-1], mask[:, ::-1]
+        self.pixels.append(np.ascontiguousarray(pixels))
+        self.targets.append(np.ascontiguousarray(mask))
+        self.classes.append(name)
+        self.asked.append(asked)
+        self.hard.append(hard)
+
+
+def _seen(
+    config: NanoTrainConfig, mix: DatasetMix, name: str | None
+) -> tuple[list[float], list[float], float]:
+    """``(scales, weights, shrink)``: how a set's crops are seen, and its targets' core factor.
+
+    Native crops are seen as the search will look at them: magnified by the class's zoom.
+    """
+    zoom = class_named(name).zoom if config.magnify and name else 1.0
+    scales = [zoom if s == 1.0 else s for s, _ in mix.scales]
+    weights = [w for _, w in mix.scales]
+    shrink = 1.0 if name in config.whole_classes else config.target_shrink
+    return scales, weights, shrink
+
+
+def _plans(
+    config: NanoTrainConfig, name: str | None, count: int, scales: list[float], weights: list[float]
+) -> list[tuple[int, list[float], list[float], str | None]]:
+    """``(crops, scales, weights, asked)``: a set's own crops, then its zoom negatives.
+
+    Each magnified class is also asked on this set's crops at its own magnification (empty
+    targets): the search looks for tanks on an airport at ×2 too.
+    """
+    zoomed = [c for c in NANO_CLASSES if c.zoom != 1.0] if config.magnify else []
+    return [(count, scales, weights, None)] + [
+        (round(count * config.zoom_negatives), [c.zoom], [1.0], c.name)
+        for c in zoomed
+        if c.name != name and config.zoom_negatives > 0
+    ]
+
+
 def build_cache(
     scenes: dict[str, list[LabelledScene]],
     config: NanoTrainConfig,
     backbone: torch.nn.Module,
     class_of: dict[str, str | None],
     on_progress: Callable[[int, int], None] | None = None,
+    *,
+    feedback: Sequence[SceneFeedback] = (),
 ) -> FeatureCache:
     """Crop, augment and run the frozen backbone once per crop.
 
@@ -140,31 +256,21 @@ def build_cache(
         backbone: the frozen image backbone.
         class_of: data set → the nano class its boxes are (``None``: negatives only).
         on_progress: called with ``(done, total)`` crops.
+        feedback: scenes with an analyst's verdicts: each adds the crops a training scene of
+            its class's data set gets (× ``config.feedback_weight``) with its accepted objects
+            as targets, and ``config.feedback_negative_crops`` hard-negative crops per rejected
+            result. Drawn after the recipe's crops, with a generator of their own.
 
     """
     rng = random.Random(config.seed)
-    crops: list[NDArray[np.uint8]] = []
-    targets: list[NDArray[np.bool_]] = []
-    classes: list[str | None] = []
-    asked: list[str | None] = []
-    zoomed = [c for c in NANO_CLASSES if c.zoom != 1.0] if config.magnify else []
+    drawn = _Crops()
     for mix in config.mix:
         ids = scenes[mix.dataset]
         name = class_of[mix.dataset]
-        zoom = class_named(name).zoom if config.magnify and name else 1.0
-        # Native crops are seen as the search will look at them: magnified by the class's zoom.
-        scales = [zoom if s == 1.0 else s for s, _ in mix.scales]
-        weights = [w for _, w in mix.scales]
-        # Each magnified class is also asked on this set's crops at its own magnification
-        # (empty targets): the search looks for tanks on an airport at ×2 too.
-        plans: list[tuple[int, list[float], list[float], str | None]] = [
-            (mix.crops, scales, weights, None)
-        ] + [
-            (round(mix.crops * config.zoom_negatives), [c.zoom], [1.0], c.name)
-            for c in zoomed
-            if c.name != name and config.zoom_negatives > 0
-        ]
-        for count, plan_scales, plan_weights, only in plans:
+        scales, weights, shrink = _seen(config, mix, name)
+        for count, plan_scales, plan_weights, only in _plans(
+            config, name, mix.crops, scales, weights
+        ):
             per_scene = [count // len(ids)] * len(ids)
             for i in range(count - sum(per_scene)):
                 per_scene[i] += 1
@@ -174,19 +280,19 @@ def build_cache(
                 image = _open_rgb(scene.path)
                 for _ in range(n):
                     scale = rng.choices(plan_scales, plan_weights)[0]
-                    whole = name in config.whole_classes
-                    shrink = 1.0 if whole else config.target_shrink
-                    pixels, mask = _scaled_crop(rng, image, scene.boxes, config.crop, scale, shrink)
-                    k, flip = rng.randrange(4), rng.random() < 0.5
-                    pixels, mask = np.rot90(pixels, k), np.rot90(mask, k)
-                    if flip:
-                        pixels, mask = pixels[:, ::-1], mask[:, ::-1]
-                    crops.append(np.ascontiguousarray(pixels))
-                    targets.append(np.ascontiguousarray(mask))
-                    classes.append(name)
-                    asked.append(only)
+                    crop = _scaled_crop(rng, image, scene.boxes, config.crop, scale, shrink)
+                    drawn.add(rng, crop, name, only)
+    recipe = len(drawn.pixels)
+    for mix in config.mix:  # after every recipe crop: the recipe's crops stay as they were
+        name = class_of[mix.dataset]
+        mine = [f for f in feedback if f.class_name == name]
+        if mine:
+            scales, weights, shrink = _seen(config, mix, name)
+            share = max(1, round(mix.crops / len(scenes[mix.dataset]) * config.feedback_weight))
+            _feedback_crops(drawn, mine, config, name, share, scales, weights, shrink)
     levels: list[list[torch.Tensor]] = []
     backbone.eval()
+    crops = drawn.pixels
     with torch.no_grad():
         for start in range(0, len(crops), 16):
             batch = torch.from_numpy(np.stack(crops[start : start + 16])).permute(0, 3, 1, 2)
@@ -196,10 +302,46 @@ def build_cache(
                 on_progress(min(start + 16, len(crops)), len(crops))
     return FeatureCache(
         levels=[torch.cat([lv[i] for lv in levels]) for i in range(len(levels[0]))],
-        targets=torch.from_numpy(np.stack(targets)),
-        classes=classes,
-        asked=asked,
+        targets=torch.from_numpy(np.stack(drawn.targets)),
+        classes=drawn.classes,
+        asked=drawn.asked,
+        hard=drawn.hard if any(drawn.hard) else [],
+        feedback_crops=len(drawn.pixels) - recipe,
     )
+
+
+def _feedback_crops(
+    drawn: _Crops,
+    feedback: list[SceneFeedback],
+    config: NanoTrainConfig,
+    name: str | None,
+    share: int,
+    scales: list[float],
+    weights: list[float],
+    shrink: float,
+) -> None:
+    """Crops of the scenes with verdicts of class ``name``: as a training scene's, then hard ones.
+
+    Each scene gets ``share`` crops (what a training scene of its data set gets on average,
+    times ``config.feedback_weight``), with the same scales and zoom negatives; each rejected
+    box ``config.feedback_negative_crops`` crops centred on it, asked for ``name``.
+    """
+    # A generator of its own (seeded), so the recipe's crops do not move when feedback is added.
+    rng = random.Random(f"nano-feedback-{config.seed}-{name}")
+    for scene in feedback:
+        image = _open_rgb(scene.path)
+        for count, plan_scales, plan_weights, only in _plans(config, name, share, scales, weights):
+            for _ in range(count):
+                scale = rng.choices(plan_scales, plan_weights)[0]
+                crop = _scaled_crop(rng, image, scene.targets, config.crop, scale, shrink)
+                drawn.add(rng, crop, name, only)
+        for negative in scene.negatives:
+            for _ in range(config.feedback_negative_crops):
+                scale = rng.choices(scales, weights)[0]
+                crop = _centred_crop(
+                    rng, image, negative, scene.targets, config.crop, scale, shrink
+                )
+                drawn.add(rng, crop, name, hard=True)
 
 
 def attention_loss(out: NanoOutput, targets: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -266,8 +408,19 @@ def train_nano(
     *,
     on_cache: Callable[[int, int], None] | None = None,
     on_step: Callable[[int, float], None] | None = None,
+    feedback: Sequence[SceneFeedback] = (),
 ) -> tuple[NanoHead, NanoTrainReport]:
-    """Train a :class:`NanoHead` on the training splits of the data sets under ``shared_dir``."""
+    """Train a :class:`NanoHead` on the training splits of the data sets under ``shared_dir``.
+
+    ``feedback``: scenes with an analyst's verdicts, added to their class's training scenes
+    (see :func:`build_cache`).
+
+    Raises:
+        DatasetError: a feedback scene's file is missing, or its class has no data set in
+            ``config.mix``.
+
+    """
+    _check_feedback(feedback, config)
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
     report = NanoTrainReport()
@@ -275,9 +428,11 @@ def train_nano(
     scenes = {m.dataset: load_scenes(shared_dir, m.dataset, "train") for m in config.mix}
     class_of = {m.dataset: DATASETS[m.dataset].class_name for m in config.mix}
     backbone = build_backbone(pretrained=True)
-    cache = build_cache(scenes, config, backbone, class_of, on_cache)
+    cache = build_cache(scenes, config, backbone, class_of, on_cache, feedback=feedback)
     report.crops = int(cache.targets.shape[0])
     report.scenes = {k: len(v) for k, v in scenes.items()}
+    report.hard_negative_crops = sum(cache.hard)
+    report.feedback_crops = cache.feedback_crops
     names = list(POSITIVE_PROMPTS)
     prompts = [p for n in names for p in POSITIVE_PROMPTS[n]] + list(NEGATIVE_PROMPTS)
     tokens = text_tokens(prompts)
@@ -297,24 +452,8 @@ def train_nano(
     n = int(cache.targets.shape[0])
     for step in range(config.steps):
         index = rng.sample(range(n), min(config.batch_size, n))
-        prompt_ids, keep = [], []
-        for i in index:
-            own = cache.classes[i]
-            u = rng.random()
-            only = cache.asked[i] if cache.asked else None
-            if only is not None:  # another class's scene, magnified as that class is searched
-                prompt_ids.append(rng.choice(ranges[only]))
-                keep.append(False)
-            elif u < config.absent_fraction:
-                prompt_ids.append(rng.choice(absent))
-                keep.append(False)
-            elif own is None or u < config.absent_fraction + config.other_class_fraction:
-                other = rng.choice([c for c in names if c != own])
-                prompt_ids.append(rng.choice(ranges[other]))
-                keep.append(False)
-            else:
-                prompt_ids.append(rng.choice(ranges[own]))
-                keep.append(True)
+        asked = [ask_crop(rng, cache, i, ranges, absent, config) for i in index]
+        prompt_ids, keep = [p for p, _ in asked], [k for _, k in asked]
         idx = torch.tensor(index)
         targets = cache.targets[idx] & torch.tensor(keep)[:, None, None]
         loss = train_step(
@@ -331,3 +470,52 @@ def train_nano(
             on_step(step, loss)
     report.seconds["train"] = time.perf_counter() - t1
     return head.eval(), report
+
+
+def ask_crop(
+    rng: random.Random,
+    cache: FeatureCache,
+    i: int,
+    ranges: dict[str | None, range],
+    absent: range,
+    config: NanoTrainConfig,
+) -> tuple[int, bool]:
+    """The prompt crop ``i`` is asked with this step, and whether its target is kept.
+
+    ``ranges``: each nano class's prompt ids; ``absent``: prompts of classes nano never learns.
+    A crop centred on a rejected result is always asked for its class (target kept); a zoom
+    negative for its one class (target dropped); any other crop for its own class, another nano
+    class or an absent one, by the recipe's shares.
+    """
+    own = cache.classes[i]
+    u = rng.random()
+    only = cache.asked[i] if cache.asked else None
+    if cache.hard and cache.hard[i]:  # centred on a rejected result: asked for its class
+        return rng.choice(ranges[own]), True
+    if only is not None:  # another class's scene, magnified as that class is searched
+        return rng.choice(ranges[only]), False
+    if u < config.absent_fraction:
+        return rng.choice(absent), False
+    if own is None or u < config.absent_fraction + config.other_class_fraction:
+        other = rng.choice([c for c in ranges if c is not None and c != own])
+        return rng.choice(ranges[other]), False
+    return rng.choice(ranges[own]), True
+
+
+def _check_feedback(feedback: Sequence[SceneFeedback], config: NanoTrainConfig) -> None:
+    """Every feedback scene exists and its class is learned from a data set of the mix."""
+    missing = sorted({str(f.path) for f in feedback if not f.path.is_file()})
+    if missing:
+        raise DatasetError(
+            f"{len(missing)} scene(s) with verdicts are not readable here: "
+            + ", ".join(missing[:5])
+            + ("" if len(missing) <= 5 else ", …")
+            + ": restore them at the path the history stored, or leave out --feedback"
+        )
+    mixed = {DATASETS[m.dataset].class_name for m in config.mix}
+    stray = sorted({f.class_name for f in feedback} - mixed)
+    if stray:
+        raise DatasetError(
+            f"verdicts on {', '.join(stray)}, but no data set of that class is in the recipe's "
+            "mix: train with the default mix, or leave out --feedback"
+        )

@@ -50,6 +50,7 @@ def test_a_short_training_run_writes_loadable_weights_for_three_classes(
     assert code == 0
     _, meta = load_head(out)
     assert json.loads(meta["classes"]) == ["aircraft", "oil-storage tank", "car"]
+    assert "feedback" not in meta  # trained without --feedback
     printed = " ".join(capsys.readouterr().out.split())
     assert "80 aircraft, 68 oil-storage, 53 cars, 7 naip scenes" in printed
 
@@ -68,3 +69,29 @@ def test_eval_nano_reads_scenes_at_another_scale_and_normalises_them(
     # the same cars, at half their size: none of them is 35 px long any more
     assert car["iou50"]["truth"] > 0 and car["recall_by_size_iou50"]["35-70"]["truth"] == 0
     assert car["iou50"]["truth"] == as_is["classes"]["car"]["iou50"]["truth"]
+
+
+def test_eval_nano_says_a_class_is_not_held_out_when_the_weights_learned_its_scenes(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from geomag_core.nano.checkpoint import save_head
+
+    head, meta = load_head()
+    val_frame = "MOS157.jpg"  # the first KIT frame of the car validation split
+    feedback = {
+        "verdicts": {"accept": 5, "correct": 0, "add": 3, "reject": 1},
+        "scene_files": [{"scene": val_frame, "class": "car", "accept": 5, "add": 3, "reject": 1}],
+    }
+    weights = tmp_path / "nano.safetensors"
+    save_head(head, weights, meta | {"feedback": json.dumps(feedback)})
+    args = ["eval", "nano", "--class", "car", "--limit", "1", "--no-cross"]
+    assert main([*args, "--weights", str(weights), "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["feedback"] == feedback
+    car = record["classes"]["car"]
+    assert car["held_out"] is False and car["scenes_with_verdicts"] == [val_frame]
+    assert main([*args, "--weights", str(weights)]) == 0
+    assert "not held out" in " ".join(capsys.readouterr().out.split())
+    assert main([*args, "--json"]) == 0  # the shipped weights learned from no verdicts
+    shipped = json.loads(capsys.readouterr().out)
+    assert shipped["feedback"] is None and shipped["classes"]["car"]["held_out"] is True

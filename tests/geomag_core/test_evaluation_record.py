@@ -70,3 +70,21 @@ def test_a_share_outside_zero_to_one_is_refused(tmp_path: Path) -> None:
     path.write_text(json.dumps(record))
     with pytest.raises(CheckpointError, match="not a share"):
         read_evaluation(weights)
+
+
+def test_the_record_says_which_classes_were_not_held_out_and_what_feedback_was_learned(
+    tmp_path: Path,
+) -> None:
+    weights = tmp_path / "nano.safetensors"
+    path = write_record(weights)
+    record = read_evaluation(weights)
+    assert record is not None and record.feedback is None
+    assert all(c.held_out for c in record.classes)  # a record from before feedback existed
+    data = json.loads(path.read_text())
+    data["feedback"] = {"verdicts": {"accept": 3, "correct": 0, "add": 1, "reject": 2}}
+    data["classes"]["aircraft"] |= {"held_out": False, "scenes_with_verdicts": ["a.jpg"]}
+    data["classes"]["car"] |= {"held_out": True, "scenes_with_verdicts": []}
+    path.write_text(json.dumps(data))
+    record = read_evaluation(weights)
+    assert record is not None and record.feedback == data["feedback"]
+    assert [c.held_out for c in record.classes] == [False, True]

@@ -334,6 +334,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default=1.0,
         help="crops of a judged scene × a training scene's (geomag train nano --feedback-weight)",
     )
+    p.add_argument(
+        "--train-seed",
+        type=int,
+        default=0,
+        help="seed of both trainings (the shipped weights: 0)",
+    )
     p.add_argument("--reuse", action="store_true", help="keep weights already trained in --work")
     return p.parse_args(argv)
 
@@ -390,19 +396,23 @@ def main(argv: list[str] | None = None) -> int:
     control_note = ""
     for name, flags in runs.items():
         tag = f"-f{args.fraction:g}-w{args.feedback_weight:g}" if name == "feedback" else ""
+        tag += f"-s{args.train_seed}" if args.train_seed else ""
         out = work / f"nano-{name}{tag}.safetensors"
         weights[name] = out
         if args.reuse and out.exists():
             log(f"3. reusing {out}")
         else:
             log(
-                f"3. training ({name}): the shipped recipe, seed 0"
+                f"3. training ({name}): the shipped recipe, seed {args.train_seed}"
                 + (" + verdicts" if flags else "")
             )
+            seed = ["--seed", str(args.train_seed)]
             timings[f"train {name}"] = geomag(
-                ["train", "nano", *RECIPE, "--seed", "0", *flags, *extra, "--out", str(out)], env
+                ["train", "nano", *RECIPE, *seed, *flags, *extra, "--out", str(out)], env
             )
-        if name == "control":
+        if name == "control" and args.train_seed != 0:
+            control_note = f"The control is the recipe at seed {args.train_seed} without feedback."
+        elif name == "control":
             equal, diff = same_weights(out, SHIPPED_WEIGHTS)
             control_note = (
                 "The control (the recipe retrained without feedback) is bit for bit the "
@@ -437,7 +447,8 @@ def main(argv: list[str] | None = None) -> int:
     report = "\n\n".join(
         [
             "## Simulated analyst: nano retrained with its verdicts",
-            f"Seed {args.seed}; feedback weight {args.feedback_weight:g}; "
+            f"Scene split seed {args.seed}, training seed {args.train_seed}; "
+            f"feedback weight {args.feedback_weight:g}; "
             f"{args.fraction:.0%} of each class's validation scenes got "
             "verdicts (*feedback* rows: learned from, **not held out**); *other* rows are "
             "held out. R / P at box IoU ≥ 0.5 (below: 0.3), searched as `geomag eval nano`.",
@@ -459,6 +470,7 @@ def main(argv: list[str] | None = None) -> int:
     args.report.write_text(report + "\n", encoding="utf-8")
     record = {
         "seed": args.seed,
+        "train_seed": args.train_seed,
         "fraction": args.fraction,
         "scenes": {
             s.class_name: {

@@ -17,9 +17,10 @@ Every result is drawable, and no geometry claims a CRS it does not have:
 Every row says the analyst's latest ``verdict`` (blank: not judged) and its ``origin``
 (``model``, or ``analyst`` for an object the analyst added); a corrected outline is exported in
 place of the model's. Rejected results are in an export only when the selection included them
-(``geomag history --include-rejected``). ``area_m2`` of a result of a scene without a CRS is its
-pixel area at ``scale_m_per_px``, which ``scale_source`` says where it came from (given, a world
-file, or assumed). ``pixel_wkt`` is every shape in the pixel frame, in every file.
+(``geomag history --include-rejected``). ``area_m2`` and ``length_m`` of a result of a scene
+without a CRS are its pixel area and length at ``scale_m_per_px``, which ``scale_source`` says
+where it came from (given, a world file, or assumed). ``pixel_wkt`` is every shape in the pixel
+frame, in every file.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ COLUMNS = (
     "verdict",
     "origin",
     "area_m2",
+    "length_m",
     "scale_m_per_px",
     "scale_source",
     "created_at",
@@ -107,6 +109,7 @@ def to_geodataframe(records: Sequence[ResultRecord]) -> gpd.GeoDataFrame:
         "verdict": pd.array([r.verdict.value if r.verdict else None for r in records], dtype="str"),
         "origin": pd.array([r.origin for r in records], dtype="str"),
         "area_m2": pd.array([r.area_m2 for r in records], dtype="Float64"),
+        "length_m": pd.array([r.length_m for r in records], dtype="Float64"),
         "scale_m_per_px": pd.array([r.scale_m for r in records], dtype="Float64"),
         "scale_source": pd.array([r.scale_source for r in records], dtype="str"),
         "created_at": pd.to_datetime([r.created_at for r in records], utc=True),

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from geoalchemy2.shape import to_shape
+from pyproj import CRS
 from shapely import affinity, wkb
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
@@ -37,6 +38,7 @@ from geomag_core.errors import DatabaseError
 from geomag_core.granularity import Granularity
 from geomag_core.labels import canonical_label, stored_labels
 from geomag_core.nano.classes import NANO_CLASSES
+from geomag_core.polygons.grounded import longest_side, to_equal_area
 
 __all__ = [
     "DISTINCT_IOU",
@@ -58,6 +60,8 @@ __all__ = [
 MAX_PAGE = 10_000
 #: Intersection over union at or above which two results of one scene and label are one object.
 DISTINCT_IOU = 0.5
+
+_WGS84 = CRS.from_epsg(4326)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +159,21 @@ class ResultRecord:
     """The scene's CRS (``EPSG:32631``, or WKT), ``None`` for a scene without one."""
     geometry_scene: BaseGeometry | None = None
     """The shape in the scene's CRS (``None`` without a CRS: see ``outline_px``)."""
+
+    @property
+    def length_m(self) -> float | None:
+        """The shape's length in metres: the longer side of its minimum rotated rectangle.
+
+        On the ground for a georeferenced result; at ``scale_m`` (given or assumed) for one of a
+        scene without a CRS; ``None`` for answers, points and unscaled pixel shapes.
+        """
+        if self.kind == ResultKind.ANSWER:
+            return None
+        if self.geometry is not None and self.geometry.area > 0:
+            return longest_side(to_equal_area(self.geometry, _WGS84))
+        if self.scale_m is not None and self.outline_px is not None:
+            return longest_side(self.outline_px) * self.scale_m
+        return None
 
     @property
     def origin(self) -> str:

@@ -14,6 +14,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
+from pyproj import Geod
 from shapely import wkt
 from shapely.geometry import box
 from sqlalchemy import Engine
@@ -68,6 +69,13 @@ def test_the_geopackage_has_wgs84_scene_crs_and_pixel_layers(
             assert r.pixel_box is not None
             expected = _in_crs(r.pixel_box.as_tuple())
             assert utm.loc[r.result_id].geometry.equals_exact(expected, 1e-6)
+            # its length on the ground, measured on its WGS84 shape (the fixture's 0.001° box):
+            # the north-south side, the geodesic distance of 0.001° of latitude there
+            assert r.geometry is not None
+            x0, y0, _, y1 = r.geometry.bounds
+            north_south = Geod(ellps="WGS84").line_length([x0, x0], [y0, y1])
+            assert r.length_m == pytest.approx(north_south, rel=1e-3)
+            assert wgs84.loc[r.result_id].length_m == pytest.approx(r.length_m)
 
 
 @pytest.mark.parametrize("fmt", [ExportFormat.GEOJSON, ExportFormat.CSV], ids=str)
@@ -134,9 +142,13 @@ def test_a_result_without_a_crs_is_sized_at_the_scale_it_was_read_at(
     assert car_r.area_m2 == pytest.approx(300 * 0.13 * 0.13)  # nothing given: cars' 0.13 m
     assert car_r.scale_source == "assumed: car training GSD (no CRS)"
     assert unknown.area_m2 is None and unknown.scale_m is None  # no class, no size made up
+    assert plane.length_m == pytest.approx(40 * 0.3)  # the longer side, at the same scale
+    assert car_r.length_m == pytest.approx(30 * 0.13)
+    assert unknown.length_m is None
 
     side = gpd.read_file(export_results([plane, car_r], tmp_path / "x.geojson").pixels_path)
     row = side.set_index("result_id").loc[plane.result_id]
     assert row.area_m2 == pytest.approx(72.0) and row.scale_m_per_px == 0.3
+    assert row.length_m == pytest.approx(12.0)
     assert row.scale_source == "given for this scene in the app"
     assert box(0, -20, 40, 0).equals(row.geometry)

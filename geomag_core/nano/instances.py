@@ -1,4 +1,11 @@
-"""Instances of a mask: its connected components (no torch, so light modules can use them)."""
+"""Instances of a mask: its connected components (no torch, so light modules can use them).
+
+A class the model outlines whole (cars) is also separated where its objects touch: each
+component is split among the model's confident cores (``probs > seed_threshold``), each pixel
+to its nearest core, so two cars parked side by side, one blob at 0.5, are two instances when
+their cores are apart at the seed threshold. Classes outlined as cores (aircraft, tanks) are
+already apart by training; splitting them cut aircraft into parts (see the README).
+"""
 
 from __future__ import annotations
 
@@ -8,15 +15,22 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-__all__ = ["TOKEN_STRIDE", "Instance", "instances_from_probs"]
+__all__ = ["SEED_THRESHOLD", "TOKEN_STRIDE", "Instance", "instances_from_probs"]
 
 #: Pixels per side of one image token (the fusion reads the stride-16 level).
 TOKEN_STRIDE = 16
 
+#: Probability above which a whole-outline class's pixels seed an instance of their own. Chosen
+#: on the car validation split (0.6, 0.7, 0.8 tried: recall 0.44–0.45 each, precision at IoU 0.5
+#: 0.75, 0.65, 0.55: higher seeds split single cars at noise in their plateau).
+SEED_THRESHOLD = 0.9
+
+_EIGHT = np.ones((3, 3), dtype=bool)
+
 
 @dataclass(frozen=True, slots=True)
 class Instance:
-    """One connected component of a thresholded mask.
+    """One object: a connected component of a thresholded mask (or its part nearest one core).
 
     Attributes:
         box: XYXY in the image's pixels (exclusive upper bounds).
@@ -37,12 +51,18 @@ def instances_from_probs(
     min_pixels: int = 6,
     *,
     with_masks: bool = False,
+    seed_threshold: float | None = None,
 ) -> list[Instance]:
     """Connected components (8-connectivity) of ``probs > threshold``, largest first.
 
-    With ``with_masks`` each instance carries its component as a bool mask over its box.
+    With ``with_masks`` each instance carries its component as a bool mask over its box. With
+    ``seed_threshold``, a component holding several components of ``probs > seed_threshold``
+    is divided among them (each pixel to its nearest seed): touching objects come apart.
     """
-    labels, _ = ndimage.label(probs > threshold, structure=np.ones((3, 3), dtype=bool))
+    fg = probs > threshold
+    labels, _ = ndimage.label(fg, structure=_EIGHT)
+    if seed_threshold is not None:
+        labels = _separated(probs, labels, seed_threshold)
     out = []
     for i, sl in enumerate(ndimage.find_objects(labels), start=1):
         if sl is None:
@@ -55,3 +75,32 @@ def instances_from_probs(
         box = (sl[1].start, sl[0].start, sl[1].stop, sl[0].stop)
         out.append(Instance(box, count, score, component if with_masks else None))
     return sorted(out, key=lambda x: -x.pixels)
+
+
+def _separated(
+    probs: NDArray[np.float32], labels: NDArray[np.int32], seed_threshold: float
+) -> NDArray[np.int32]:
+    """``labels`` with each component holding several seeds divided among them.
+
+    Each pixel of such a component goes to its nearest seed (the seeds are the components of
+    ``probs > seed_threshold`` inside it), so the division runs midway between the cores.
+    """
+    seeds, count = ndimage.label(probs > seed_threshold, structure=_EIGHT)
+    if count < 2:
+        return labels
+    out = labels.copy()
+    next_label = int(labels.max()) + 1
+    for i, sl in enumerate(ndimage.find_objects(labels), start=1):
+        if sl is None:
+            continue
+        inside = labels[sl] == i
+        own = np.where(inside, seeds[sl], 0)
+        ids = np.unique(own[own > 0])
+        if len(ids) < 2:
+            continue
+        _, (rows, cols) = ndimage.distance_transform_edt(own == 0, return_indices=True)
+        nearest = np.searchsorted(ids, own[rows, cols]) + next_label
+        region = out[sl]
+        region[inside] = nearest[inside]
+        next_label += len(ids)
+    return out

@@ -35,7 +35,7 @@ from PIL import Image
 from geomag_core.boxes import PixelBox
 from geomag_core.nano.classes import ObjectClass
 from geomag_core.nano.heat import CoarseMasks, NanoHeatMapSource
-from geomag_core.nano.instances import TOKEN_STRIDE, instances_from_probs
+from geomag_core.nano.instances import SEED_THRESHOLD, TOKEN_STRIDE, instances_from_probs
 from geomag_core.nano.outlines import OutlineScale
 from geomag_core.polygons.paste import SceneMask, paste_crop_mask
 from geomag_core.psc.heatmap import HeatMap
@@ -558,6 +558,8 @@ def search_scene(
     # Fragments are judged on the model's cores (shrunk targets), before they grow back.
     shrink = model.shrink_for(target.name)
     outline = model.outline_scale(target.name)
+    # Whole outlines (not cores) touch where objects do: separate them at the model's cores.
+    seeds = SEED_THRESHOLD if shrink == 1.0 else None
     min_px = max(3, round(min_fragment_pixels(target, gsd_m) * shrink**2))
     heat: HeatMap | None = None
     coarse: CoarseMasks | None = None
@@ -608,7 +610,9 @@ def search_scene(
             if progress is not None:
                 progress.read(len(read), windows[rank[id(box)]][0], box)
         searched_px += int(covered.sum())
-        for inst in instances_from_probs(probs, min_pixels=min_px, with_masks=True):
+        for inst in instances_from_probs(
+            probs, min_pixels=min_px, with_masks=True, seed_threshold=seeds
+        ):
             if inst.score < MIN_INSTANCE_SCORE or inst.mask is None:
                 continue
             c0, r0, c1, r1 = inst.box

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -104,6 +105,36 @@ def test_plain_images_are_pixel_space_scenes(tmp_path: Path, suffix: str) -> Non
         with pytest.raises(NotGeoreferencedError, match="no CRS"):
             call()
     assert scene.info()["crs"] is None
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_a_jpeg_or_png_is_decoded_once_and_its_windows_are_gdals_pixels(
+    tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """JPEG and PNG windows are cut from one decoding: the same pixels GDAL gives a window."""
+    path = write_plain_image(tmp_path / f"plain{suffix}", pattern(3, 120, 160, "uint8"))
+    cut = Scene(path)
+    boxes = [PixelBox(37, 21, 137, 113), PixelBox(60, 40, 100, 80), PixelBox(0, 0, 160, 120)]
+    boxes.append(PixelBox(150, 110, 160, 120))
+    windows = [cut.read(b) for b in boxes]
+    assert cut._whole is not None  # decoded once, kept
+    opened: list[bool] = []
+    real_open = Scene._open
+
+    def counted(self: Scene, use_overviews: bool) -> Any:
+        opened.append(use_overviews)
+        return real_open(self, use_overviews)
+
+    monkeypatch.setattr(Scene, "_open", counted)
+    for b, window in zip(boxes, windows, strict=True):
+        np.testing.assert_array_equal(cut.read(b), window)
+    assert opened == []  # every native window came from memory
+    monkeypatch.setattr("geomag_core.scene.SEQUENTIAL_DRIVERS", frozenset())
+    gdal = Scene(path)
+    for b, window in zip(boxes, windows, strict=True):
+        np.testing.assert_array_equal(gdal.read(b), window)  # GDAL's own window reads
+    assert gdal._whole is None and len(opened) == len(boxes)
+    assert cut.read(out_shape=(60, 80)).shape == (60, 80, 3)  # decimated: still GDAL's
 
 
 def test_naip_pixel_crs_wgs84_round_trips(naip_tiles: list[Path]) -> None:

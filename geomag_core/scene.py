@@ -19,6 +19,7 @@ import math
 import os
 import re
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,6 +60,10 @@ DEFAULT_MAX_PIXELS = 500_000_000
 #: memory (the same decoder's pixels). Decimated reads still go to GDAL.
 SEQUENTIAL_DRIVERS = frozenset({"JPEG", "PNG"})
 WHOLE_DECODE_MAX_BYTES = 64 * 2**20
+#: Scenes whose decoded pixels are kept, the most recently decoded (a batch over thousands of
+#: JPEGs, or an app that keeps every scene it opened, holds at most this many decodings).
+DECODED_SCENES = 4
+_decoded: OrderedDict[int, Scene] = OrderedDict()
 WGS84 = CRS.from_epsg(4326)
 _STRETCH_PERCENTILES = (2.0, 98.0)
 _DATE_IN_NAME = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)")
@@ -376,7 +381,8 @@ class Scene:
 
     def _cut(self, bands: tuple[int, ...], box: PixelBox) -> tuple[NDArray[Any], NDArray[np.bool_]]:
         """``bands`` and validity in ``box``, from the scene decoded once."""
-        if self._whole is None:  # (two threads may both decode: same pixels, one kept)
+        whole = self._whole
+        if whole is None:  # (two threads may both decode: same pixels, one kept)
             with self._open(True) as src:
                 data = src.read()
                 with warnings.catch_warnings():
@@ -385,8 +391,11 @@ class Scene:
             valid = mask > 0
             if np.issubdtype(data.dtype, np.floating):
                 valid &= np.isfinite(data).all(axis=0)
-            self._whole = (data, valid)
-        data, valid = self._whole
+            whole = self._whole = (data, valid)
+            _decoded[id(self)] = self
+            while len(_decoded) > DECODED_SCENES:
+                _decoded.popitem(last=False)[1]._whole = None
+        data, valid = whole
         rows, cols = slice(box.y0, box.y1), slice(box.x0, box.x1)
         return data[[b - 1 for b in bands], rows, cols], valid[rows, cols].copy()
 

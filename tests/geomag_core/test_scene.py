@@ -17,7 +17,7 @@ from shapely.geometry import Point
 
 from geomag_core.boxes import PixelBox
 from geomag_core.errors import InvalidBoxError, NotGeoreferencedError, SceneReadError
-from geomag_core.scene import Scene
+from geomag_core.scene import DECODED_SCENES, Scene
 from tests.data.rasters import pattern, write_geotiff, write_plain_image, write_sparse_huge
 
 BOX = PixelBox(37, 21, 161, 133)
@@ -135,6 +135,18 @@ def test_a_jpeg_or_png_is_decoded_once_and_its_windows_are_gdals_pixels(
         np.testing.assert_array_equal(gdal.read(b), window)  # GDAL's own window reads
     assert gdal._whole is None and len(opened) == len(boxes)
     assert cut.read(out_shape=(60, 80)).shape == (60, 80, 3)  # decimated: still GDAL's
+
+
+def test_only_the_latest_decoded_scenes_keep_their_pixels(tmp_path: Path) -> None:
+    """A batch over many JPEGs holds at most ``DECODED_SCENES`` decodings, not one each."""
+    data = pattern(3, 40, 50, "uint8")
+    scenes = [Scene(write_plain_image(tmp_path / f"s{i}.png", data)) for i in range(6)]
+    for scene in scenes:
+        scene.read(PixelBox(0, 0, 10, 10))
+    kept = [scene._whole is not None for scene in scenes]
+    assert kept == [False] * (6 - DECODED_SCENES) + [True] * DECODED_SCENES
+    np.testing.assert_array_equal(scenes[0].read(), np.moveaxis(data, 0, -1))  # decoded again
+    assert scenes[0]._whole is not None and scenes[6 - DECODED_SCENES]._whole is None
 
 
 def test_naip_pixel_crs_wgs84_round_trips(naip_tiles: list[Path]) -> None:

@@ -20,7 +20,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from geoalchemy2.shape import to_shape
-from pyproj import CRS
 from shapely import affinity, wkb
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
@@ -31,14 +30,14 @@ from sqlalchemy.orm import aliased
 from db.engine import redacted
 from db.enums import HistoryOrder, ResultKind, Verdict
 from db.models import FeedbackRow, InvestigationRow, QueryRow, ResultRow, SceneRow
-from db.records import geodesic_area_m2
+from db.records import geodesic_area_m2, geodesic_length_m
 from db.spatial import Bounds, SpatialColumn, check_bounds, scene_to_pixels
 from geomag_core.boxes import PixelBox
 from geomag_core.errors import DatabaseError
 from geomag_core.granularity import Granularity
 from geomag_core.labels import canonical_label, stored_labels
 from geomag_core.nano.classes import NANO_CLASSES
-from geomag_core.polygons.grounded import longest_side, to_equal_area
+from geomag_core.polygons.grounded import longest_side
 
 __all__ = [
     "DISTINCT_IOU",
@@ -60,8 +59,6 @@ __all__ = [
 MAX_PAGE = 10_000
 #: Intersection over union at or above which two results of one scene and label are one object.
 DISTINCT_IOU = 0.5
-
-_WGS84 = CRS.from_epsg(4326)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +167,7 @@ class ResultRecord:
         if self.kind == ResultKind.ANSWER:
             return None
         if self.geometry is not None and self.geometry.area > 0:
-            return longest_side(to_equal_area(self.geometry, _WGS84))
+            return geodesic_length_m(self.geometry)
         if self.scale_m is not None and self.outline_px is not None:
             return longest_side(self.outline_px) * self.scale_m
         return None

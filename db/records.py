@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pyproj import Geod
+from shapely import affinity
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
@@ -21,6 +22,7 @@ from db.enums import QueryStatus, ResultKind
 from geomag_core.boxes import PixelBox
 from geomag_core.errors import DatabaseError
 from geomag_core.granularity import Granularity
+from geomag_core.polygons.grounded import longest_side
 from geomag_core.scene import Scene
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "ZoomStepFacts",
     "check_wgs84",
     "geodesic_area_m2",
+    "geodesic_length_m",
 ]
 
 _GEOD = Geod(ellps="WGS84")
@@ -53,6 +56,20 @@ def geodesic_area_m2(geometry: BaseGeometry) -> float:
     """Area on the WGS84 ellipsoid, in m², of a lon/lat geometry (0 for points and lines)."""
     area, _ = _GEOD.geometry_area_perimeter(geometry)
     return abs(float(area))
+
+
+def geodesic_length_m(geometry: BaseGeometry) -> float:
+    """Longer side, in metres, of the minimum rotated rectangle around a lon/lat geometry.
+
+    Measured in the plane tangent at its centroid (metres per degree of longitude and of
+    latitude there, on the WGS84 ellipsoid): no projection is built per shape, and the error is
+    far under 0.1 % for objects a few kilometres long.
+    """
+    c = geometry.centroid
+    step = 1e-4
+    per_lon = _GEOD.line_length([c.x, c.x + step], [c.y, c.y]) / step
+    per_lat = _GEOD.line_length([c.x, c.x], [c.y - step / 2, c.y + step / 2]) / step
+    return longest_side(affinity.scale(geometry, xfact=per_lon, yfact=per_lat, origin=c))
 
 
 @dataclass(frozen=True, kw_only=True)

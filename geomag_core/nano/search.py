@@ -276,16 +276,32 @@ class ZoomLevels:
 
     Native windows are planned on a view at most ``max_scale`` scene pixels per view pixel
     (at 4, the blocks are a few heat cells and a 19-px tank is ~5 view pixels: the heat can
-    point at a tank farm). A coarser view is not planned on: its hottest squares, each
-    ``step`` times smaller than the view's region (never smaller than one look), are looked at
-    again at the overview's size, and so on. A 2,560-px scene (2.5× down) keeps the one-level
-    search.
+    point at a tank farm). A coarser view is not planned on: its squares, each ``step`` times
+    smaller than the view's region (never smaller than one look), are looked at again at the
+    overview's size, and so on. A 2,560-px scene (2.5× down) keeps the one-level search.
+
+    Which squares: when the overview's squares are fine enough to plan on (``step`` looks a
+    side: scenes up to 16,384 px), **every one** is looked at (``breadth``). The overview is
+    then too coarse to see the class (a tank is one or two view pixels at 10× down), so its
+    heat cannot choose among them — measured on a dense 10,240² tank mosaic, the square with
+    274 tanks held none of it — and 16 looks cost 16 % of the scene's pixels. A square was
+    not chosen for its heat, so it is searched only on evidence: its look shows the class (a
+    probability over ``shows``), or, when it shows none, the hottest block of its look read at
+    native resolution does (a look 2.5× down missed whole tank farms that native resolution
+    finds; farmland, sea or a blank look show nothing either way and get no native window).
+    Larger scenes, and the deeper levels they need, look again only at the hottest squares, up
+    to ``max_fraction`` of a view's region or ``coverage`` of its heat: every square at every
+    level would cost more looks than a question's time allows (64 at depth 2 of a 20,000²
+    scene).
 
     Attributes:
         max_scale: the coarsest view native windows are planned on.
         step: how much finer each level is.
-        max_fraction: at most this share of a view's region is looked at again.
-        coverage: stop once the squares hold this share of the view's heat.
+        max_fraction: at most this share of a view's region is looked at again (selective).
+        coverage: stop once the squares hold this share of the view's heat (selective).
+        breadth: look at every square of the overview when those looks can be planned on.
+        shows: a breadth look shows the class where a mask probability passes this (the
+            model's own threshold); one that shows none is probed (see above).
 
     """
 
@@ -293,21 +309,24 @@ class ZoomLevels:
     step: float = 4.0
     max_fraction: float = 0.25
     coverage: float = 0.9
+    breadth: bool = True
+    shows: float = 0.5
 
 
 def _hot_squares(
-    heat: HeatMap, side: int, max_fraction: float, coverage: float
+    heat: HeatMap, side: int, max_fraction: float, coverage: float, every: bool = False
 ) -> list[tuple[float, PixelBox]]:
     """The hottest ``side``-px squares of ``heat``'s region (a grid), hottest first.
 
     Taken until they hold ``coverage`` of the heat or the next would pass ``max_fraction`` of
     the region (the hottest always, so a zoom never reads nothing); a square without heat is
-    never taken. Returns ``(heat mass, square)`` pairs.
+    never taken. With ``every``, all the squares, heat or not. Returns ``(heat mass, square)``
+    pairs.
     """
     region = heat.bounds
     inverse = ~heat.to_scene
     total = float(heat.values.sum())
-    if total <= 0:
+    if total <= 0 and not every:
         return []
     squares = []
     for y in range(region.y0, region.y1, side):
@@ -321,6 +340,8 @@ def _hot_squares(
             ]
             squares.append((float(cells.sum()), box))
     squares.sort(key=lambda sq: -sq[0])
+    if every:
+        return squares
     chosen: list[tuple[float, PixelBox]] = []
     held, spent = 0.0, 0
     for mass, box in squares:
@@ -467,11 +488,35 @@ class _Levels:
         target: ObjectClass,
         levels: ZoomLevels,
         progress: SearchProgress | None,
+        zoom: float,
     ) -> None:
         self.source, self.scene, self.target = source, scene, target
+        self.zoom = zoom  # how native windows (and probes) are magnified
         self.levels, self.progress = levels, progress
         self.view_pixels = 0
         self.looks: list[int] = []  # looks per depth
+        self.every = False  # the overview's squares were all looked at
+        self.empty = 0  # of them, looks without a pixel of the class: no native window
+
+    def _probe(self, heat: HeatMap, looking: AutoSearch | BlockSearch, min_px: int) -> bool:
+        """Whether the hottest block of a look that shows nothing shows the class when read.
+
+        A look 2.5× down can miss a whole tank farm that native resolution finds, while its
+        heat, tiny but relative, still points at it: one block read as the windows are (at the
+        model's scale) tells a square worth searching from farmland for 0.4 % of its pixels
+        (a 152² block of a 2,560² square), counted with the looks' pixels.
+        """
+        blocks = looking.blocks if isinstance(looking, AutoSearch) else looking
+        hottest = replace(blocks, max_fraction=1e-9, time_budget_s=None).windows(heat)[:1]
+        for _, box in hottest:
+            self.view_pixels += box.area
+            probs = magnified_segment(
+                self.source.model, self.scene.read(box), self.target.prompt, self.zoom
+            )
+            for inst in instances_from_probs(probs, min_pixels=min_px):
+                if inst.score >= MIN_INSTANCE_SCORE:
+                    return True
+        return False
 
     def needed(self, coarse: CoarseMasks) -> bool:
         """The view is too coarse to plan native windows on."""
@@ -494,7 +539,15 @@ class _Levels:
         side = max(
             self.source.input_size, math.ceil(max(region.width, region.height) / self.levels.step)
         )
-        squares = _hot_squares(heat, side, self.levels.max_fraction, self.levels.coverage)
+        every = (
+            self.levels.breadth
+            and depth == 1
+            and side / self.source.input_size <= self.levels.max_scale
+        )
+        squares = _hot_squares(
+            heat, side, self.levels.max_fraction, self.levels.coverage, every=every
+        )
+        self.every = self.every or every
         total = float(heat.values.sum()) or 1.0
         windows: list[tuple[ScoredWindow | None, PixelBox]] = []
         while len(self.looks) < depth:
@@ -505,6 +558,13 @@ class _Levels:
             self.looks[depth - 1] += 1
             if self.progress is not None:
                 self.progress.zoomed(depth, square, finer, mass / total)
+            if (
+                every
+                and finer_coarse.probs.max() <= self.levels.shows
+                and not self._probe(finer, looking, min_px)
+            ):
+                self.empty += 1  # not chosen for its heat, and nothing there at any scale
+                continue
             more, _ = self.plan(
                 finer, finer_coarse, looking, gsd_m, min_px, outline, depth=depth + 1
             )
@@ -514,9 +574,14 @@ class _Levels:
         scale = abs(coarse.to_scene.a)
         finest = scale / self.levels.step ** len(self.looks)
         levels = ", ".join(f"{n} look(s) at depth {d}" for d, n in enumerate(self.looks, 1))
+        which = (
+            f"every one of its squares, {self.empty} showing no {self.target.name}"
+            if self.every
+            else "its hottest squares"
+        )
         why = (
             f"the overview is {scale:.0f}× down, too coarse for {self.target.plural}: zoomed "
-            f"into its hottest squares ({levels}; the finest about {max(finest, 1):.1f}× down), "
+            f"into {which} ({levels}; the finest about {max(finest, 1):.1f}× down), "
             f"then native resolution at {len(windows)} window(s) chosen on those looks"
         )
         return windows, why
@@ -565,14 +630,16 @@ def search_scene(
     coarse: CoarseMasks | None = None
     windows: list[tuple[ScoredWindow | None, PixelBox]]
     looking = search or AutoSearch()
-    view_px = 0  # pixels of the intermediate levels' looks
+    view_px = 0  # pixels of the intermediate levels' looks (and their probes)
+    scale = target.reading_scale(gsd_m) if scale is None else scale
+    zoom = scale * (target.zoom if model.magnifies else 1.0)
     if max(scene.width, scene.height) <= input_size:
         windows = [(None, whole)]
         decision = "the scene fits one look: segmented whole at native resolution"
     else:
         source = NanoHeatMapSource(model, input_size=overview)
         heat, coarse = source.look(scene, whole, target.prompt)
-        zoom_in = _Levels(source, scene, target, levels or ZoomLevels(), progress)
+        zoom_in = _Levels(source, scene, target, levels or ZoomLevels(), progress, zoom)
         windows, decision = zoom_in.plan(heat, coarse, looking, gsd_m, min_px, outline)
         view_px += zoom_in.view_pixels
     if progress is not None:
@@ -581,8 +648,6 @@ def search_scene(
     deadline = None if budget is None else time.monotonic() + budget
     boxes = [b for _, b in windows]
     rank = {id(b): i for i, b in enumerate(boxes)}
-    scale = target.reading_scale(gsd_m) if scale is None else scale
-    zoom = scale * (target.zoom if model.magnifies else 1.0)
     read: set[int] = set()
     found: list[FoundInstance] = []
     native_px, searched_px = 0, 0

@@ -1,13 +1,15 @@
 """Issue 28: a scene the overview sees too coarsely is zoomed into level by level.
 
 A 5,120² mosaic of four real oil-storage scenes (1.2 m) is 5× down in the 1,024-px overview:
-a 19-px tank is ~4 view pixels. The search looks at the overview's hottest squares again,
-finer, and plans its native windows on those looks; each look is a zoom step with its depth.
-A 2,560² scene keeps the one-level search.
+a 19-px tank is ~4 view pixels. The search looks at the overview's squares again, finer —
+every one of them, since those looks can be planned on — and plans its native windows on
+those looks; each look is a zoom step with its depth. Without breadth (larger scenes) only the
+hottest squares are looked at again. A 2,560² scene keeps the one-level search.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +44,7 @@ class Recorder:
         self.plans.append(decision)
 
     def zoomed(self, depth: int, region: PixelBox, heat: HeatMap, score: float) -> None:
-        assert heat.bounds == region and 0 < score <= 1
+        assert heat.bounds == region and 0 <= score <= 1
         self.looks.append((depth, region))
 
     def read(self, number: int, window: ScoredWindow | None, box: PixelBox) -> None:
@@ -71,8 +73,9 @@ def test_a_scene_too_coarse_in_the_overview_is_zoomed_into_level_by_level(
     found = search_scene(model, Scene(mosaic), tanks, gsd_m=1.2, progress=seen)
     assert seen.looks and all(depth == 1 for depth, _ in seen.looks)  # 5× → 1.25×: one level
     assert all(r.width == r.height == 1280 for _, r in seen.looks)  # a quarter of the side
-    assert len(seen.looks) <= 4  # at most 25 % of the scene looked at again
-    assert "zoomed into its hottest squares" in found.decision and "5× down" in found.decision
+    # every square of the overview is looked at once: the whole scene, no square twice
+    assert len(seen.looks) == 16 and len({r for _, r in seen.looks}) == 16
+    assert "every one of its squares" in found.decision and "5× down" in found.decision
     # every native window lies in a square that was looked at again, finer
     for box in seen.reads:
         cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
@@ -94,7 +97,40 @@ def test_one_level_is_kept_where_the_overview_is_enough(model: NanoModel, mosaic
     strict = Recorder()  # finer than 1.2× asked for: one square (over the 25 % budget, but
     search_scene(  # the hottest is always looked at, so the zoom never reads nothing)
         model, Scene(crop), tanks, gsd_m=1.2, progress=strict,
-        levels=ZoomLevels(max_scale=1.2),
+        levels=ZoomLevels(max_scale=1.2, breadth=False),
     )  # fmt: skip
     ((depth, square),) = strict.looks  # one square of the 1,024-px grid (edge ones clipped)
     assert depth == 1 and max(square.width, square.height) <= 1024 and strict.reads
+
+
+def test_without_breadth_only_the_hottest_squares_are_looked_at_again(
+    model: NanoModel, mosaic: Path
+) -> None:
+    tanks = class_named("oil-storage tank")
+    seen = Recorder()
+    found = search_scene(
+        model, Scene(mosaic), tanks, gsd_m=1.2, progress=seen, levels=ZoomLevels(breadth=False)
+    )
+    assert 1 <= len(seen.looks) <= 4  # at most 25 % of the scene looked at again
+    assert "zoomed into its hottest squares" in found.decision
+
+
+def test_a_square_whose_look_shows_nothing_gets_no_native_window(
+    model: NanoModel, mosaic: Path, tmp_path: Path
+) -> None:
+    """Half the mosaic blanked to grey (no tank): looked at, probed, never searched."""
+    with rasterio.open(mosaic) as src:
+        image, profile = src.read(), src.profile
+    image[:, :, 2560:] = 128  # the right half: two tank scenes gone
+    half = tmp_path / "half.tif"
+    with rasterio.open(half, "w", **profile) as dst:
+        dst.write(image)
+    seen = Recorder()
+    found = search_scene(
+        model, Scene(half), class_named("oil-storage tank"), gsd_m=1.2, progress=seen
+    )
+    assert len(seen.looks) == 16  # the grey squares were looked at too
+    empty = re.search(r"(\d+) showing no oil-storage tank", found.decision)
+    assert empty and 8 <= int(empty.group(1)) < 16  # the grey ones at least, not the tank farms
+    # (the probes are not windows: one block of each grey look was read, and showed nothing)
+    assert seen.reads and all(box.x1 <= 2560 + 16 for box in seen.reads)  # (+ a window margin)

@@ -67,12 +67,25 @@ class NanoFeatureEncoder:
         self.neck = neck
         self.channels = channels
 
-    def levels(self, images: torch.Tensor) -> list[torch.Tensor]:
-        """Backbone levels (strides 4/8/16/32) of ``(B, 3, H, W)`` images in ``[0, 1]`` (padded)."""
-        h, w = images.shape[-2:]
-        ph, pw = padded_size(int(h), int(w), _MULTIPLE)
-        padded = F.pad(normalise(images), (0, pw - int(w), 0, ph - int(h)))
-        out: list[torch.Tensor] = self.backbone(padded)
+    def pad(self, images: torch.Tensor, size: tuple[int, int] | None = None) -> torch.Tensor:
+        """``(B, 3, H, W)`` images in ``[0, 1]``, normalised and zero-padded to ``size``.
+
+        ``size`` defaults to the next multiple of 32; a larger one pads further (a batch of
+        crops that pad to the same size, :meth:`NanoModel.segment_many`).
+        """
+        h, w = int(images.shape[-2]), int(images.shape[-1])
+        ph, pw = size or padded_size(h, w, _MULTIPLE)
+        return F.pad(normalise(images), (0, pw - w, 0, ph - h))
+
+    def levels(self, images: torch.Tensor, padded: bool = False) -> list[torch.Tensor]:
+        """Backbone levels (strides 4/8/16/32) of ``(B, 3, H, W)`` images in ``[0, 1]``.
+
+        With ``padded``, ``images`` are already :meth:`pad`-ded.
+        """
+        ready = images if padded else self.pad(images)
+        # Channels-last: the depthwise convolutions run about 2x faster on CPU (oneDNN) at
+        # 640 and 1,024 px; same weights, same probabilities to ~1e-6.
+        out: list[torch.Tensor] = self.backbone(ready.contiguous(memory_format=torch.channels_last))
         return out
 
     def encode(self, images: torch.Tensor) -> list[torch.Tensor]:
@@ -114,7 +127,12 @@ class NanoModel:
         self.magnifies = magnifies
         self.device = torch.device(device)
         self.head = head.to(self.device).eval()
-        self.backbone = (backbone or build_backbone(pretrained=True)).to(self.device).eval()
+        self.backbone = (
+            (backbone or build_backbone(pretrained=True))
+            .to(self.device)
+            .to(memory_format=torch.channels_last)
+            .eval()
+        )
         self.encoder = NanoFeatureEncoder(self.backbone, self.head.neck, self.head.decoder.channels)
         self._texts: dict[str, TextTokens] = {}
 
@@ -159,8 +177,7 @@ class NanoModel:
         return self._texts[query]
 
     def _forward(self, image: NDArray[np.uint8], query: str) -> NanoOutput:
-        tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None]
-        tensor = tensor.to(self.device, torch.float32) / 255.0
+        tensor = self._tensor(image)
         with torch.no_grad():
             levels = self.encoder.levels(tensor)
         text = self.text(query)
@@ -174,6 +191,46 @@ class NanoModel:
             out = self._forward(image, query)
         probs = out.decoded.masks[0, 0].float().cpu().numpy()
         return probs, float(out.decoded.confidence[0, 0])
+
+    def segment_many(
+        self, images: list[NDArray[np.uint8]], query: str, max_pixels: int = 512 * 512
+    ) -> list[NDArray[np.float32]]:
+        """``(H, W)`` mask probabilities of each image, as :meth:`segment` gives them.
+
+        Images that pad to the same size go through the model together, at most
+        ``max_pixels`` (padded) a pass: a small window costs ~7 ms of per-pass overhead on
+        CPU whatever its size, which batching pays once. 512² was fastest on the 2-core
+        machine (40 windows of 152²: 0.41× the time one by one, 16 of 304²: 0.83×; passes of
+        1,024² were slower, two 640² tiles together 1.3× slower than apart). Each image is
+        padded exactly as it is alone, so its probabilities are the same (to float rounding).
+        """
+        out: list[NDArray[np.float32] | None] = [None] * len(images)
+        by_size: dict[tuple[int, int], list[int]] = {}
+        for i, image in enumerate(images):
+            size = padded_size(image.shape[0], image.shape[1], _MULTIPLE)
+            by_size.setdefault(size, []).append(i)
+        text = self.text(query)
+        for (ph, pw), indices in by_size.items():
+            per_pass = max(1, max_pixels // (ph * pw))
+            for start in range(0, len(indices), per_pass):
+                chunk = indices[start : start + per_pass]
+                batch = torch.cat([self.encoder.pad(self._tensor(images[i])) for i in chunk])
+                with torch.no_grad():
+                    levels = self.encoder.levels(batch, padded=True)
+                    tokens = TextTokens(
+                        text.hidden.to(self.device).expand(len(chunk), -1, -1),
+                        text.valid.to(self.device).expand(len(chunk), -1),
+                    )
+                    masks = self.head(levels, tokens, (ph, pw)).decoded.masks[:, 0]
+                for k, i in enumerate(chunk):
+                    h, w = images[i].shape[:2]
+                    out[i] = masks[k, :h, :w].float().cpu().numpy()
+        return [m for m in out if m is not None]
+
+    def _tensor(self, image: NDArray[np.uint8]) -> torch.Tensor:
+        """``(1, 3, H, W)`` float in ``[0, 1]`` on the model's device."""
+        tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None]
+        return tensor.to(self.device, torch.float32) / 255.0
 
     def heat(self, image: NDArray[np.uint8], query: str) -> tuple[NDArray[np.float64], bool]:
         """Gradient-weighted text→image attention of ``query`` on ``image``'s token grid.

@@ -14,6 +14,7 @@ from geomag_core.nano.search import (
     _grow,
     coarse_instances,
     magnified_segment,
+    segment_windows,
 )
 from geomag_core.polygons.paste import SceneMask
 from geomag_core.psc.heatmap import HeatMap
@@ -144,3 +145,28 @@ def test_auto_looks_at_an_implausibly_large_instance_natively() -> None:
     )
     ((_, box),) = windows
     assert box.x0 <= 25 and box.x1 >= 625  # the whole doubtful instance, with its margin
+
+
+@pytest.mark.parametrize("zoom", [1.0, 2.0])
+def test_windows_segmented_together_give_what_each_gives_alone(
+    random_model: NanoModel, monkeypatch: pytest.MonkeyPatch, zoom: float
+) -> None:
+    """Sizes that pad alike share a pass, others do not, a long one is tiled: same numbers."""
+    rng = np.random.default_rng(2)
+    shapes = [(120, 120), (100, 128), (120, 120), (152, 90), (40, 700)]
+    images = [rng.integers(0, 255, (*s, 3), dtype=np.uint8) for s in shapes]
+    passes: list[int] = []
+    head = random_model.head.forward
+
+    def counting(*args: object, **kwargs: object) -> object:
+        passes.append(1)
+        return head(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(random_model.head, "forward", counting)
+    together = segment_windows(random_model, images, "segment the aircraft", zoom)
+    batched = len(passes)
+    alone = [magnified_segment(random_model, im, "segment the aircraft", zoom) for im in images]
+    assert batched < len(passes) - batched  # fewer passes than one a window
+    for a, b, shape in zip(together, alone, shapes, strict=True):
+        assert a.shape == shape
+        np.testing.assert_allclose(a, b, atol=1e-5)

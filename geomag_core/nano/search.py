@@ -281,11 +281,13 @@ class ZoomLevels:
     smaller than the view's region (never smaller than one look), are looked at again at the
     overview's size, and so on. A 2,560-px scene (2.5× down) keeps the one-level search.
 
-    Which squares: when the overview's squares are fine enough to plan on (``step`` looks a
-    side: scenes up to 16,384 px), **every one** is looked at (``breadth``). The overview is
-    then too coarse to see the class (a tank is one or two view pixels at 10× down), so its
-    heat cannot choose among them — measured on a dense 10,240² tank mosaic, the square with
-    274 tanks held none of it — and 16 looks cost 16 % of the scene's pixels. A square was
+    Which squares: when a grid of at most ``step`` × ``step`` squares has looks no coarser than
+    ``breadth_scale`` (scenes up to 10,240 px), the overview is cut into the coarsest such grid
+    and **every** square is looked at (``breadth``): 2 × 2 on a 5,120² scene, 4 × 4 on a
+    10,240² one (16 % of their pixels; a 6,000² scene 3 × 3, 26 %). The overview is then too
+    coarse to see the class (a tank is one or two view pixels at 10× down), so its heat cannot
+    choose among them — measured on a dense 10,240² tank mosaic, the square with 274 tanks held
+    none of it. A square was
     not chosen for its heat, so it is searched only on evidence: its look shows the class (a
     probability over ``shows``), or, when it shows none, the hottest block of its look read at
     native resolution does (a look 2.5× down missed whole tank farms that native resolution
@@ -300,7 +302,11 @@ class ZoomLevels:
         step: how much finer each level is.
         max_fraction: at most this share of a view's region is looked at again (selective).
         coverage: stop once the squares hold this share of the view's heat (selective).
-        breadth: look at every square of the overview when those looks can be planned on.
+        breadth: look at every square of the overview when those looks are fine enough.
+        breadth_scale: how coarse those looks may be: 2.5×, as ``auto`` sees the 2,560²
+            validation scenes it was measured on. Coarser, the looks miss what it finds: at
+            3.3× (a 3 × 3 grid of the 10,240² mosaics) dense recall fell from 0.410 to 0.360
+            and the sparse mosaic's one tank scene showed nothing (recall 0).
         shows: a breadth look shows the class where a mask probability passes this (the
             model's own threshold); one that shows none is probed (see above).
 
@@ -311,6 +317,7 @@ class ZoomLevels:
     max_fraction: float = 0.25
     coverage: float = 0.9
     breadth: bool = True
+    breadth_scale: float = 2.5
     shows: float = 0.5
 
 
@@ -498,6 +505,7 @@ class _Levels:
         self.looks: list[int] = []  # looks per depth
         self.every = False  # the overview's squares were all looked at
         self.empty = 0  # of them, looks without a pixel of the class: no native window
+        self.finest = math.inf  # scene pixels per view pixel of the finest look
 
     def _probe(self, heat: HeatMap, looking: AutoSearch | BlockSearch, min_px: int) -> bool:
         """Whether the hottest block of a look that shows nothing shows the class when read.
@@ -537,14 +545,14 @@ class _Levels:
         if not self.needed(coarse):
             return looking.plan(heat, coarse, self.target, gsd_m, min_px, outline)
         region = heat.bounds
-        side = max(
-            self.source.input_size, math.ceil(max(region.width, region.height) / self.levels.step)
-        )
-        every = (
-            self.levels.breadth
-            and depth == 1
-            and side / self.source.input_size <= self.levels.max_scale
-        )
+        longest = max(region.width, region.height)
+        side = max(self.source.input_size, math.ceil(longest / self.levels.step))
+        every = False
+        if self.levels.breadth and depth == 1:  # the coarsest grid seen as auto sees 2,560²
+            for k in range(2, int(self.levels.step) + 1):
+                if math.ceil(longest / k) / self.source.input_size <= self.levels.breadth_scale:
+                    side, every = math.ceil(longest / k), True
+                    break
         squares = _hot_squares(
             heat, side, self.levels.max_fraction, self.levels.coverage, every=every
         )
@@ -557,6 +565,7 @@ class _Levels:
             finer, finer_coarse = self.source.look(self.scene, square, self.target.prompt)
             self.view_pixels += finer.view_pixels
             self.looks[depth - 1] += 1
+            self.finest = min(self.finest, abs(finer_coarse.to_scene.a))
             if self.progress is not None:
                 self.progress.zoomed(depth, square, finer, mass / total)
             if (
@@ -573,7 +582,7 @@ class _Levels:
         if depth > 1:
             return windows, ""
         scale = abs(coarse.to_scene.a)
-        finest = scale / self.levels.step ** len(self.looks)
+        finest = self.finest if self.looks else scale
         levels = ", ".join(f"{n} look(s) at depth {d}" for d, n in enumerate(self.looks, 1))
         which = (
             f"every one of its squares, {self.empty} showing no {self.target.name}"

@@ -2,8 +2,8 @@
 
 A 5,120² mosaic of four real oil-storage scenes (1.2 m) is 5× down in the 1,024-px overview:
 a 19-px tank is ~4 view pixels. The search looks at the overview's squares again, finer —
-every one of them, since those looks can be planned on — and plans its native windows on
-those looks; each look is a zoom step with its depth. Without breadth (larger scenes) only the
+every one of a 2 × 2 grid, 2.5× down as auto sees a 2,560² scene — and plans its native
+windows on those looks; each look is a zoom step with its depth. Without breadth (larger scenes) only the
 hottest squares are looked at again. A 2,560² scene keeps the one-level search.
 """
 
@@ -71,11 +71,12 @@ def test_a_scene_too_coarse_in_the_overview_is_zoomed_into_level_by_level(
     tanks = class_named("oil-storage tank")
     seen = Recorder()
     found = search_scene(model, Scene(mosaic), tanks, gsd_m=1.2, progress=seen)
-    assert seen.looks and all(depth == 1 for depth, _ in seen.looks)  # 5× → 1.25×: one level
-    assert all(r.width == r.height == 1280 for _, r in seen.looks)  # a quarter of the side
+    assert seen.looks and all(depth == 1 for depth, _ in seen.looks)  # 5× → 2.5×: one level
+    assert all(r.width == r.height == 2560 for _, r in seen.looks)  # a 2 × 2 grid
     # every square of the overview is looked at once: the whole scene, no square twice
-    assert len(seen.looks) == 16 and len({r for _, r in seen.looks}) == 16
+    assert len(seen.looks) == 4 and len({r for _, r in seen.looks}) == 4
     assert "every one of its squares" in found.decision and "5× down" in found.decision
+    assert "the finest about 2.5× down" in found.decision
     # every native window lies in a square that was looked at again, finer
     for box in seen.reads:
         cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
@@ -129,8 +130,8 @@ def test_a_square_whose_look_shows_nothing_gets_no_native_window(
     found = search_scene(
         model, Scene(half), class_named("oil-storage tank"), gsd_m=1.2, progress=seen
     )
-    assert len(seen.looks) == 16  # the grey squares were looked at too
+    assert len(seen.looks) == 4  # the grey squares were looked at too
     empty = re.search(r"(\d+) showing no oil-storage tank", found.decision)
-    assert empty and 8 <= int(empty.group(1)) < 16  # the grey ones at least, not the tank farms
+    assert empty and 2 <= int(empty.group(1)) < 4  # the grey ones at least, not every farm
     # (the probes are not windows: one block of each grey look was read, and showed nothing)
     assert seen.reads and all(box.x1 <= 2560 + 16 for box in seen.reads)  # (+ a window margin)

@@ -128,7 +128,7 @@ class StoredArgs(SceneArgs):
     ) = None
     largest_first: bool = True
     top_n: int | None = Field(default=None, ge=1)
-    aggregate: Literal["count", "list", "total", "mean", "median", "share"] = "list"
+    aggregate: Literal["count", "list", "total", "mean", "median", "share", "sizes"] = "list"
     measure: Literal["length", "area", "confidence"] | None = None
 
 

@@ -105,6 +105,21 @@ def test_filter_rank_and_aggregate_compute_what_they_say() -> None:
     assert confident.kept == (1, 3) and confident.value == pytest.approx(2400.0)
 
 
+def test_how_big_are_they_gives_the_sizes_not_a_new_search() -> None:
+    plan = read_plan("how big are they?", has_previous=True)
+    assert plan is not None and plan.kind == "followup" and plan.aggregate.kind == "sizes"
+    assert read_plan("how big are they?", has_previous=False) is None  # nothing to size: search
+    sizes = run_plan(plan, ITEMS, scene_area_m2=None, what="four results")
+    assert sizes.value == pytest.approx(41.5)  # the median length
+    assert "Length: median 41.5 m, from 20.0 to 62.0 m, over 4 result(s)." in sizes.lines
+    assert "Area: median 1,200.0 m², from 300.0 to 2,600.0 m², over 4 result(s)." in sizes.lines
+    # a single figure asked for is that figure, and a ranking stays a ranking
+    assert read_plan("what is the average size of them?", has_previous=True).aggregate.kind == (  # type: ignore[union-attr]
+        "mean"
+    )
+    assert read_plan("how big is the largest one?", has_previous=True).rank is not None  # type: ignore[union-attr]
+
+
 TODAY = dt.date(2026, 1, 7)  # early in a year: "in December" is last year's
 
 

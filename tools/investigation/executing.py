@@ -249,6 +249,21 @@ def run_plan(
                 f"{agg.kind.capitalize()} {agg.measure}: {shown}{unit}{ha} over {len(values)} "
                 "result(s)."
             )
+    elif agg.kind == "sizes":
+        sizes: tuple[Measure, ...] = ("length", "area")
+        for size in sizes:
+            values = sorted(v for m in kept if (v := _value(m, size)) is not None)
+            if not values:
+                continue
+            mid = statistics.median(values)
+            value = mid if value is None else value  # the median length, else area
+            unit = _unit(size)
+            lines.append(
+                f"{size.capitalize()}: median {mid:,.1f}{unit}, from {values[0]:,.1f} to "
+                f"{values[-1]:,.1f}{unit}, over {len(values)} result(s)."
+            )
+        if value is None:
+            lines.append("No result has a size to give.")
     elif agg.kind == "share":
         total = sum(m.area_m2 or 0.0 for m in kept)
         if scene_area_m2:

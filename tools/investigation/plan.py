@@ -174,11 +174,11 @@ class Rank:
 class Aggregate:
     """What to say about the results.
 
-    ``count``, ``list``, ``total``/``mean``/``median`` of a measure, or their ``share`` of the
-    scene.
+    ``count``, ``list``, ``total``/``mean``/``median`` of a measure, their ``share`` of the
+    scene, or their ``sizes`` (median and range of length and area: "how big are they?").
     """
 
-    kind: Literal["count", "list", "total", "mean", "median", "share"]
+    kind: Literal["count", "list", "total", "mean", "median", "share", "sizes"]
     measure: Measure | None = None
 
     def describe(self) -> str:

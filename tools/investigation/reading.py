@@ -217,6 +217,12 @@ _HOW_MANY = re.compile(r"\b(how\s+many|count|number\s+of|tally)\b", re.I)
 _TOTAL = re.compile(r"\b(total|combined|sum|altogether|in\s+all|overall|cumulative)\b", re.I)
 _MEAN = re.compile(r"\b(mean|average|typical|avg)\b", re.I)
 _MEDIAN = re.compile(r"\bmedian\b", re.I)
+#: "how big are they?": their sizes, when no single figure (mean, total, ...) is asked for.
+_SIZES = re.compile(
+    r"\b(how\s+(?:big|large|long|wide)\b|what\s+sizes?\b|(?:their|the)\s+sizes\b|"
+    r"size\s+range\b|dimensions\b)",
+    re.I,
+)
 _SHARE = re.compile(
     r"\b(share|fraction|proportion|percentage|percent|what\s+part|how\s+much)\s+of\s+the\s+"
     r"(?:scene|image|area|tile)\b",
@@ -394,6 +400,8 @@ def _aggregate(question: str, rank: Rank | None) -> Aggregate:
         return Aggregate("total", measure or "area")
     if _HOW_MANY.search(question) and rank is None:
         return Aggregate("count")
+    if _SIZES.search(question) and rank is None:
+        return Aggregate("sizes")
     return Aggregate("list")
 
 
@@ -566,7 +574,7 @@ def read_plan(question: str, *, has_previous: bool, today: dt.date | None = None
     if again or not has_previous:
         return None
     if not (about_results and operates) and not (rank is not None or aggregate.kind in (
-        "total", "mean", "median", "share"
+        "total", "mean", "median", "share", "sizes"
     )):  # fmt: skip
         return None
     filter_ = Filter(conditions, labels, near) if (conditions or labels or near) else None

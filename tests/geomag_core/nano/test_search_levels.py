@@ -3,8 +3,9 @@
 A 5,120² mosaic of four real oil-storage scenes (1.2 m) is 5× down in the 1,024-px overview:
 a 19-px tank is ~4 view pixels. The search looks at the overview's squares again, finer —
 every one of a 2 × 2 grid, 2.5× down as auto sees a 2,560² scene — and plans its native
-windows on those looks; each look is a zoom step with its depth. Without breadth (larger scenes) only the
-hottest squares are looked at again. A 2,560² scene keeps the one-level search.
+windows on those looks; each look is a zoom step with its depth. Without breadth (larger
+scenes) only the hottest squares are looked at again. A 2,560² scene keeps the one-level
+search.
 """
 
 from __future__ import annotations

@@ -664,8 +664,10 @@ def search_scene(
     # Stitch each cluster of overlapping windows on its own bounding box: memory stays bounded
     # by the windows, never by the scene (windows can be far apart on a huge scene). Clusters
     # go hottest first, so a spent time budget leaves the coolest windows unread. Windows are
-    # segmented in batches (:func:`segment_windows`) taken in that order; a cluster is turned
-    # into instances as soon as its last window is read.
+    # segmented in batches (:func:`segment_windows`) taken in that order, the hottest window
+    # alone first and each batch then twice the last, up to BATCH_PIXELS: a budget spent at
+    # once still reads just the hottest window, and the trail shows the first window as soon
+    # as it is read. A cluster is turned into instances as soon as its last window is read.
     clusters = [
         sorted(group, key=lambda b: rank[id(b)])
         for group in sorted(_clusters(boxes), key=lambda g: min(rank[id(b)] for b in g))
@@ -686,17 +688,18 @@ def search_scene(
             box = PixelBox(union.x0 + c0, union.y0 + r0, union.x0 + c1, union.y0 + r1)
             found.append(FoundInstance(SceneMask(inst.mask, box), inst.score, "native"))
 
-    done = 0
+    done, batch = 0, 1
     while done < len(queue):
         if deadline is not None and time.monotonic() >= deadline:
             break
         chunk: list[tuple[int, PixelBox]] = []
         looked = 0
-        for item in queue[done:]:
+        for item in queue[done : done + batch]:
             looked += round(item[1].area * zoom * zoom)
             if chunk and looked > BATCH_PIXELS:
                 break
             chunk.append(item)
+        batch *= 2
         crops = segment_windows(model, [scene.read(b) for _, b in chunk], target.prompt, zoom)
         for (g, box), crop_probs in zip(chunk, crops, strict=True):
             if g not in stitched:

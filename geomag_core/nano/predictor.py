@@ -67,14 +67,14 @@ class NanoFeatureEncoder:
         self.neck = neck
         self.channels = channels
 
-    def pad(self, images: torch.Tensor, size: tuple[int, int] | None = None) -> torch.Tensor:
-        """``(B, 3, H, W)`` images in ``[0, 1]``, normalised and zero-padded to ``size``.
+    def pad(self, images: torch.Tensor) -> torch.Tensor:
+        """``(B, 3, H, W)`` images in ``[0, 1]``, normalised and zero-padded to a multiple of 32.
 
-        ``size`` defaults to the next multiple of 32; a larger one pads further (a batch of
-        crops that pad to the same size, :meth:`NanoModel.segment_many`).
+        Crops that pad to the same size can then go through together
+        (:meth:`NanoModel.segment_many`).
         """
         h, w = int(images.shape[-2]), int(images.shape[-1])
-        ph, pw = size or padded_size(h, w, _MULTIPLE)
+        ph, pw = padded_size(h, w, _MULTIPLE)
         return F.pad(normalise(images), (0, pw - w, 0, ph - h))
 
     def levels(self, images: torch.Tensor, padded: bool = False) -> list[torch.Tensor]:

@@ -8,8 +8,10 @@
    keeps the downsampled whole scene beside its crops.
    A scene much larger than the overview (a 20,000-px SPOT scene is 20× down at 1,024 px, a
    tank there is one view pixel) is zoomed into iteratively (:class:`ZoomLevels`): the
-   overview's hottest squares are looked at again, finer, and theirs finer again, until a view
-   is fine enough to plan native windows on; each level's looks are reported as zoom steps.
+   overview's squares (every one, up to 10,240 px; else the hottest) are looked at again,
+   finer, and the hottest of theirs finer again, until a view is fine enough to plan native
+   windows on; each level's looks are reported as zoom steps. Native windows are segmented in
+   batches (:func:`segment_windows`).
 3. Every connected component of the thresholded probabilities is an instance; those smaller than
    a fragment, with a mean probability under :data:`MIN_INSTANCE_SCORE`, or of a physically
    impossible size for the class at the scene's GSD (:meth:`ObjectClass.plausible`) are not

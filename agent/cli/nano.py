@@ -79,6 +79,10 @@ def train_nano_cmd(
             "asked for the magnified class (empty targets).",
         ),
     ] = _D.zoom_negatives,
+    grad_clip: Annotated[
+        float | None,
+        typer.Option(min=0.01, help="Clip each step's gradient norm to this (default: not)."),
+    ] = _D.grad_clip,
     seed: Annotated[int, typer.Option(help="Seed of crops, prompts and init.")] = _D.seed,
     feedback: Annotated[
         bool,
@@ -114,6 +118,7 @@ def train_nano_cmd(
         whole_classes=tuple(whole) if whole is not None else _D.whole_classes,
         magnify=magnify,
         zoom_negatives=zoom_negatives,
+        grad_clip=grad_clip,
         seed=seed,
         feedback_weight=feedback_weight,
         feedback_negative_crops=feedback_negative_crops,
@@ -179,6 +184,7 @@ def train_nano_cmd(
         f"{report.crops} crops from {scenes} scenes; cache {report.seconds['cache']:.0f} s, "
         f"train {report.seconds['train']:.0f} s; loss {first:.3f} → {last:.3f} (mean of 50)"
     )
+    _print_responses(console, report.responses)
     if verdicts:
         console.print(
             f"of them {report.feedback_crops} from the judged scenes "
@@ -186,6 +192,22 @@ def train_nano_cmd(
         )
         _warn_not_held_out(console, verdicts)
     console.print(f"wrote {out}")
+
+
+def _print_responses(console: Console, responses: dict[str, float]) -> None:
+    """Each class's highest mask probability on its own training crops; a lost class in red."""
+    console.print(
+        "highest mask probability on its own training crops: "
+        + ", ".join(f"{name} {p:.3f}" for name, p in responses.items())
+    )
+    for name, p in responses.items():
+        if p < 0.5:
+            console.print(
+                f"[bold red]{escape(name)}: the trained masks stay under 0.5 on its own training "
+                "crops, so the search can find none: the run did not learn this class or lost "
+                "it (a four-class run that diverged did). Retrain: more steps, or --grad-clip 1 "
+                "(see the README).[/bold red]"
+            )
 
 
 def _read_feedback(console: Console) -> TrainingFeedback:

@@ -60,6 +60,8 @@ class NanoTrainConfig:
         zoom_negatives: with ``magnify``, each other data set adds this share of its crop count
             as crops seen at a magnified class's zoom, asked only for that class (empty
             targets), so tanks are not found on airports looked at ×2.
+        grad_clip: each step's gradient norm is clipped to this (``None``, the shipped
+            recipe: not clipped; a four-class run diverged without it, see the README).
         seed: seed of crops, prompts and initialisation.
         feedback_weight: with analyst feedback (``geomag train nano --feedback``), each scene
             with verdicts gives this many times the crops a training scene of its class gives
@@ -81,6 +83,7 @@ class NanoTrainConfig:
     whole_classes: tuple[str, ...] = ()
     magnify: bool = False
     zoom_negatives: float = 0.0
+    grad_clip: float | None = None
     seed: int = 0
     feedback_weight: float = 1.0
     feedback_negative_crops: int = 4

@@ -53,6 +53,9 @@ def test_a_short_training_run_writes_loadable_weights_for_three_classes(
     assert "feedback" not in meta  # trained without --feedback
     printed = " ".join(capsys.readouterr().out.split())
     assert "80 aircraft, 68 oil-storage, 53 cars, 7 naip scenes" in printed
+    # each class's response on its own training crops is said, and a lost class is named
+    assert "highest mask probability on its own training crops: aircraft " in printed
+    assert "oil-storage tank " in printed and "car " in printed
 
 
 def test_eval_nano_reads_scenes_at_another_scale_and_normalises_them(

@@ -141,3 +141,43 @@ def test_the_logit_loss_still_pulls_a_saturated_mask_towards_its_target() -> Non
     decoded = replace(out.decoded, scale_logits=(saturated, *out.decoded.scale_logits[1:]))
     scale_loss(replace(out, decoded=decoded), targets).backward()  # type: ignore[no-untyped-call]
     assert saturated.grad is not None and float(saturated.grad.abs().max()) > 1e-4
+
+
+def test_a_class_whose_masks_collapsed_is_told_by_its_response_on_its_own_crops() -> None:
+    from geomag_core.nano.training import FeatureCache, class_responses
+
+    torch.manual_seed(0)
+    head = NanoHead()
+    targets = torch.zeros(4, 64, 64, dtype=torch.bool)
+    targets[0, 10:30, 20:40] = targets[1, 5:20, 5:20] = targets[3, 0:9, 0:9] = True
+    cache = FeatureCache(
+        levels=_levels(4, 64),
+        targets=targets,
+        classes=["aircraft", "aircraft", "car", "car"],
+        asked=[None, None, None, "oil-storage tank"],  # the last: only asked for tanks
+    )
+    tokens = TextTokens(torch.randn(6, 5, 384), torch.ones(6, 5, dtype=torch.bool))
+    ranges: dict[str | None, range] = {"aircraft": range(0, 3), "car": range(3, 6)}
+    fresh = class_responses(head, cache, tokens, ranges)
+    # cars have no crop with objects asked for them: no response, not a made-up one
+    assert set(fresh) == {"aircraft"} and 0.0 < fresh["aircraft"] < 1.0
+    for scale in head.decoder.heads:  # every level's logits far below 0: collapsed masks
+        torch.nn.init.constant_(scale.conv2.bias, -100.0)
+    assert class_responses(head, cache, tokens, ranges)["aircraft"] < 1e-6
+
+
+def test_a_clipped_step_moves_the_head_no_further_than_the_clip() -> None:
+    levels, text = _levels(2, 64), _text(2)
+    targets = torch.zeros(2, 64, 64, dtype=torch.bool)
+    targets[0, 10:30, 20:40] = True
+    moved = {}
+    for clip in (None, 1e-3):
+        torch.manual_seed(0)
+        head = NanoHead()
+        before = torch.cat([p.detach().flatten().clone() for p in head.parameters()])
+        train_step(
+            head, torch.optim.SGD(head.parameters(), lr=1.0), levels, text, targets, 0.5, clip
+        )
+        after = torch.cat([p.detach().flatten() for p in head.parameters()])
+        moved[clip] = float((after - before).norm())
+    assert moved[1e-3] <= 1e-3 * 1.0001 < moved[None]

@@ -591,7 +591,8 @@ def nano_outlines_cmd(
     """Measure how much longer objects are than nano's outlines (training scenes); store it.
 
     Writes ``<weights>.outlines.json``: per class the median object/outline length ratio (the
-    growth the search applies) and its 5th–95th percentiles (the spread the size rule allows).
+    growth the search applies), its 5th–95th percentiles (the spread the size rule allows) and
+    the most elongated outline the shape rule allows (99th percentile of the matched outlines).
     """
     from geomag_core.nano.evaluation import calibrate_outlines
     from geomag_core.nano.outlines import write_outlines
@@ -612,7 +613,7 @@ def nano_outlines_cmd(
     command = f"geomag train nano-outlines --scenes {scenes} --seed {seed}"
     path = write_outlines(weights, scales, {"split": "train", "command": command})
     table = Table(title=f"object length / outline length on training scenes → {path.name}")
-    for col in ("class", "pairs", "grow (median)", "5th pct", "95th pct", "recipe"):
+    for col in ("class", "pairs", "grow (median)", "5th pct", "95th pct", "recipe", "elongation"):
         table.add_column(col, justify="left" if col == "class" else "right")
     for name, sc in scales.items():
         recipe = 1.0 / model.shrink_for(name)
@@ -623,6 +624,7 @@ def nano_outlines_cmd(
             f"{sc.low:.3f}",
             f"{sc.high:.3f}",
             f"{recipe:.3f}",
+            "—" if sc.elongation is None else f"{sc.elongation:.2f}",
         )
     Console().print(table)
 

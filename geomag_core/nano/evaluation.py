@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from geomag_core.nano.classes import NANO_CLASSES, ObjectClass, scene_gsd
 from geomag_core.nano.datasets import DATASETS, LabelledScene, load_scenes
 from geomag_core.nano.matching import Box, DetectionCounts, match_pairs
-from geomag_core.nano.outlines import OutlineScale
+from geomag_core.nano.outlines import ELONGATION_PERCENTILE, OutlineScale, elongation
 from geomag_core.nano.search import BlockSearch, search_scene
 from geomag_core.scene import Scene
 
@@ -69,6 +69,8 @@ class ClassScore:
     )
     implausible: int = 0
     refused_true: int = 0
+    misshapen: int = 0
+    misshapen_true: int = 0
     seconds: float = 0.0
     searched_fraction: float = 0.0
 
@@ -79,14 +81,19 @@ class ClassScore:
         implausible: list[Box],
         seconds: float,
         searched: float,
+        *,
+        misshapen: list[Box] | None = None,
     ) -> None:
-        """Score one scene (``implausible``: the instances refused for their size)."""
+        """Score one scene (the instances refused for their size, and for their shape)."""
         self.scenes += 1
         self.implausible += len(implausible)
-        # refused for size yet an annotated object that nothing reported found (IoU ≥ 0.5)
+        misshapen = misshapen or []
+        self.misshapen += len(misshapen)
+        # refused yet an annotated object that nothing reported found (IoU ≥ 0.5)
         hit50 = {j for _, j in match_pairs(predicted, truth, 0.5)}
         missed = [b for j, b in enumerate(truth) if j not in hit50]
         self.refused_true += len(match_pairs(implausible, missed, 0.5))
+        self.misshapen_true += len(match_pairs(misshapen, missed, 0.5))
         self.seconds += seconds
         self.searched_fraction += searched
         for t in _IOUS:
@@ -109,6 +116,8 @@ class ClassScore:
             "scenes": self.scenes,
             "implausible_refused": self.implausible,
             "refused_true_objects": self.refused_true,
+            "misshapen_refused": self.misshapen,
+            "misshapen_true_objects": self.misshapen_true,
             "seconds_per_scene": self.seconds / n,
             "searched_fraction": self.searched_fraction / n,
         }
@@ -237,6 +246,7 @@ def evaluate(
                 _boxes(found.implausible),
                 time.perf_counter() - t,
                 found.searched_fraction,
+                misshapen=_boxes(found.misshapen),
             )
             if on_scene:
                 on_scene(f"{target.name} on {own}")
@@ -287,7 +297,9 @@ def calibrate_outlines(
     instances (reported or refused for size) match annotated boxes one to one at IoU ≥ 0.5 (a
     blob of two merged objects rarely does, so merges do not widen the spread), and each pair
     gives object length / outline length (longer box sides, before growth). The median becomes
-    the growth, the 5th and 95th percentiles the spread the size rule allows.
+    the growth, the 5th and 95th percentiles the spread the size rule allows, and, for a
+    round class, the ``ELONGATION_PERCENTILE``-th percentile of the matched outlines'
+    elongation the shape rule.
     """
     import numpy as np
 
@@ -301,19 +313,25 @@ def calibrate_outlines(
             random.Random(seed).shuffle(scenes)
             grow = model.outline_scale(target.name).grow
             ratios: list[float] = []
+            shapes: list[float] = []
             for labelled in scenes[:scenes_per_class]:
                 found = search_scene(model, Scene(labelled.path), target, gsd_m=target.gsd_m)
-                boxes = _boxes(found.instances + found.implausible)
+                every = found.instances + found.implausible + found.misshapen
+                boxes = _boxes(every)
                 truth = [b.as_tuple() for b in labelled.boxes]
                 for i, j in match_pairs(boxes, truth, 0.5):
                     core = _longer(boxes[i]) / grow
                     if core > 0:
                         ratios.append(_longer(truth[j]) / core)
+                        shapes.append(elongation(every[i].mask.mask))
                 if on_scene:
                     on_scene(f"{target.name}: {len(ratios)} pairs")
             if ratios:
                 low, mid, high = (float(v) for v in np.percentile(ratios, [5, 50, 95]))
-                out[target.name] = OutlineScale(mid, low, high, len(ratios))
+                shape = (
+                    float(np.percentile(shapes, ELONGATION_PERCENTILE)) if target.round else None
+                )
+                out[target.name] = OutlineScale(mid, low, high, len(ratios), shape)
         return out
     finally:
         model.outlines = measured

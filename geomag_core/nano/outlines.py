@@ -10,9 +10,16 @@ would give a possible size (:meth:`ObjectClass.plausible` with ``spread``). Whol
 (cars) are measured too, but stay as drawn under the hard size rule
 (:meth:`~geomag_core.nano.predictor.NanoModel.outline_scale` says why).
 
+For a round class (tanks, :attr:`~geomag_core.nano.classes.ObjectClass.round`) the same pairs
+measure its **shape**: how elongated its true outlines are (:func:`elongation`, the ratio of the
+outline's principal axes, so a disc is 1 whatever its size or orientation). The search refuses an
+instance more elongated than the 99th percentile of the class's matched training outlines: asked
+for tanks on an airport, the model also outlines the white, oval roof segments of a concourse
+(1.6× as long as wide; true tank outlines: a median 1.1), and no size rule can tell them apart.
+
 Measured by ``geomag train nano-outlines`` on training scenes (never the validation split) and
 stored beside the weights as ``<weights>.outlines.json``; without that file the growth is the
-recipe's ``1 / shrink`` with no spread (the behaviour before calibration).
+recipe's ``1 / shrink`` with no spread and no shape rule (the behaviour before calibration).
 """
 
 from __future__ import annotations
@@ -22,9 +29,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from geomag_core.errors import CheckpointError
 
-__all__ = ["OutlineScale", "outlines_path", "read_outlines", "write_outlines"]
+__all__ = ["OutlineScale", "elongation", "outlines_path", "read_outlines", "write_outlines"]
+
+#: Percentile of the matched training outlines' elongation above which an instance is refused.
+ELONGATION_PERCENTILE = 99
 
 
 @dataclass(frozen=True)
@@ -36,6 +48,9 @@ class OutlineScale:
         low: 5th percentile of the ratio (≤ ``grow``).
         high: 95th percentile of the ratio (≥ ``grow``).
         pairs: matched (outline, object) pairs it was measured on (0: not measured).
+        elongation: the most elongated outline the class is allowed (the
+            ``ELONGATION_PERCENTILE``-th percentile of the matched outlines' :func:`elongation`;
+            ``None``: not measured, no shape rule).
 
     """
 
@@ -43,6 +58,7 @@ class OutlineScale:
     low: float = 1.0
     high: float = 1.0
     pairs: int = 0
+    elongation: float | None = None
 
     @classmethod
     def fixed(cls, grow: float) -> OutlineScale:
@@ -53,6 +69,21 @@ class OutlineScale:
     def spread(self) -> tuple[float, float]:
         """How much shorter or longer than the grown outline the object may be (≤ 1, ≥ 1)."""
         return self.low / self.grow, self.high / self.grow
+
+
+def elongation(mask: np.ndarray) -> float:
+    """How many times longer than wide a mask is: the ratio of its principal axes (≥ 1).
+
+    From the second moments of its pixels (each pixel a unit square), so it does not depend on
+    the object's orientation or size: a disc is 1, a 2:1 rectangle or ellipse 2, and a
+    one-pixel mask 1.
+    """
+    rows, cols = np.nonzero(mask)
+    if rows.size < 2:
+        return 1.0
+    cov = np.cov(np.stack([rows, cols]).astype(np.float64)) + np.eye(2) / 12.0
+    small, large = np.linalg.eigvalsh(cov)
+    return float(np.sqrt(large / small))
 
 
 def outlines_path(weights: Path) -> Path:
@@ -75,10 +106,13 @@ def read_outlines(weights: Path) -> dict[str, OutlineScale]:
             "it to grow outlines by the recipe's constant."
         ) from exc
     for name, scale in scales.items():
-        if not 0 < scale.low <= scale.grow <= scale.high:
+        if not 0 < scale.low <= scale.grow <= scale.high or (
+            scale.elongation is not None and not scale.elongation >= 1.0
+        ):
             raise CheckpointError(
-                f"the outline calibration {path} has an impossible growth for {name!r} "
-                f"(low {scale.low}, grow {scale.grow}, high {scale.high}). Measure it again with "
+                f"the outline calibration {path} has an impossible growth or shape for {name!r} "
+                f"(low {scale.low}, grow {scale.grow}, high {scale.high}, elongation "
+                f"{scale.elongation}). Measure it again with "
                 f"`geomag train nano-outlines --weights {weights}`."
             )
     return scales

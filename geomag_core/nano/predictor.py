@@ -8,7 +8,7 @@ token grid (cell ``(r, c)`` covers pixels ``[16 r, 16 r + 16) × [16 c, 16 c + 1
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -162,12 +162,14 @@ class NanoModel:
         Only cores (targets shrunk in training) grow by the measured median and get its spread
         in the size rule. A whole outline (cars) is the object's own: grown by its measured
         median (1.07) it lost car recall and precision on the validation split, and the
-        spread let nose-to-tail merges through as single cars, so it stays as drawn.
+        spread let nose-to-tail merges through as single cars, so it stays as drawn. The measured
+        shape rule (``elongation``) applies to both.
         """
         measured = self.outlines.get(name)
         shrink = self.shrink_for(name)
         if measured is None or shrink == 1.0:
-            return OutlineScale.fixed(1.0 / shrink)
+            shape = None if measured is None else measured.elongation
+            return replace(OutlineScale.fixed(1.0 / shrink), elongation=shape)
         return measured
 
     def text(self, query: str) -> TextTokens:

@@ -38,7 +38,7 @@ from geomag_core.boxes import PixelBox
 from geomag_core.nano.classes import ObjectClass
 from geomag_core.nano.heat import CoarseMasks, NanoHeatMapSource
 from geomag_core.nano.instances import SEED_THRESHOLD, TOKEN_STRIDE, instances_from_probs
-from geomag_core.nano.outlines import OutlineScale
+from geomag_core.nano.outlines import OutlineScale, elongation
 from geomag_core.polygons.paste import SceneMask, paste_crop_mask
 from geomag_core.psc.heatmap import HeatMap
 from geomag_core.psc.windows import ScoredWindow, block_windows
@@ -408,6 +408,8 @@ class SceneSearch:
     Attributes:
         instances: reported instances, largest first.
         implausible: instances refused for their size at ``gsd_m``.
+        misshapen: instances of a possible size refused for their shape: more elongated than
+            the class's outlines measured on training scenes (``OutlineScale.elongation``).
         windows: the native-resolution windows (scene pixels), with their heat scores.
         heat: the overview's heat map (``None`` when the scene was segmented whole).
         gsd_m: metres per pixel used for the size rule.
@@ -427,6 +429,7 @@ class SceneSearch:
     windows: list[tuple[ScoredWindow | None, PixelBox]]
     heat: HeatMap | None
     gsd_m: float
+    misshapen: list[FoundInstance] = field(default_factory=list)
     native_pixels: int = 0
     searched_pixels: int = 0
     scene_pixels: int = 1
@@ -746,11 +749,16 @@ def search_scene(
             for f in found
         ]
     found.sort(key=lambda f: -f.mask.pixel_count)
-    # The size rule on the final outlines, refusing only what no measured growth makes possible.
+    # The size rule on the final outlines, refusing only what no measured growth makes possible;
+    # then the shape rule: no more elongated than the class's true outlines were measured.
     possible = [target.plausible(f.box, gsd_m, outline.spread) for f in found]
+    shaped = [
+        outline.elongation is None or elongation(f.mask.mask) <= outline.elongation for f in found
+    ]
     return SceneSearch(
-        instances=[f for f, ok in zip(found, possible, strict=True) if ok],
+        instances=[f for f, ok, sh in zip(found, possible, shaped, strict=True) if ok and sh],
         implausible=[f for f, ok in zip(found, possible, strict=True) if not ok],
+        misshapen=[f for f, ok, sh in zip(found, possible, shaped, strict=True) if ok and not sh],
         windows=windows,
         heat=heat,
         gsd_m=gsd_m,

@@ -45,6 +45,9 @@ class ClassSearch:
         gsd_source: where ``gsd_m`` came from (``scene CRS``, ``--gsd``, a scale the analyst
             gave the scene in the app, a world file beside a scene without a CRS, or assumed).
         implausible: instances not reported for their impossible size.
+        misshapen: instances not reported for their shape: more elongated than ``elongation``.
+        elongation: the most elongated outline these weights draw for the class (measured on
+            training scenes; ``None``: no shape rule).
         too_coarse: the scene's pixels are too coarse for the class: not searched.
         out_of_time: the question's time budget stopped the reads early.
         decision: where native resolution was read, and why.
@@ -60,6 +63,8 @@ class ClassSearch:
     gsd_m: float
     gsd_source: str
     implausible: int = 0
+    misshapen: int = 0
+    elongation: float | None = None
     too_coarse: bool = False
     out_of_time: bool = False
     decision: str = ""
@@ -200,6 +205,8 @@ def find_objects(
         gsd_m=gsd,
         gsd_source=source,
         implausible=len(found.implausible),
+        misshapen=len(found.misshapen),
+        elongation=wb.nano.outline_scale(target.name).elongation,
         out_of_time=found.out_of_time,
         decision=found.decision,
         count=len(results),
@@ -327,5 +334,12 @@ def _class_lines(search: ClassSearch, masks: list[Finding], steps: int) -> list[
             f"{search.implausible} more candidate(s) were not reported: their size is "
             f"impossible for {plural} ({lo:g}–{hi:g} m) at {gsd:.2g} m per pixel "
             f"({search.gsd_source})."
+        )
+    if search.misshapen:
+        lines.append(
+            f"{search.misshapen} more candidate(s) of a possible size were not reported: they "
+            f"are more elongated than {plural} are (at most {search.elongation or 0:.2g}× as "
+            f"long as wide, measured on training scenes), so each is something else or several "
+            f"touching {plural} seen as one."
         )
     return lines

@@ -1,10 +1,13 @@
 """Outlines grow to objects by a growth measured on training scenes, and the size rule allows
-its measured spread: the largest aircraft the project trained on is reported, not refused."""
+its measured spread: the largest aircraft the project trained on is reported, not refused. The
+same calibration measures each class's shape: outlines more elongated than the class's true ones
+are refused (tanks asked on an airport: the concourse's oval roof segments)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from geomag_core.errors import CheckpointError
@@ -12,7 +15,7 @@ from geomag_core.nano.checkpoint import SHIPPED_WEIGHTS
 from geomag_core.nano.classes import class_named
 from geomag_core.nano.datasets import load_scenes
 from geomag_core.nano.matching import match_pairs
-from geomag_core.nano.outlines import OutlineScale, read_outlines, write_outlines
+from geomag_core.nano.outlines import OutlineScale, elongation, read_outlines, write_outlines
 from geomag_core.nano.predictor import NanoModel
 from geomag_core.nano.search import search_scene
 from geomag_core.scene import Scene
@@ -31,9 +34,28 @@ def test_the_size_rule_refuses_only_what_no_measured_growth_makes_possible() -> 
 def test_a_calibration_is_read_back_beside_its_weights(tmp_path: Path) -> None:
     weights = tmp_path / "nano.safetensors"
     assert read_outlines(weights) == {}
-    scales = {"aircraft": OutlineScale(1.38, 1.05, 1.82, 639)}
+    scales = {
+        "aircraft": OutlineScale(1.38, 1.05, 1.82, 639, elongation=2.1),
+        "car": OutlineScale(1.04, 0.8, 1.3, 400),  # measured before the shape rule: none
+    }
     path = write_outlines(weights, scales, {"split": "train"})
     assert path.name == "nano.outlines.json" and read_outlines(weights) == scales
+
+
+def test_elongation_is_the_ratio_of_a_masks_axes_whatever_its_size_or_orientation() -> None:
+    rows, cols = np.mgrid[:101, :101]
+    disc = (rows - 50) ** 2 + (cols - 50) ** 2 <= 45**2
+    assert elongation(disc) == pytest.approx(1.0, abs=0.02)
+    bar = np.zeros((60, 60), bool)
+    bar[20:40, 10:50] = True  # 40 × 20
+    assert elongation(bar) == pytest.approx(2.0, rel=0.02)
+    assert elongation(bar.T) == pytest.approx(2.0, rel=0.02)
+    diagonal = np.abs(rows - cols) <= 7  # a band along the diagonal: long and thin
+    assert elongation(diagonal) > 5
+    assert elongation(np.eye(1, dtype=bool)) == 1.0  # one pixel
+    small = np.zeros((5, 5), bool)
+    small[1:4, 1:4] = True
+    assert elongation(small) == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize(
@@ -42,6 +64,7 @@ def test_a_calibration_is_read_back_beside_its_weights(tmp_path: Path) -> None:
         "{not json",
         '{"classes": {"aircraft": {"grow": 1.4, "sides": 2}}}',
         '{"classes": {"tank": {"grow": 1.4, "low": 1.6, "high": 1.8}}}',
+        '{"classes": {"tank": {"grow": 1.4, "low": 1.1, "high": 1.8, "elongation": 0.5}}}',
         "[]",
     ],
 )

@@ -48,7 +48,17 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 #: The shipped recipe (README, "Training"): what ``geomag train nano`` is run with here.
-RECIPE = ["--cores", "0.7", "--whole", "car", "--magnify", "--zoom-negatives", "0.15"]
+RECIPE = [
+    "--cores",
+    "0.7",
+    "--whole",
+    "car",
+    "--magnify",
+    "--zoom-negatives",
+    "0.3",
+    "--grad-clip",
+    "1",
+]
 KINDS = ("accept", "reject", "add")
 
 

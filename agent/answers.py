@@ -9,6 +9,7 @@ from __future__ import annotations
 from agent.state import QuestionState
 from geomag_core.findings import Finding
 from geomag_core.intents import Intent, read_intent
+from geomag_core.labels import counted
 from tools.capabilities import Capability, Route, answering
 from tools.capabilities.nano import NANO_LIMITS
 from tools.capabilities.vlm import TINY_WARNING
@@ -97,7 +98,7 @@ def _intent_lines(state: QuestionState, intent: Intent) -> list[str]:
         labels: dict[str, int] = {}
         for _, r in found:
             labels[str(r.label)] = labels.get(str(r.label), 0) + 1
-        return [*lines, "Count: " + ", ".join(f"{n} {k}" for k, n in labels.items()) + "."]
+        return [*lines, "Count: " + ", ".join(counted(n, k) for k, n in labels.items()) + "."]
     if intent.kind == "above":
         assert intent.threshold is not None
         picked = [f for f in found if confidence(f) > intent.threshold]

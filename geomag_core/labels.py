@@ -43,6 +43,7 @@ __all__ = [
     "Subject",
     "SubjectKind",
     "canonical_label",
+    "counted",
     "find_subject",
     "label_in",
     "labels_in",
@@ -449,6 +450,15 @@ def find_subject(text: str) -> Subject | None:
     oil-storage tank). ``text`` is a name, not a question: see :func:`label_in` for those.
     """
     return _BY_NAME.get(_key(text))
+
+
+def counted(n: int, label: str) -> str:
+    """``7 oil-storage tanks``, ``1 car``: ``n`` of what ``label`` names, as an answer says it.
+
+    A label no subject knows (a VLM's own word) is said as it is.
+    """
+    known = find_subject(label)
+    return f"{n} {known.plural if known is not None and n != 1 else label}"
 
 
 def canonical_label(text: str) -> str | None:

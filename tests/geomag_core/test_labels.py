@@ -13,6 +13,7 @@ from geomag_core.labels import (
     UNNAMED,
     SubjectKind,
     canonical_label,
+    counted,
     find_subject,
     label_in,
     names_pattern,
@@ -169,3 +170,11 @@ def test_the_registry_imports_no_torch() -> None:
     code = "import sys, geomag_core.labels; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_count_names_several_by_their_plural_and_one_by_its_label() -> None:
+    assert counted(7, "oil-storage tank") == "7 oil-storage tanks"
+    assert counted(1, "car") == "1 car"
+    assert counted(0, "aircraft") == "0 aircraft"
+    assert counted(3, "water") == "3 water"  # an area's plural is itself
+    assert counted(2, "gazebo") == "2 gazebo"  # a word no subject knows is said as it is

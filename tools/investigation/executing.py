@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pyproj import CRS
 
 from geomag_core.findings import Finding
+from geomag_core.labels import counted
 from geomag_core.nano.classes import NANO_CLASSES
 from geomag_core.polygons.grounded import equal_area_m2, longest_side, to_equal_area
 from geomag_core.scales import SceneScale
@@ -229,7 +230,7 @@ def run_plan(
     agg = plan.aggregate
     if agg.kind == "count":
         labels = Counter(str(m.finding.label) for m in kept)
-        said = ", ".join(f"{n} {label}" for label, n in labels.items()) or "none"
+        said = ", ".join(counted(n, label) for label, n in labels.items()) or "none"
         lines.append(f"Count: {len(kept)} ({said}).")
         value = float(len(kept))
     elif agg.kind in ("total", "mean", "median") and agg.measure is not None:

@@ -17,7 +17,7 @@ from dataclasses import replace
 from db.enums import ResultKind, Verdict
 from db.evidence import load_results, scene_queries
 from db.history import DistinctObject, HistoryFilter, Near, distinct_objects, find_all_results
-from geomag_core.labels import labels_in
+from geomag_core.labels import counted, labels_in
 from tools.investigation.executing import LISTED, Worked
 from tools.investigation.plan import Condition, Filter, Plan
 from tools.workbench import Workbench
@@ -194,7 +194,7 @@ def search_history(wb: Workbench, plan: Plan, scene: str) -> Worked:
             value = float(len(objects))
             lines.append(
                 f"Count: {len(objects)} ("
-                + ", ".join(f"{n} {label}" for label, n in labels.most_common())
+                + ", ".join(counted(n, label) for label, n in labels.most_common())
                 + ")."
             )
         elif agg.kind in ("total", "mean", "median") and agg.measure == "area":
@@ -209,7 +209,7 @@ def search_history(wb: Workbench, plan: Plan, scene: str) -> Worked:
         else:
             value = None
             lines.append(
-                "Stored: " + ", ".join(f"{n} {label}" for label, n in labels.most_common()) + "."
+                "Stored: " + ", ".join(counted(n, label) for label, n in labels.most_common()) + "."
             )
             lines += [_line(o) for o in objects[:LISTED]]
             if len(objects) > LISTED:

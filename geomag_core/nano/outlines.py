@@ -99,6 +99,10 @@ def read_outlines(weights: Path) -> dict[str, OutlineScale]:
     try:
         record: dict[str, Any] = json.loads(path.read_text())
         scales = {name: OutlineScale(**values) for name, values in record["classes"].items()}
+        for scale in scales.values():  # numbers, not strings or lists: compared below
+            for value in (scale.grow, scale.low, scale.high, scale.elongation or 1.0):
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise TypeError(f"{value!r} is not a number")
     except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise CheckpointError(
             f"the outline calibration {path} is unreadable ({type(exc).__name__}: {exc}). "

@@ -65,6 +65,8 @@ def test_elongation_is_the_ratio_of_a_masks_axes_whatever_its_size_or_orientatio
         '{"classes": {"aircraft": {"grow": 1.4, "sides": 2}}}',
         '{"classes": {"tank": {"grow": 1.4, "low": 1.6, "high": 1.8}}}',
         '{"classes": {"tank": {"grow": 1.4, "low": 1.1, "high": 1.8, "elongation": 0.5}}}',
+        '{"classes": {"tank": {"grow": 1.4, "low": 1.1, "high": 1.8, "elongation": "1.7"}}}',
+        '{"classes": {"tank": {"grow": "1.4", "low": 1.1, "high": 1.8}}}',
         "[]",
     ],
 )

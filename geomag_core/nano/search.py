@@ -5,7 +5,9 @@
    gradient-weighted attention) *and* masks. The heat map is cut into blocks; the hottest are
    segmented at native resolution (:class:`BlockSearch`) and stitched per cluster of windows.
    Outside those windows the overview's own instances are kept (``resolution="coarse"``), as TMRA
-   keeps the downsampled whole scene beside its crops.
+   keeps the downsampled whole scene beside its crops. When it read hottest blocks, ``auto``
+   then follows what it found there: the unread blocks next to a group of found objects are
+   read too, and next to what they find, until nothing new is found (:class:`AutoSearch`).
    A scene much larger than the overview (a 20,000-px SPOT scene is 20× down at 1,024 px, a
    tank there is one view pixel) is zoomed into iteratively (:class:`ZoomLevels`): the
    overview's squares (every one, up to 10,240 px; else the hottest) are looked at again,
@@ -53,9 +55,11 @@ __all__ = [
     "AutoSearch",
     "BlockSearch",
     "FoundInstance",
+    "ReadMap",
     "SceneSearch",
     "SearchProgress",
     "ZoomLevels",
+    "blocks_next_to",
     "coarse_instances",
     "magnified_segment",
     "min_fragment_pixels",
@@ -147,15 +151,30 @@ class AutoSearch:
       hottest blocks of the heat map not explained by trusted instances are read too, as
       :class:`BlockSearch` reads them (tank farms, parking lots), up to ``blocks.max_fraction``.
 
+    Then, when hottest blocks were read (objects the overview cannot resolve), it **follows
+    what it found**: a block next to at least ``follow`` objects found at native resolution
+    and not read yet is read too, and next to what those find, until nothing more is found or
+    the reads following finds reach twice ``blocks.max_fraction`` of the scene (see
+    :func:`blocks_next_to`). Tanks and cars stand in groups (farms, car parks) that the heat of
+    a coarse overview covers only in part: on the tank validation
+    split this took recall at IoU 0.5 from 0.447 to 0.525 (tiling reads every pixel for
+    0.520) at 44 % of tiling's pixels instead of 33 %; reading the same extra pixels where the
+    heat points (``max_fraction`` 0.30) gave 0.494.
+
     Attributes:
         blocks: block size, margin and pixel budget of the native reads (``max_fraction``
             bounds the doubtful windows too).
         resolve_px: shortest instance, in overview pixels, the overview is trusted with.
+        follow: how many objects found around a block make it worth reading (0: never follow).
+            Three: a group, not a coincidence; with two, 3 points more of tiling's pixels for
+            0.4 points of recall, with one a lone false find (a round pond) costs its eight
+            neighbours.
 
     """
 
     blocks: BlockSearch = field(default_factory=BlockSearch)
     resolve_px: float = RESOLVED_VIEW_PX
+    follow: int = 3
 
     @property
     def time_budget_s(self) -> float | None:
@@ -661,81 +680,26 @@ def search_scene(
         progress.planned(heat, decision, len(windows))
     budget = looking.time_budget_s
     deadline = None if budget is None else time.monotonic() + budget
-    boxes = [b for _, b in windows]
-    rank = {id(b): i for i, b in enumerate(boxes)}
-    read: set[int] = set()
-    found: list[FoundInstance] = []
-    native_px, searched_px = 0, 0
-    # Stitch each cluster of overlapping windows on its own bounding box: memory stays bounded
-    # by the windows, never by the scene (windows can be far apart on a huge scene). Clusters
-    # go hottest first, so a spent time budget leaves the coolest windows unread. Windows are
-    # segmented in batches (:func:`segment_windows`) taken in that order, the hottest window
-    # alone first and each batch then twice the last, up to BATCH_PIXELS: a budget spent at
-    # once still reads just the hottest window, and the trail shows the first window as soon
-    # as it is read. A cluster is turned into instances as soon as its last window is read.
-    clusters = [
-        sorted(group, key=lambda b: rank[id(b)])
-        for group in sorted(_clusters(boxes), key=lambda g: min(rank[id(b)] for b in g))
-    ]
-    queue = [(g, box) for g, group in enumerate(clusters) for box in group]
-    stitched: dict[int, tuple[PixelBox, NDArray[np.float32], NDArray[np.bool_]]] = {}
-
-    def close(g: int) -> None:
-        nonlocal searched_px
-        union, probs, covered = stitched.pop(g)
-        searched_px += int(covered.sum())
-        for inst in instances_from_probs(
-            probs, min_pixels=min_px, with_masks=True, seed_threshold=seeds
-        ):
-            if inst.score < MIN_INSTANCE_SCORE or inst.mask is None:
-                continue
-            c0, r0, c1, r1 = inst.box
-            box = PixelBox(union.x0 + c0, union.y0 + r0, union.x0 + c1, union.y0 + r1)
-            found.append(FoundInstance(SceneMask(inst.mask, box), inst.score, "native"))
-
-    done, batch = 0, 1
-    while done < len(queue):
-        if deadline is not None and time.monotonic() >= deadline:
-            break
-        chunk: list[tuple[int, PixelBox]] = []
-        looked = 0
-        for item in queue[done : done + batch]:
-            looked += round(item[1].area * zoom * zoom)
-            if chunk and looked > BATCH_PIXELS:
-                break
-            chunk.append(item)
-        batch *= 2
-        crops = segment_windows(model, [scene.read(b) for _, b in chunk], target.prompt, zoom)
-        for (g, box), crop_probs in zip(chunk, crops, strict=True):
-            if g not in stitched:
-                group = clusters[g]
-                union = PixelBox(
-                    min(b.x0 for b in group),
-                    min(b.y0 for b in group),
-                    max(b.x1 for b in group),
-                    max(b.y1 for b in group),
-                )
-                shape = (union.height, union.width)
-                stitched[g] = (union, np.zeros(shape, np.float32), np.zeros(shape, bool))
-            union, probs, covered = stitched[g]
-            region = (
-                slice(box.y0 - union.y0, box.y1 - union.y0),
-                slice(box.x0 - union.x0, box.x1 - union.x0),
-            )
-            np.maximum(probs[region], crop_probs, out=probs[region])
-            covered[region] = True
-            native_px += box.area
-            read.add(rank[id(box)])
-            if progress is not None:
-                progress.read(len(read), windows[rank[id(box)]][0], box)
-        done += len(chunk)
-        for g in [g for g in stitched if all(rank[id(b)] in read for b in clusters[g])]:
-            close(g)
-    for g in list(stitched):  # the time budget stopped inside these: what was read counts
-        close(g)
-    boxes_planned = list(windows)
-    out_of_time = len(read) < len(windows)
-    windows = [w for i, w in enumerate(windows) if i in read]
+    reader = _Reader(model, scene, target.prompt, zoom, (min_px, seeds), deadline, progress)
+    reader.read(windows)
+    planned = len(windows)
+    # Following finds is auto's: only when it read hottest blocks (objects the overview cannot
+    # resolve; around doubtful instances alone, the overview saw their neighbours).
+    blocks_read = any(w is not None for w, _ in windows)
+    if (
+        isinstance(looking, AutoSearch)
+        and looking.follow
+        and blocks_read
+        and not reader.out_of_time
+    ):
+        followed = _follow_finds(reader, whole, looking.blocks, looking.follow, heat, decision)
+        if followed:
+            decision += f"; then {followed} block(s) next to what was found there"
+            planned += followed
+    found = reader.found
+    native_px, searched_px = reader.native_px, reader.searched_px
+    out_of_time = reader.out_of_time
+    windows = reader.windows
     boxes = [b for _, b in windows]
     if coarse is not None:
         for probs_c, to_scene, score in coarse_instances(coarse, boxes, min_px):
@@ -768,7 +732,7 @@ def search_scene(
         view_pixels=(heat.view_pixels if heat is not None else 0) + view_px,
         out_of_time=out_of_time,
         decision=decision,
-        planned=len(boxes_planned),
+        planned=planned,
         scale=scale,
     )
 
@@ -788,6 +752,229 @@ LOOK_OVERLAP = 256
 #: :meth:`NanoModel.segment_many`'s size): as many as one ``MAX_LOOK_SIDE``² look, so they need
 #: no more memory than the largest single look, and the time budget is checked between them.
 BATCH_PIXELS = MAX_LOOK_SIDE * MAX_LOOK_SIDE
+
+
+class _Reader:
+    """Reads windows at native resolution and keeps what they find (see :func:`search_scene`).
+
+    Each call reads its windows stitched per cluster of overlapping ones, hottest cluster
+    first, in batches (:func:`segment_windows`): the hottest window alone first and each batch
+    then twice the last, up to ``BATCH_PIXELS``, so a time budget spent at once still reads
+    the hottest window and the trail shows it as soon as it is read. Memory stays bounded by
+    the windows, never by the scene. A cluster becomes instances as soon as its last window is
+    read. An object also found by an earlier call (on the edge of its windows) is kept once:
+    the larger outline, the one its neighbour's window saw whole.
+    """
+
+    def __init__(
+        self,
+        model: NanoModel,
+        scene: Scene,
+        prompt: str,
+        zoom: float,
+        fragments: tuple[int, float | None],
+        deadline: float | None,
+        progress: SearchProgress | None,
+    ) -> None:
+        self.model, self.scene, self.prompt, self.zoom = model, scene, prompt, zoom
+        self.min_px, self.seeds = fragments
+        self.deadline, self.progress = deadline, progress
+        self.found: list[FoundInstance] = []
+        self.windows: list[tuple[ScoredWindow | None, PixelBox]] = []  # read, in order
+        self.native_px = 0
+        self.searched_px = 0
+        self.out_of_time = False
+
+    def read(self, windows: list[tuple[ScoredWindow | None, PixelBox]]) -> list[FoundInstance]:
+        """Read ``windows`` (hottest first) until done or out of time; return what is new."""
+        boxes = [b for _, b in windows]
+        rank = {id(b): i for i, b in enumerate(boxes)}
+        done_ids: set[int] = set()
+        clusters = [
+            sorted(group, key=lambda b: rank[id(b)])
+            for group in sorted(_clusters(boxes), key=lambda g: min(rank[id(b)] for b in g))
+        ]
+        queue = [(g, box) for g, group in enumerate(clusters) for box in group]
+        stitched: dict[int, tuple[PixelBox, NDArray[np.float32], NDArray[np.bool_]]] = {}
+        new: list[FoundInstance] = []
+        done, batch = 0, 1
+        while done < len(queue):
+            if self.deadline is not None and time.monotonic() >= self.deadline:
+                self.out_of_time = True
+                break
+            chunk: list[tuple[int, PixelBox]] = []
+            looked = 0
+            for item in queue[done : done + batch]:
+                looked += round(item[1].area * self.zoom * self.zoom)
+                if chunk and looked > BATCH_PIXELS:
+                    break
+                chunk.append(item)
+            batch *= 2
+            crops = segment_windows(
+                self.model, [self.scene.read(b) for _, b in chunk], self.prompt, self.zoom
+            )
+            for (g, box), crop_probs in zip(chunk, crops, strict=True):
+                if g not in stitched:
+                    group = clusters[g]
+                    union = PixelBox(
+                        min(b.x0 for b in group),
+                        min(b.y0 for b in group),
+                        max(b.x1 for b in group),
+                        max(b.y1 for b in group),
+                    )
+                    shape = (union.height, union.width)
+                    stitched[g] = (union, np.zeros(shape, np.float32), np.zeros(shape, bool))
+                union, probs, covered = stitched[g]
+                region = (
+                    slice(box.y0 - union.y0, box.y1 - union.y0),
+                    slice(box.x0 - union.x0, box.x1 - union.x0),
+                )
+                np.maximum(probs[region], crop_probs, out=probs[region])
+                covered[region] = True
+                self.native_px += box.area
+                done_ids.add(rank[id(box)])
+                self.windows.append(windows[rank[id(box)]])
+                if self.progress is not None:
+                    self.progress.read(len(self.windows), windows[rank[id(box)]][0], box)
+            done += len(chunk)
+            for g in [g for g in stitched if all(rank[id(b)] in done_ids for b in clusters[g])]:
+                new += self._close(*stitched.pop(g))
+        for g in list(stitched):  # the time budget stopped inside these: what was read counts
+            new += self._close(*stitched.pop(g))
+        return self._keep_once(new)
+
+    def _close(
+        self, union: PixelBox, probs: NDArray[np.float32], covered: NDArray[np.bool_]
+    ) -> list[FoundInstance]:
+        self.searched_px += int(covered.sum())
+        out = []
+        for inst in instances_from_probs(
+            probs, min_pixels=self.min_px, with_masks=True, seed_threshold=self.seeds
+        ):
+            if inst.score < MIN_INSTANCE_SCORE or inst.mask is None:
+                continue
+            c0, r0, c1, r1 = inst.box
+            box = PixelBox(union.x0 + c0, union.y0 + r0, union.x0 + c1, union.y0 + r1)
+            out.append(FoundInstance(SceneMask(inst.mask, box), inst.score, "native"))
+        return out
+
+    def _keep_once(self, new: list[FoundInstance]) -> list[FoundInstance]:
+        kept = []
+        for f in new:
+            twins = [o for o in self.found if _same_object(o.box, f.box)]
+            if twins and not all(f.mask.pixel_count > o.mask.pixel_count for o in twins):
+                continue
+            self.found = [o for o in self.found if not any(o is t for t in twins)]
+            kept.append(f)
+        self.found += kept
+        return kept
+
+
+def _same_object(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    """Two XYXY boxes are one object seen twice: they share half of the smaller box."""
+    ix = min(a[2], b[2]) - max(a[0], b[0])
+    iy = min(a[3], b[3]) - max(a[1], b[1])
+    if ix <= 0 or iy <= 0:
+        return False
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return ix * iy >= 0.5 * smaller
+
+
+class ReadMap:
+    """Which scene pixels of a region were read at native resolution, in 8-px cells."""
+
+    CELL = 8
+
+    def __init__(self, region: PixelBox) -> None:
+        self.region = region
+        rows, cols = -(-region.height // self.CELL), -(-region.width // self.CELL)
+        self.cells = np.zeros((max(1, rows), max(1, cols)), bool)
+
+    def _slices(self, box: PixelBox) -> tuple[slice, slice]:
+        c, r = self.region.x0, self.region.y0
+        return (
+            slice(max(0, (box.y0 - r) // self.CELL), max(0, -(-(box.y1 - r) // self.CELL))),
+            slice(max(0, (box.x0 - c) // self.CELL), max(0, -(-(box.x1 - c) // self.CELL))),
+        )
+
+    def mark(self, box: PixelBox) -> None:
+        """``box`` was read."""
+        self.cells[self._slices(box)] = True
+
+    def share(self, box: PixelBox) -> float:
+        """How much of ``box`` was read (0 to 1)."""
+        part = self.cells[self._slices(box)]
+        return float(part.mean()) if part.size else 1.0
+
+
+def blocks_next_to(
+    finds: list[tuple[float, float, float, float]],
+    region: PixelBox,
+    block: int,
+    need: int,
+    read: ReadMap,
+) -> list[PixelBox]:
+    """The unread ``block``-px squares of ``region``'s grid next to at least ``need`` finds.
+
+    Each find (an XYXY box) counts for the square its centre lies in and the eight around it;
+    a square more than half read already is left out. Most finds around first.
+    """
+    votes: dict[tuple[int, int], int] = {}
+    for x0, y0, x1, y1 in finds:
+        col = int(((x0 + x1) / 2 - region.x0) // block)
+        row = int(((y0 + y1) / 2 - region.y0) // block)
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                key = (row + dr, col + dc)
+                votes[key] = votes.get(key, 0) + 1
+    out = []
+    for (row, col), n in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0])):
+        x, y = region.x0 + col * block, region.y0 + row * block
+        if n < need or row < 0 or col < 0 or x >= region.x1 or y >= region.y1:
+            continue
+        square = PixelBox(x, y, min(region.x1, x + block), min(region.y1, y + block))
+        if read.share(square) <= 0.5:
+            out.append(square)
+    return out
+
+
+def _follow_finds(
+    reader: _Reader,
+    region: PixelBox,
+    blocks: BlockSearch,
+    need: int,
+    heat: HeatMap | None,
+    decision: str,
+) -> int:
+    """Read the blocks next to what was found, and next to what they find (:class:`AutoSearch`).
+
+    Stops when a round finds nothing new, or when these reads reach ``blocks.max_fraction`` of
+    ``region`` (as much again as the heat's blocks may read). Returns the blocks read.
+    """
+    read = ReadMap(region)
+    for _, box in reader.windows:
+        read.mark(box)
+    cap = reader.native_px + 2 * blocks.max_fraction * region.area
+    frontier = [f.box for f in reader.found]
+    followed = 0
+    while frontier and not reader.out_of_time:
+        chosen: list[tuple[ScoredWindow | None, PixelBox]] = []
+        spent = reader.native_px
+        for square in blocks_next_to(frontier, region, blocks.block, need, read):
+            window = square.padded(blocks.margin, region)
+            if spent + window.area > cap:
+                break
+            chosen.append((None, window))
+            spent += window.area
+            read.mark(square)
+        if not chosen:
+            break
+        if reader.progress is not None:
+            planned = len(reader.windows) + len(chosen)
+            reader.progress.planned(heat, f"{decision}; following what was found", planned)
+        followed += len(chosen)
+        frontier = [f.box for f in reader.read(chosen)]
+    return followed
 
 
 def segment_windows(

@@ -188,6 +188,9 @@ def test_tank_follow_ups_rank_and_count_the_stored_tanks(
             small = session.ask(scene, "how many of them are under 20 m across?", "tanks")
             # "across" is no measure of its own: the plan reads it as a length, said so
             assert small.plan is not None and small.plan.signature() == "followup|length<20|count"
+            recall = session.ask(scene, "what did we find here before?", "new-thread")
+            assert recall.plan is not None and recall.plan.kind == "recall"
+            assert f"Stored: {len(tanks)} oil-storage tanks." in recall.answer  # the plural
             assert _counts(url) == stored
 
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from db.evidence import StoredQuery, load_results, scene_queries
+from geomag_core.labels import counted
 from tools.capabilities import active_capabilities
 from tools.capabilities.vlm import TINY_WARNING
 from tools.investigation.describing import describe_scene
@@ -175,7 +176,7 @@ def follow_up(
     labels = Counter(str(m.finding.label) for m in items)
     if plan.source != "previous" and labels:
         intro.append(
-            "Stored: " + ", ".join(f"{n} {label}" for label, n in labels.most_common()) + "."
+            "Stored: " + ", ".join(counted(n, label) for label, n in labels.most_common()) + "."
         )
     lines = [*intro, *worked.lines, *notes]
     if not wb.meaningful:  # the stored results came from random-weight test models

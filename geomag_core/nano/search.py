@@ -157,8 +157,8 @@ class AutoSearch:
     the reads following finds reach twice ``blocks.max_fraction`` of the scene (see
     :func:`blocks_next_to`). Tanks and cars stand in groups (farms, car parks) that the heat of
     a coarse overview covers only in part: on the tank validation
-    split this took recall at IoU 0.5 from 0.447 to 0.525 (tiling reads every pixel for
-    0.520) at 44 % of tiling's pixels instead of 33 %; reading the same extra pixels where the
+    split this took recall at IoU 0.5 from 0.447 to 0.524 (tiling reads every pixel for
+    0.520) at 43 % of tiling's pixels instead of 33 %; reading the same extra pixels where the
     heat points (``max_fraction`` 0.30) gave 0.494.
 
     Attributes:

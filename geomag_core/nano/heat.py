@@ -7,6 +7,7 @@ global view as well as from its native windows).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -57,16 +58,36 @@ class NanoHeatMapSource:
         """Heat over ``box`` (scene pixels) for ``query``; cell = 16 view pixels."""
         return self.look(scene, box, query)[0]
 
-    def look(self, scene: Scene, box: PixelBox, query: str) -> tuple[HeatMap, CoarseMasks]:
-        """The heat map and, from the same pass, the view's mask probabilities."""
+    def look(
+        self,
+        scene: Scene,
+        box: PixelBox,
+        query: str,
+        weigh: Callable[[CoarseMasks], bool] | None = None,
+    ) -> tuple[HeatMap, CoarseMasks]:
+        """The heat map and, from the same pass, the view's mask probabilities.
+
+        ``weigh``: asked with those probabilities whether the heat will choose anything (see
+        :meth:`NanoModel.look`); when not, the heat is the plain attention
+        (``nano-attention-plain``) and the backward pass is saved.
+        """
         view = fitted_view(scene, box, self.input_size)
-        look = self.model.look(view.image, query)
-        weighted = look.weighted
+        asked: list[bool] = []
+
+        def weighs(probs: NDArray[np.float32]) -> bool:
+            asked.append(weigh is None or weigh(CoarseMasks(probs, view.to_scene)))
+            return asked[-1]
+
+        look = self.model.look(view.image, query, weighs)
+        if look.weighted:
+            source = "nano-attention"
+        else:
+            source = "nano-attention-fallback" if asked[-1] else "nano-attention-plain"
         heat = HeatMap(
             values=np.asarray(look.heat, dtype=np.float64),
             to_scene=view.to_scene @ Affine.scale(TOKEN_STRIDE),
             bounds=box,
-            source="nano-attention" if weighted else "nano-attention-fallback",
+            source=source,
             view_pixels=view.pixels,
             view_shape=(view.height, view.width),
         )

@@ -8,6 +8,7 @@ token grid (cell ``(r, c)`` covers pixels ``[16 r, 16 r + 16) × [16 c, 16 c + 1
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -248,12 +249,25 @@ class NanoModel:
         look = self.look(image, query)
         return look.heat, look.weighted
 
-    def look(self, image: NDArray[np.uint8], query: str) -> NanoLook:
-        """One forward pass: the heat map (see :meth:`heat`) and the mask probabilities."""
+    def look(
+        self,
+        image: NDArray[np.uint8],
+        query: str,
+        weigh: Callable[[NDArray[np.float32]], bool] | None = None,
+    ) -> NanoLook:
+        """One forward pass: the heat map (see :meth:`heat`) and the mask probabilities.
+
+        ``weigh`` is asked, with the mask probabilities, whether the heat must be
+        gradient-weighted: when it says no, the backward pass is not paid for and the heat is
+        the plain attention (``weighted`` False).
+        """
         with torch.enable_grad():
             out = self._forward(image, query)
-            loss = torch.log(out.decoded.masks[0, 0].mean() + 1e-8)
-            grads = torch.autograd.grad(loss, out.attentions, allow_unused=True)
+            probs = out.decoded.masks[0, 0].detach().float().cpu().numpy()
+            grads: Sequence[torch.Tensor | None] = [None] * len(out.attentions)
+            if weigh is None or weigh(probs):
+                loss = torch.log(out.decoded.masks[0, 0].mean() + 1e-8)
+                grads = torch.autograd.grad(loss, out.attentions, allow_unused=True)
         rows = torch.nonzero(out.query_valid[0]).flatten()
         n = out.grid[0] * out.grid[1]
         heat, weighted = gradient_weighted_attention(
@@ -265,5 +279,4 @@ class NanoModel:
         grid = heat.reshape(out.grid).double().cpu().numpy()
         h = -(-image.shape[0] // TOKEN_STRIDE)
         w = -(-image.shape[1] // TOKEN_STRIDE)
-        probs = out.decoded.masks[0, 0].detach().float().cpu().numpy()
         return NanoLook(np.ascontiguousarray(grid[:h, :w]), weighted, probs)

@@ -31,3 +31,26 @@ def test_heat_source_maps_cells_to_scene_pixels(random_model: NanoModel, sample_
     assert heat.view_shape == (128, 160)
     assert heat.to_scene.a == pytest.approx(32.0)  # one cell = 16 view px = 32 scene px
     assert heat.source == "nano-attention"
+
+
+def test_a_heat_that_chooses_nothing_is_not_weighted(random_model: NanoModel, sample_scene) -> None:
+    # Asked with the view's masks, ``weigh`` says whether the heat will choose anything: when
+    # not, the backward pass is saved and the heat is the plain attention, said so.
+    scene = Scene(sample_scene)
+    box = PixelBox(0, 0, 320, 256)
+    source = NanoHeatMapSource(random_model, input_size=160)
+    seen = []
+
+    def weigh(coarse) -> bool:
+        seen.append(coarse.probs.shape)
+        return False
+
+    weighted, masks = source.look(scene, box, "aircraft")
+    plain, plain_masks = source.look(scene, box, "aircraft", weigh)
+    assert seen == [(128, 160)]
+    assert (weighted.source, plain.source) == ("nano-attention", "nano-attention-plain")
+    np.testing.assert_allclose(plain_masks.probs, masks.probs, atol=1e-6)  # the same pass
+    assert plain.values.shape == weighted.values.shape and plain.values.sum() > 0
+    assert not np.allclose(plain.values, weighted.values)
+    again, _ = source.look(scene, box, "aircraft", lambda coarse: True)
+    np.testing.assert_allclose(again.values, weighted.values)

@@ -12,6 +12,7 @@ from geomag_core.nano.search import (
     AutoSearch,
     BlockSearch,
     _grow,
+    _reportable,
     coarse_instances,
     magnified_segment,
     segment_windows,
@@ -115,6 +116,9 @@ def test_auto_reads_nothing_more_where_the_overview_resolves_the_objects() -> No
     heat, coarse = _overview(probs, values)
     windows, why = AutoSearch().plan(heat, coarse, aircraft, 0.5, min_px=50)
     assert windows == [] and "resolves aircraft" in why
+    # ... which the search asks before the heat is weighted: a heat that chooses nothing is
+    # not worth the backward pass.
+    assert AutoSearch().resolves(coarse, aircraft, 0.5, min_px=50)
 
 
 def test_auto_reads_doubtful_instances_and_hot_blocks_where_objects_are_small() -> None:
@@ -129,6 +133,7 @@ def test_auto_reads_doubtful_instances_and_hot_blocks_where_objects_are_small() 
     assert boxes[0][0] <= 50 <= boxes[0][2]  # a window around the doubtful instance (scene 50–70)
     assert any(b[0] <= 420 <= b[2] and b[1] <= 420 <= b[3] for b in boxes[1:])  # the hot block
     assert "resolves no oil-storage tank" in why and "1 hottest block" in why
+    assert not AutoSearch().resolves(coarse, tank, 1.2, min_px=10)
     area = sum((b[2] - b[0]) * (b[3] - b[1]) for b in boxes)
     assert area <= BlockSearch().max_fraction * 640 * 640
 
@@ -170,3 +175,20 @@ def test_windows_segmented_together_give_what_each_gives_alone(
     for a, b, shape in zip(together, alone, shapes, strict=True):
         assert a.shape == shape
         np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_what_the_answer_would_report_is_judged_on_the_grown_outline() -> None:
+    # The evidence that wakes a square's probe and that following counts: a tank core of a
+    # possible size and round; an elongated blob (a field's edge, a channel) or a core that
+    # grows past any tank's size is not.
+    model = NanoModel.load(None, device="cpu")  # the shipped weights' measured outlines
+    tank = class_named("oil-storage tank")
+    outline = model.outline_scale(tank.name)
+    assert outline.elongation is not None
+
+    def core(h: int, w: int) -> SceneMask:
+        return SceneMask(np.ones((h, w), bool), PixelBox(100, 100, 100 + w, 100 + h))
+
+    assert _reportable(core(14, 14), tank, 1.2, outline, (640, 640))
+    assert not _reportable(core(8, 48), tank, 1.2, outline, (640, 640))
+    assert not _reportable(core(150, 150), tank, 1.2, outline, (640, 640))

@@ -28,26 +28,32 @@ def _tank(cx: float, cy: float) -> tuple[float, float, float, float]:
     return (cx - 8, cy - 8, cx + 8, cy + 8)
 
 
-def test_a_block_is_followed_only_next_to_a_group_of_finds() -> None:
+def test_a_block_is_followed_only_near_a_group_of_finds() -> None:
     read = ReadMap(REGION)
-    three = [_tank(250, 250), _tank(270, 230), _tank(230, 280)]  # in block (row 2, col 2)
-    squares = blocks_next_to(three, REGION, 100, 3, read)
-    # The block they lie in and its eight neighbours, each with three votes.
-    assert len(squares) == 9
-    assert PixelBox(200, 200, 300, 300) in squares
-    assert {s.as_tuple() for s in squares} == {
-        (x, y, x + 100, y + 100) for x in (100, 200, 300) for y in (100, 200, 300)
-    }
-    # Two finds are not a group; one lone find (a round pond) costs nothing.
-    assert blocks_next_to(three[:2], REGION, 100, 3, read) == []
-    assert blocks_next_to(three[:1], REGION, 100, 1, read) != []
+    # Two 16-px tanks in block (row 2, col 2), 20 px from its right edge: three of their
+    # lengths (48 px) reach the block to the right, not the one below nor the one further on.
+    two = [_tank(270, 230), _tank(270, 260)]
+    squares = blocks_next_to(two, REGION, 100, 2, read, reach=3.0)
+    assert {s.as_tuple() for s in squares} == {(200, 200, 300, 300), (300, 200, 400, 300)}
+    # A longer reach takes in more of the neighbours; a nearer one only their own block.
+    assert len(blocks_next_to(two, REGION, 100, 2, read, reach=6.0)) > len(squares)
+    assert [s.as_tuple() for s in blocks_next_to(two, REGION, 100, 2, read, reach=1.0)] == [
+        (200, 200, 300, 300)
+    ]
+    # One find is not a group: a lone round pond costs nothing.
+    assert blocks_next_to(two[:1], REGION, 100, 2, read, reach=3.0) == []
+    assert blocks_next_to(two[:1], REGION, 100, 1, read, reach=3.0) != []
+    # A larger object reaches farther: two 50-60-px tanks in that block reach two blocks on.
+    big = [(230.0, 230.0, 290.0, 290.0), (235.0, 235.0, 285.0, 285.0)]
+    far = blocks_next_to(big, REGION, 100, 2, read, reach=3.0)
+    assert PixelBox(400, 200, 500, 300) in far and PixelBox(500, 200, 600, 300) not in far
 
 
 def test_read_blocks_and_blocks_outside_the_region_are_not_followed() -> None:
     read = ReadMap(REGION)
     read.mark(PixelBox(0, 0, 200, 100))  # the first two blocks of the top row were read
-    corner = [_tank(50, 50), _tank(60, 40), _tank(40, 60)]  # in the corner block
-    squares = blocks_next_to(corner, REGION, 100, 3, read)
+    corner = [_tank(50, 80), _tank(60, 85)]  # in the corner block
+    squares = blocks_next_to(corner, REGION, 100, 2, read, reach=3.0)
     # Of the corner's neighbours: none above or left of the scene, none already read.
     assert [s.as_tuple() for s in squares] == [(0, 100, 100, 200), (100, 100, 200, 200)]
     assert read.share(PixelBox(0, 0, 100, 100)) == 1.0
@@ -106,14 +112,19 @@ def test_following_the_finds_reads_on_through_a_tank_farm_and_finds_more_tanks(
     assert len(trail.plans) >= 2 and "following what was found" in trail.plans[-1][0]
     assert [n for n, _, _ in trail.reads] == list(range(1, len(followed.windows) + 1))
     assert all(n <= planned for n, planned, _ in trail.reads)
-    # Each followed block lies next to a tank found (within one block of its centre).
-    block = AutoSearch().blocks.block
-    centres = [((b[0] + b[2]) / 2, (b[1] + b[3]) / 2) for b in (f.box for f in followed.instances)]
+    # Each followed block lies near a tank found (within three of its lengths).
+    near = [
+        (b[0] - 3 * s, b[1] - 3 * s, b[2] + 3 * s, b[3] + 3 * s)
+        for b in (f.box for f in followed.instances)
+        for s in [max(b[2] - b[0], b[3] - b[1])]
+    ]
     for _, box in extra:
         assert any(
-            box.x0 - block <= cx <= box.x1 + block and box.y0 - block <= cy <= box.y1 + block
-            for cx, cy in centres
+            box.x0 <= x1 and x0 <= box.x1 and box.y0 <= y1 and y0 <= box.y1
+            for x0, y0, x1, y1 in near
         )
+    # The heat chose blocks here (tanks are small at the overview's scale): it is weighted.
+    assert followed.heat is not None and followed.heat.source == "nano-attention"
     # Bounded: the followed reads are at most twice the heat's budget of the scene.
     scene_px = followed.scene_pixels
     assert sum(b.area for _, b in extra) <= 2 * AutoSearch().blocks.max_fraction * scene_px
@@ -123,3 +134,19 @@ def test_following_the_finds_reads_on_through_a_tank_farm_and_finds_more_tanks(
     boxes = [f.box for f in followed.instances]
     twice = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :] if box_iou(a, b) >= 0.5]
     assert twice == []  # an object on the edge of two reads is reported once
+
+
+def test_where_the_overview_resolves_aircraft_nothing_is_followed_nor_weighted(
+    model: NanoModel, shared_data: Path
+) -> None:
+    # A validation airport: the overview resolves its aircraft, so native resolution is read
+    # only around doubtful ones. The heat chose none of those windows: it is the plain
+    # attention (the backward pass that weights it is saved), and nothing is followed.
+    airport = load_scenes(shared_data, "aircraft", "val")[0]
+    found = search_scene(model, Scene(airport.path), class_named("aircraft"), gsd_m=0.5)
+    assert "the overview resolves aircraft" in found.decision
+    assert "next to what was found" not in found.decision
+    assert found.heat is not None and found.heat.source == "nano-attention-plain"
+    assert all(w is None for w, _ in found.windows) and found.planned == len(found.windows)
+    truth = [b.as_tuple() for b in airport.boxes]
+    assert len(match_pairs([f.box for f in found.instances], truth, 0.5)) >= 0.7 * len(truth)

@@ -38,7 +38,8 @@ class HeatMap:
         values: ``(rows, cols)`` heat, ≥ 0.
         to_scene: affine map from cell coordinates ``(col, row)`` to scene pixels.
         bounds: the scene pixels the grid covers (XYXY).
-        source: what produced it (``vlm-attention``, ``attention-fallback``, ``nano``, …).
+        source: what produced it (``vlm-attention``, ``attention-fallback``, ``nano-attention``,
+            ``nano-attention-plain`` when its weighting would choose nothing, …).
         view_pixels: pixels of the image the source looked at to produce it.
         view_shape: ``(height, width)`` of that image.
 

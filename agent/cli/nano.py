@@ -39,6 +39,25 @@ def _quiet_rasterio() -> None:
     warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
 
 
+def _zooms(given: list[str]) -> tuple[tuple[str, float], ...]:
+    """``--zoom CLASS=FACTOR`` values as ``(class, factor)`` pairs, checked."""
+    names = [c.name for c in NANO_CLASSES]
+    out = []
+    for item in given:
+        name, _, factor = item.rpartition("=")
+        try:
+            value = float(factor)
+        except ValueError:
+            value = 0.0
+        if name not in names or not 1.0 <= value <= 4.0:
+            raise typer.BadParameter(
+                f"{item!r}: expected CLASS=FACTOR, CLASS one of {names} and FACTOR from 1 to 4",
+                param_hint="--zoom",
+            )
+        out.append((name, value))
+    return tuple(out)
+
+
 def train_nano_cmd(
     data: Annotated[
         Path | None,
@@ -70,6 +89,13 @@ def train_nano_cmd(
         bool,
         typer.Option(help="See native crops of zoomed classes (tanks) magnified, as searched."),
     ] = _D.magnify,
+    zoom: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="With --magnify: CLASS=FACTOR, native crops of CLASS magnified by FACTOR "
+            "instead of its own zoom (repeatable; e.g. car=2); the search reads it so too.",
+        ),
+    ] = None,
     zoom_negatives: Annotated[
         float,
         typer.Option(
@@ -117,12 +143,15 @@ def train_nano_cmd(
         target_shrink=cores,
         whole_classes=tuple(whole) if whole is not None else _D.whole_classes,
         magnify=magnify,
+        zoom=_zooms(zoom or []),
         zoom_negatives=zoom_negatives,
         grad_clip=grad_clip,
         seed=seed,
         feedback_weight=feedback_weight,
         feedback_negative_crops=feedback_negative_crops,
     )
+    if config.zoom and not config.magnify:
+        raise typer.BadParameter("--zoom needs --magnify", param_hint="--zoom")
     unknown = set(config.whole_classes) - {c.name for c in NANO_CLASSES}
     if unknown:
         raise typer.BadParameter(

@@ -233,7 +233,7 @@ def _whole(model: NanoModel, scene: Scene, scale: float, cfg: BenchmarkConfig) -
 
 def _zoom(model: NanoModel, cfg: BenchmarkConfig) -> float:
     """Magnification of native reads: the class's, when the weights learned it."""
-    return cfg.object_class.zoom if model.magnifies else 1.0
+    return model.zoom_for(cfg.object_class)
 
 
 def _tiled(model: NanoModel, scene: Scene, cfg: BenchmarkConfig) -> _Canvas:

@@ -69,7 +69,9 @@ class ObjectClass:
             is smaller than anything it saw in training, and the answer says it cannot be seen.
         data: the training data set, for provenance.
         zoom: native-resolution windows are magnified by this factor before segmenting, for
-            weights trained on such magnified crops (none of the shipped classes today).
+            weights trained on such magnified crops (``geomag train nano --magnify``); weights
+            trained with ``--zoom CLASS=FACTOR`` record their own factor, which wins
+            (:meth:`~geomag_core.nano.predictor.NanoModel.zoom_for`).
         round: seen from above, every object of the class is a disc (tanks): its outlines get
             a shape rule (:mod:`geomag_core.nano.outlines`). Aircraft and cars are not: how
             elongated their outlines are depends on pose and on how much of the object the

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from geomag_core.decoder.features import padded_size
 from geomag_core.nano.backbone import build_backbone
 from geomag_core.nano.checkpoint import SHIPPED_WEIGHTS, load_head
+from geomag_core.nano.classes import ObjectClass
 from geomag_core.nano.instances import TOKEN_STRIDE, Instance, instances_from_probs
 from geomag_core.nano.model import NanoHead, NanoNeck, NanoOutput, normalise
 from geomag_core.nano.outlines import OutlineScale, read_outlines
@@ -106,6 +107,8 @@ class NanoModel:
             factor); instances grow back by its inverse.
         magnifies: the weights were trained on magnified views of classes with a ``zoom``
             (:class:`~geomag_core.nano.classes.ObjectClass`), so the search magnifies them too.
+        zooms: per class, the magnification the weights learned where it is not the class's
+            own ``zoom`` (``geomag train nano --zoom``).
         whole_classes: classes trained on whole ellipses despite ``target_shrink``.
         outlines: per class, how the outlines these weights draw relate to the objects
             (measured beside the weights, :mod:`geomag_core.nano.outlines`).
@@ -121,8 +124,10 @@ class NanoModel:
         magnifies: bool = True,
         whole_classes: tuple[str, ...] = (),
         outlines: dict[str, OutlineScale] | None = None,
+        zooms: dict[str, float] | None = None,
     ) -> None:
         self.target_shrink = target_shrink
+        self.zooms = zooms or {}
         self.outlines = outlines or {}
         self.whole_classes = whole_classes
         self.magnifies = magnifies
@@ -151,7 +156,14 @@ class NanoModel:
             magnifies=bool(config.get("magnify", False)),
             whole_classes=tuple(config.get("whole_classes", ())),
             outlines=outlines,
+            zooms={name: float(z) for name, z in config.get("zoom", ())},
         )
+
+    def zoom_for(self, target: ObjectClass) -> float:
+        """How much the search magnifies native reads of ``target``: as these weights learned."""
+        if not self.magnifies:
+            return 1.0
+        return self.zooms.get(target.name, target.zoom)
 
     def shrink_for(self, name: str) -> float:
         """The core factor the weights learned for class ``name`` (1.0: whole outlines)."""

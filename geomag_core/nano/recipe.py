@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from geomag_core.nano.classes import class_named
+
 __all__ = ["DEFAULT_MIX", "DatasetMix", "NanoTrainConfig"]
 
 
@@ -57,6 +59,9 @@ class NanoTrainConfig:
         magnify: native-resolution crops of a class with a ``zoom``
             (:class:`~geomag_core.nano.classes.ObjectClass`) are seen magnified by it, as the
             search then magnifies its windows (recorded in the weights' metadata).
+        zoom: with ``magnify``, ``(class, factor)`` pairs that replace a class's own ``zoom``
+            (e.g. ``(("car", 2.0),)``: cars magnified too); recorded in the weights, which the
+            search then reads each class at.
         zoom_negatives: with ``magnify``, each other data set adds this share of its crop count
             as crops seen at a magnified class's zoom, asked only for that class (empty
             targets), so tanks are not found on airports looked at ×2.
@@ -82,11 +87,18 @@ class NanoTrainConfig:
     target_shrink: float = 1.0
     whole_classes: tuple[str, ...] = ()
     magnify: bool = False
+    zoom: tuple[tuple[str, float], ...] = ()
     zoom_negatives: float = 0.0
     grad_clip: float | None = None
     seed: int = 0
     feedback_weight: float = 1.0
     feedback_negative_crops: int = 4
+
+    def zoom_of(self, name: str | None) -> float:
+        """How much native crops of class ``name`` are magnified (1.0 without ``magnify``)."""
+        if not self.magnify or name is None:
+            return 1.0
+        return dict(self.zoom).get(name, class_named(name).zoom)
 
     @property
     def crops(self) -> int:

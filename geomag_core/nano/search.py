@@ -725,7 +725,7 @@ def search_scene(
     looking = search or AutoSearch()
     view_px = 0  # pixels of the intermediate levels' looks (and their probes)
     scale = target.reading_scale(gsd_m) if scale is None else scale
-    zoom = scale * (target.zoom if model.magnifies else 1.0)
+    zoom = scale * model.zoom_for(target)
     if max(scene.width, scene.height) <= input_size:
         windows = [(None, whole)]
         decision = "the scene fits one look: segmented whole at native resolution"

@@ -41,7 +41,7 @@ from PIL import Image
 from geomag_core.decoder.losses import mask_loss
 from geomag_core.errors import DatasetError
 from geomag_core.nano.backbone import build_backbone
-from geomag_core.nano.classes import NANO_CLASSES, class_named
+from geomag_core.nano.classes import NANO_CLASSES
 from geomag_core.nano.datasets import DATASETS, LabelledScene, ObjectBox, ellipse_mask, load_scenes
 from geomag_core.nano.feedback import SceneFeedback
 from geomag_core.nano.model import NanoHead, NanoOutput, normalise
@@ -220,7 +220,7 @@ def _seen(
 
     Native crops are seen as the search will look at them: magnified by the class's zoom.
     """
-    zoom = class_named(name).zoom if config.magnify and name else 1.0
+    zoom = config.zoom_of(name)
     scales = [zoom if s == 1.0 else s for s, _ in mix.scales]
     weights = [w for _, w in mix.scales]
     shrink = 1.0 if name in config.whole_classes else config.target_shrink
@@ -235,9 +235,9 @@ def _plans(
     Each magnified class is also asked on this set's crops at its own magnification (empty
     targets): the search looks for tanks on an airport at ×2 too.
     """
-    zoomed = [c for c in NANO_CLASSES if c.zoom != 1.0] if config.magnify else []
+    zoomed = [c for c in NANO_CLASSES if config.zoom_of(c.name) != 1.0]
     return [(count, scales, weights, None)] + [
-        (round(count * config.zoom_negatives), [c.zoom], [1.0], c.name)
+        (round(count * config.zoom_negatives), [config.zoom_of(c.name)], [1.0], c.name)
         for c in zoomed
         if c.name != name and config.zoom_negatives > 0
     ]

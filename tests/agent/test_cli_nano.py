@@ -41,6 +41,24 @@ def test_eval_nano_refuses_an_unknown_class(
     assert "nano knows aircraft, oil-storage tank, car" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--magnify", "--zoom", "ship=2"], "'ship=2': expected CLASS=FACTOR"),
+        (["--magnify", "--zoom", "car=9"], "FACTOR from 1 to 4"),
+        (["--magnify", "--zoom", "car"], "expected CLASS=FACTOR"),
+        (["--zoom", "car=2"], "--zoom needs --magnify"),
+    ],
+)
+def test_train_nano_refuses_a_zoom_it_cannot_train(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], said: str
+) -> None:
+    out = tmp_path / "nano.safetensors"
+    assert main(["train", "nano", *args, "--out", str(out)]) == 2
+    assert said in " ".join(capsys.readouterr().err.split())
+    assert not out.exists()  # refused before anything is read or trained
+
+
 @pytest.mark.slow
 def test_a_short_training_run_writes_loadable_weights_for_three_classes(
     shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -128,6 +128,53 @@ def test_magnified_tanks_and_their_negatives_on_other_scenes(tmp_path: Path) -> 
     assert 2 * np.pi / 4 * 20 * 20 < largest <= 1.05 * np.pi / 4 * 40 * 40
 
 
+def test_a_zoom_given_for_a_class_replaces_its_own_in_training_and_in_the_weights(
+    tmp_path: Path,
+) -> None:
+    from geomag_core.nano.classes import class_named
+    from geomag_core.nano.datasets import LabelledScene
+    from geomag_core.nano.predictor import NanoModel
+    from geomag_core.nano.recipe import DatasetMix, NanoTrainConfig
+    from geomag_core.nano.training import build_cache
+
+    config = NanoTrainConfig(magnify=True, zoom=(("car", 2.0), ("oil-storage tank", 3.0)))
+    assert config.zoom_of("car") == 2.0 and config.zoom_of("oil-storage tank") == 3.0
+    assert config.zoom_of("aircraft") == 1.0  # its own zoom
+    assert replace(config, magnify=False).zoom_of("car") == 1.0
+
+    pixels = np.zeros((600, 600, 3), dtype=np.uint8)
+    pixels[300:320, 300:320] = 255
+    Image.fromarray(pixels).save(tmp_path / "a.png")
+    car = LabelledScene(tmp_path / "a.png", (ObjectBox(300, 300, 320, 320),), "cars")
+    airport = LabelledScene(tmp_path / "a.png", (), "aircraft")
+    config = replace(
+        config,
+        mix=(DatasetMix("cars", 4, ((1.0, 1.0),)), DatasetMix("aircraft", 10, ((1.0, 1.0),))),
+        crop=64,
+        zoom_negatives=0.3,
+    )
+    cache = build_cache(
+        {"cars": [car], "aircraft": [airport]},
+        config,
+        _MeanBackbone(),
+        {"cars": "car", "aircraft": "aircraft"},
+    )
+    # Each magnified class is asked on the other sets at its own zoom: cars on the airport (3
+    # crops), tanks on the airport (3) and on the car scene (1). The car crops are seen ×2: a
+    # 20-px car is a 40-px whole target, less where the crop cuts it.
+    assert sorted(a for a in cache.asked if a) == ["car"] * 3 + ["oil-storage tank"] * 4
+    largest = int(cache.targets[:4].flatten(1).sum(1).max())
+    assert 2 * np.pi / 4 * 20 * 20 < largest <= 1.05 * np.pi / 4 * 40 * 40
+
+    # The search reads each class as the weights learned it; older weights keep the class's.
+    model = NanoModel.__new__(NanoModel)
+    model.magnifies, model.zooms = True, {"car": 2.0}
+    assert model.zoom_for(class_named("car")) == 2.0
+    assert model.zoom_for(class_named("oil-storage tank")) == class_named("oil-storage tank").zoom
+    model.magnifies = False
+    assert model.zoom_for(class_named("car")) == 1.0
+
+
 def test_the_logit_loss_still_pulls_a_saturated_mask_towards_its_target() -> None:
     from geomag_core.nano.training import scale_loss
 

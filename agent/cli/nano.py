@@ -42,7 +42,7 @@ def _quiet_rasterio() -> None:
 def _zooms(given: list[str]) -> tuple[tuple[str, float], ...]:
     """``--zoom CLASS=FACTOR`` values as ``(class, factor)`` pairs, checked."""
     names = [c.name for c in NANO_CLASSES]
-    out = []
+    out: list[tuple[str, float]] = []
     for item in given:
         name, _, factor = item.rpartition("=")
         try:
@@ -54,6 +54,8 @@ def _zooms(given: list[str]) -> tuple[tuple[str, float], ...]:
                 f"{item!r}: expected CLASS=FACTOR, CLASS one of {names} and FACTOR from 1 to 4",
                 param_hint="--zoom",
             )
+        if name in dict(out):
+            raise typer.BadParameter(f"{name!r} is given twice", param_hint="--zoom")
         out.append((name, value))
     return tuple(out)
 

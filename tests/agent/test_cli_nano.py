@@ -48,6 +48,8 @@ def test_eval_nano_refuses_an_unknown_class(
         (["--magnify", "--zoom", "car=9"], "FACTOR from 1 to 4"),
         (["--magnify", "--zoom", "car"], "expected CLASS=FACTOR"),
         (["--zoom", "car=2"], "--zoom needs --magnify"),
+        (["--magnify", "--zoom", "car=nan"], "FACTOR from 1 to 4"),
+        (["--magnify", "--zoom", "car=2", "--zoom", "car=3"], "'car' is given twice"),
     ],
 )
 def test_train_nano_refuses_a_zoom_it_cannot_train(

@@ -3,6 +3,7 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -94,16 +95,22 @@ class _MeanBackbone(torch.nn.Module):
         return [torch.nn.functional.avg_pool2d(x, s) for s in (4, 8, 16, 32)]
 
 
-def test_magnified_tanks_and_their_negatives_on_other_scenes(tmp_path: Path) -> None:
+def _square_and_empty(tmp_path: Path, dataset: str) -> tuple[Any, Any]:
+    """A scene of ``dataset`` holding one bright 20-px object, and an empty airport."""
     from geomag_core.nano.datasets import LabelledScene
-    from geomag_core.nano.recipe import DatasetMix, NanoTrainConfig
-    from geomag_core.nano.training import build_cache
 
     pixels = np.zeros((600, 600, 3), dtype=np.uint8)
     pixels[300:320, 300:320] = 255
     Image.fromarray(pixels).save(tmp_path / "a.png")
-    tank = LabelledScene(tmp_path / "a.png", (ObjectBox(300, 300, 320, 320),), "oil-storage")
-    airport = LabelledScene(tmp_path / "a.png", (), "aircraft")
+    found = LabelledScene(tmp_path / "a.png", (ObjectBox(300, 300, 320, 320),), dataset)
+    return found, LabelledScene(tmp_path / "a.png", (), "aircraft")
+
+
+def test_magnified_tanks_and_their_negatives_on_other_scenes(tmp_path: Path) -> None:
+    from geomag_core.nano.recipe import DatasetMix, NanoTrainConfig
+    from geomag_core.nano.training import build_cache
+
+    tank, airport = _square_and_empty(tmp_path, "oil-storage")
     config = NanoTrainConfig(
         mix=(
             DatasetMix("oil-storage", 4, ((1.0, 1.0),)),
@@ -132,7 +139,6 @@ def test_a_zoom_given_for_a_class_replaces_its_own_in_training_and_in_the_weight
     tmp_path: Path,
 ) -> None:
     from geomag_core.nano.classes import class_named
-    from geomag_core.nano.datasets import LabelledScene
     from geomag_core.nano.predictor import NanoModel
     from geomag_core.nano.recipe import DatasetMix, NanoTrainConfig
     from geomag_core.nano.training import build_cache
@@ -142,11 +148,7 @@ def test_a_zoom_given_for_a_class_replaces_its_own_in_training_and_in_the_weight
     assert config.zoom_of("aircraft") == 1.0  # its own zoom
     assert replace(config, magnify=False).zoom_of("car") == 1.0
 
-    pixels = np.zeros((600, 600, 3), dtype=np.uint8)
-    pixels[300:320, 300:320] = 255
-    Image.fromarray(pixels).save(tmp_path / "a.png")
-    car = LabelledScene(tmp_path / "a.png", (ObjectBox(300, 300, 320, 320),), "cars")
-    airport = LabelledScene(tmp_path / "a.png", (), "aircraft")
+    car, airport = _square_and_empty(tmp_path, "cars")
     config = replace(
         config,
         mix=(DatasetMix("cars", 4, ((1.0, 1.0),)), DatasetMix("aircraft", 10, ((1.0, 1.0),))),

@@ -75,6 +75,15 @@ def train_nano_cmd(
     attention_weight: Annotated[
         float, typer.Option(min=0.0, help="Weight of the attention-to-target loss.")
     ] = _D.attention_weight,
+    other_class: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=0.8,
+            help="Share of samples asked for another nano class (empty target): how the "
+            "prompt is taught to matter.",
+        ),
+    ] = _D.other_class_fraction,
     cores: Annotated[
         float,
         typer.Option(
@@ -111,6 +120,17 @@ def train_nano_cmd(
         float | None,
         typer.Option(min=0.01, help="Clip each step's gradient norm to this (default: not)."),
     ] = _D.grad_clip,
+    tune_backbone: Annotated[
+        bool,
+        typer.Option(
+            help="Also train the backbone past its stem (~5x slower; the tuned backbone is "
+            "written into the weights).",
+        ),
+    ] = _D.tune_backbone,
+    backbone_lr: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="With --tune-backbone: its learning rate, × --lr."),
+    ] = _D.backbone_lr,
     seed: Annotated[int, typer.Option(help="Seed of crops, prompts and init.")] = _D.seed,
     feedback: Annotated[
         bool,
@@ -131,7 +151,10 @@ def train_nano_cmd(
         int, typer.Option(min=0, help="With --feedback: crops centred on each rejected result.")
     ] = _D.feedback_negative_crops,
 ) -> None:
-    """Train GeoMag-nano's head on aircraft, oil-storage tanks and cars (frozen backbone)."""
+    """Train GeoMag-nano's head on aircraft, oil-storage tanks and cars.
+
+    The ImageNet backbone stays frozen unless --tune-backbone.
+    """
     folder = data or Settings().shared_data_dir
     mix = tuple(
         DatasetMix(m.dataset, max(1, round(m.crops * crops_scale)), m.scales) for m in _D.mix
@@ -142,12 +165,15 @@ def train_nano_cmd(
         batch_size=batch_size,
         lr=lr,
         attention_weight=attention_weight,
+        other_class_fraction=other_class,
         target_shrink=cores,
         whole_classes=tuple(whole) if whole is not None else _D.whole_classes,
         magnify=magnify,
         zoom=_zooms(zoom or []),
         zoom_negatives=zoom_negatives,
         grad_clip=grad_clip,
+        tune_backbone=tune_backbone,
+        backbone_lr=backbone_lr,
         seed=seed,
         feedback_weight=feedback_weight,
         feedback_negative_crops=feedback_negative_crops,
@@ -207,7 +233,7 @@ def train_nano_cmd(
             f"; analyst feedback: {sum(summary['verdicts'].values())} verdicts on "
             f"{summary['scenes']} scene(s) ({verdicts.source})"
         )
-    save_head(head, out, meta)
+    save_head(head, out, meta, backbone=report.backbone)
     first = sum(report.losses[:50]) / min(50, len(report.losses))
     last = sum(report.losses[-50:]) / min(50, len(report.losses))
     scenes = ", ".join(f"{n} {k}" for k, n in report.scenes.items())

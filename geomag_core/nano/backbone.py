@@ -9,6 +9,7 @@ position and checked shape by shape; the classifier head is dropped afterwards.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -18,15 +19,22 @@ from geomag_core.errors import CheckpointError
 __all__ = [
     "BACKBONE_CHANNELS",
     "BACKBONE_STRIDES",
+    "TUNED_FROM",
     "build_backbone",
     "imagenet_lite0_state",
+    "levels_from_stem",
     "packaged_weights_path",
+    "stem",
+    "tuned_parameters",
 ]
 
 #: Channels of the levels returned by :func:`build_backbone`, finest first.
 BACKBONE_CHANNELS = (24, 40, 112, 320)
 #: Strides of those levels relative to input pixels.
 BACKBONE_STRIDES = (4, 8, 16, 32)
+#: ``geomag train nano --tune-backbone`` trains the blocks from this one on; the stem and the
+#: blocks before it (stride 2, generic edges) stay ImageNet's, so their output can be cached.
+TUNED_FROM = 1
 
 
 def packaged_weights_path() -> Path:
@@ -92,3 +100,30 @@ def build_backbone(*, pretrained: bool = True) -> nn.Module:
     features.load_state_dict(state, strict=True)
     model: nn.Module = features
     return model
+
+
+# ``backbone`` below is timm's EfficientNetFeatures (what :func:`build_backbone` returns).
+
+
+def stem(backbone: Any, images: torch.Tensor) -> torch.Tensor:
+    """The frozen part's output ``(B, 16, H/2, W/2)``: stem and blocks before :data:`TUNED_FROM`."""
+    x: torch.Tensor = backbone.bn1(backbone.conv_stem(images))
+    for block in backbone.blocks[:TUNED_FROM]:
+        x = block(x)
+    return x
+
+
+def levels_from_stem(backbone: Any, x: torch.Tensor) -> list[torch.Tensor]:
+    """The 4 levels from :func:`stem`'s output: ``backbone(images)`` in two parts."""
+    wanted = backbone._stage_out_idx  # timm: block i's output is a level when i + 1 is listed
+    out: list[torch.Tensor] = []
+    for i in range(TUNED_FROM, len(backbone.blocks)):
+        x = backbone.blocks[i](x)
+        if i + 1 in wanted:
+            out.append(x)
+    return out
+
+
+def tuned_parameters(backbone: Any) -> list[nn.Parameter]:
+    """Parameters of the blocks ``--tune-backbone`` trains."""
+    return [p for block in backbone.blocks[TUNED_FROM:] for p in block.parameters()]

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from geomag_core.decoder.features import padded_size
 from geomag_core.nano.backbone import build_backbone
-from geomag_core.nano.checkpoint import SHIPPED_WEIGHTS, load_head
+from geomag_core.nano.checkpoint import SHIPPED_WEIGHTS, load_backbone, load_head
 from geomag_core.nano.classes import ObjectClass
 from geomag_core.nano.instances import TOKEN_STRIDE, Instance, instances_from_probs
 from geomag_core.nano.model import NanoHead, NanoNeck, NanoOutput, normalise
@@ -97,11 +97,12 @@ class NanoFeatureEncoder:
 
 
 class NanoModel:
-    """Frozen backbone + trained head on one device.
+    """Backbone + trained head on one device.
 
     Args:
         head: the trained :class:`NanoHead`.
-        backbone: EfficientNet-Lite0 levels (default: the packaged ImageNet weights).
+        backbone: EfficientNet-Lite0 levels (default: the packaged ImageNet weights; weights
+            trained with ``--tune-backbone`` carry their own, see :meth:`load`).
         device: torch device name.
         target_shrink: the weights were trained on object cores (ellipses shrunk by this
             factor); instances grow back by its inverse.
@@ -151,6 +152,7 @@ class NanoModel:
         # Weights from before magnification (no ``magnify`` key) never saw magnified crops.
         return cls(
             head,
+            backbone=load_backbone(weights),  # None: the packaged ImageNet one
             device=device,
             target_shrink=float(config.get("target_shrink", 1.0)),
             magnifies=bool(config.get("magnify", False)),

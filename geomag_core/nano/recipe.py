@@ -67,6 +67,11 @@ class NanoTrainConfig:
             targets), so tanks are not found on airports looked at ×2.
         grad_clip: each step's gradient norm is clipped to this (``None``, the shipped
             recipe: not clipped; a four-class run diverged without it, see the README).
+        tune_backbone: also train the backbone's blocks from
+            :data:`~geomag_core.nano.backbone.TUNED_FROM` on (the cache then holds the frozen
+            stem's output; each step runs the rest; ~5× slower), at ``backbone_lr`` × ``lr``;
+            the tuned backbone is saved in the weights beside the head.
+        backbone_lr: the tuned blocks' learning rate as a share of ``lr``.
         seed: seed of crops, prompts and initialisation.
         feedback_weight: with analyst feedback (``geomag train nano --feedback``), each scene
             with verdicts gives this many times the crops a training scene of its class gives
@@ -90,6 +95,8 @@ class NanoTrainConfig:
     zoom: tuple[tuple[str, float], ...] = ()
     zoom_negatives: float = 0.0
     grad_clip: float | None = None
+    tune_backbone: bool = False
+    backbone_lr: float = 0.1
     seed: int = 0
     feedback_weight: float = 1.0
     feedback_negative_crops: int = 4

@@ -1,9 +1,10 @@
-"""Training nano on aircraft, oil-storage tanks and cars at once (frozen backbone, cached features).
+"""Training nano on aircraft, oil-storage tanks and cars at once (cached backbone features).
 
 Recipe (seeded): ``crop``-px crops from the training split of every data set
 (:data:`~geomag_core.nano.datasets.DATASETS`; per data set a crop count and the scales it is seen
 at), 70 % centred near an object with jitter, 30 % anywhere; random flips and quarter turns. The
-ImageNet backbone runs once per crop and is cached. Scale 1 is native resolution (what PSC windows
+ImageNet backbone runs once per crop and is cached (with ``tune_backbone`` only its stem is, and
+the blocks after it are trained with the head). Scale 1 is native resolution (what PSC windows
 are segmented at); smaller scales are area-averaged from a larger region (what the heat map's
 whole-scene view looks like: a 2560-px scene seen at 1024 px is scale 0.4), so the attention learns
 to point at objects in the overview too.
@@ -31,6 +32,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -40,7 +42,7 @@ from PIL import Image
 
 from geomag_core.decoder.losses import mask_loss
 from geomag_core.errors import DatasetError
-from geomag_core.nano.backbone import build_backbone
+from geomag_core.nano.backbone import build_backbone, levels_from_stem, stem, tuned_parameters
 from geomag_core.nano.classes import NANO_CLASSES
 from geomag_core.nano.datasets import DATASETS, LabelledScene, ObjectBox, ellipse_mask, load_scenes
 from geomag_core.nano.feedback import SceneFeedback
@@ -77,6 +79,8 @@ class NanoTrainReport:
     """Crops of the scenes with verdicts (their targets and the hard negatives)."""
     hard_negative_crops: int = 0
     """Of them, crops centred on rejected results."""
+    backbone: torch.nn.Module | None = None
+    """With ``tune_backbone``: the backbone the head was trained with (saved beside it)."""
     responses: dict[str, float] = field(default_factory=dict)
     """Per class, the trained head's highest mask probability on its own training crops
     (:func:`class_responses`): under 0.5 the class cannot yield a single instance."""
@@ -85,6 +89,9 @@ class NanoTrainReport:
 @dataclass
 class FeatureCache:
     """Backbone levels of cached crops (float16), ``(N, H, W)`` bool targets and crop classes.
+
+    With ``tune_backbone`` ``levels`` holds one map, the frozen :func:`stem`'s output, and
+    :meth:`batch` runs the tuned blocks on it.
 
     ``classes[i]`` is the nano class of crop ``i``'s targets (``None`` for negatives-only sets);
     ``asked[i]``, when set, is the one class crop ``i`` is asked for (with an empty target): a
@@ -100,6 +107,11 @@ class FeatureCache:
     hard: list[bool] = field(default_factory=list)
     feedback_crops: int = 0
     """The last crops, drawn from scenes with verdicts (hard negatives included)."""
+
+    def batch(self, index: torch.Tensor, backbone: torch.nn.Module | None) -> list[torch.Tensor]:
+        """The backbone levels of crops ``index`` (``backbone``: the tuned one, else cached)."""
+        cached = [lv[index].float() for lv in self.levels]
+        return levels_from_stem(backbone, cached[0]) if backbone is not None else cached
 
 
 def _sample_crop(
@@ -252,12 +264,12 @@ def build_cache(
     *,
     feedback: Sequence[SceneFeedback] = (),
 ) -> FeatureCache:
-    """Crop, augment and run the frozen backbone once per crop.
+    """Crop, augment and run the frozen backbone (its stem with ``tune_backbone``) once per crop.
 
     Args:
         scenes: training scenes per data set.
         config: crop counts, scales and seed.
-        backbone: the frozen image backbone.
+        backbone: the image backbone (frozen while the cache is built).
         class_of: data set → the nano class its boxes are (``None``: negatives only).
         on_progress: called with ``(done, total)`` crops.
         feedback: scenes with an analyst's verdicts: each adds the crops a training scene of
@@ -300,7 +312,8 @@ def build_cache(
     with torch.no_grad():
         for start in range(0, len(crops), 16):
             batch = torch.from_numpy(np.stack(crops[start : start + 16])).permute(0, 3, 1, 2)
-            feats = backbone(normalise(batch.float() / 255.0))
+            ready = normalise(batch.float() / 255.0)
+            feats = [stem(backbone, ready)] if config.tune_backbone else backbone(ready)
             levels.append([f.to(torch.float16) for f in feats])
             if on_progress:
                 on_progress(min(start + 16, len(crops)), len(crops))
@@ -397,7 +410,7 @@ def train_step(
     ``grad_clip``: the gradient's norm is clipped to it (``None``: not clipped, the shipped
     recipe). A four-class run without it diverged mid-training (see the README).
     """
-    head.train()
+    head.train()  # a tuned backbone stays in eval mode: its batch norms keep ImageNet's statistics
     size = (int(targets.shape[-2]), int(targets.shape[-1]))
     out = head([lv.float() for lv in levels], text, size)
     probs = out.decoded.masks[:, 0]
@@ -408,7 +421,8 @@ def train_step(
     optimiser.zero_grad()
     loss.backward()  # type: ignore[no-untyped-call]
     if grad_clip is not None:
-        torch.nn.utils.clip_grad_norm_(head.parameters(), grad_clip)
+        trained = [p for group in optimiser.param_groups for p in group["params"]]
+        torch.nn.utils.clip_grad_norm_(trained, grad_clip)
     optimiser.step()
     return float(loss.detach())
 
@@ -456,9 +470,21 @@ def train_nano(
     report.seconds["cache"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     head = NanoHead()
-    optimiser = torch.optim.AdamW(head.parameters(), lr=config.lr, weight_decay=1e-4)
+    groups: list[dict[str, Any]] = [{"params": list(head.parameters()), "lr": config.lr}]
+    tuned = backbone if config.tune_backbone else None
+    for p in backbone.parameters():
+        p.requires_grad_(False)
+    if tuned is not None:
+        blocks = tuned_parameters(tuned)
+        for p in blocks:
+            p.requires_grad_(True)
+        groups.append({"params": blocks, "lr": config.lr * config.backbone_lr})
+    optimiser = torch.optim.AdamW(groups, lr=config.lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimiser, max_lr=config.lr, total_steps=config.steps, pct_start=0.05
+        optimiser,
+        max_lr=[float(g["lr"]) for g in groups],
+        total_steps=config.steps,
+        pct_start=0.05,
     )
     n = int(cache.targets.shape[0])
     for step in range(config.steps):
@@ -470,7 +496,7 @@ def train_nano(
         loss = train_step(
             head,
             optimiser,
-            [lv[idx] for lv in cache.levels],
+            cache.batch(idx, tuned),
             tokens.select(torch.tensor(prompt_ids)),
             targets,
             config.attention_weight,
@@ -481,7 +507,9 @@ def train_nano(
         if on_step:
             on_step(step, loss)
     report.seconds["train"] = time.perf_counter() - t1
-    report.responses = class_responses(head, cache, tokens, ranges)
+    if tuned is not None:
+        report.backbone = tuned.requires_grad_(False).eval()
+    report.responses = class_responses(head, cache, tokens, ranges, backbone=tuned)
     return head.eval(), report
 
 
@@ -491,6 +519,7 @@ def class_responses(
     tokens: TextTokens,
     ranges: dict[str | None, range],
     per_class: int = 16,
+    backbone: torch.nn.Module | None = None,
 ) -> dict[str, float]:
     """Per class, the highest mask probability on up to ``per_class`` of its own training crops.
 
@@ -505,6 +534,7 @@ def class_responses(
         tokens: the run's prompts' token states.
         ranges: each class's prompt ids in ``tokens``.
         per_class: crops asked per class.
+        backbone: the tuned backbone, when the run trained one (the cache then holds stems).
 
     """
     head.eval()
@@ -523,7 +553,7 @@ def class_responses(
         index = torch.tensor(own)
         prompt = torch.full((len(own),), ids[min(1, len(ids) - 1)], dtype=torch.long)
         with torch.no_grad():
-            result = head([lv[index].float() for lv in cache.levels], tokens.select(prompt), size)
+            result = head(cache.batch(index, backbone), tokens.select(prompt), size)
         out[name] = float(result.decoded.masks.amax())
     return out
 

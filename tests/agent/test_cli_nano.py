@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from agent.cli.main import main
 from geomag_core.nano.checkpoint import load_head
@@ -76,6 +77,26 @@ def test_a_short_training_run_writes_loadable_weights_for_three_classes(
     # each class's response on its own training crops is said, and a lost class is named
     assert "highest mask probability on its own training crops: aircraft " in printed
     assert "oil-storage tank " in printed and "car " in printed
+
+
+@pytest.mark.slow
+def test_a_run_that_tunes_the_backbone_writes_it_and_the_search_reads_with_it(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    from geomag_core.nano.backbone import build_backbone
+    from geomag_core.nano.predictor import NanoModel
+
+    out = tmp_path / "nano.safetensors"
+    args = ["--steps", "50", "--crops-scale", "0.005", "--tune-backbone", "--other-class", "0.5"]
+    assert main(["train", "nano", *args, "--grad-clip", "1", "--out", str(out)]) == 0
+    recipe = json.loads(load_head(out)[1]["train_config"])
+    assert recipe["tune_backbone"] is True and recipe["other_class_fraction"] == 0.5
+    model, imagenet = NanoModel.load(out), build_backbone(pretrained=True).state_dict()
+    tuned = model.backbone.state_dict()
+    assert torch.equal(tuned["conv_stem.weight"], imagenet["conv_stem.weight"])  # frozen stem
+    last = "blocks.6.0.conv_pw.weight"
+    assert not torch.equal(tuned[last], imagenet[last])
+    assert torch.equal(NanoModel.load().backbone.state_dict()[last], imagenet[last])  # shipped
 
 
 def test_eval_nano_reads_scenes_at_another_scale_and_normalises_them(

@@ -6,9 +6,13 @@ import torch
 from geomag_core.nano.backbone import (
     BACKBONE_CHANNELS,
     BACKBONE_STRIDES,
+    TUNED_FROM,
     build_backbone,
     imagenet_lite0_state,
+    levels_from_stem,
     packaged_weights_path,
+    stem,
+    tuned_parameters,
 )
 
 
@@ -35,3 +39,19 @@ def test_pyramid_shapes_and_pretrained_values() -> None:
     assert not torch.equal(
         backbone.state_dict()["conv_stem.weight"], random.state_dict()["conv_stem.weight"]
     )
+
+
+def test_the_stem_and_the_tuned_blocks_are_the_backbone_in_two_parts() -> None:
+    torch.manual_seed(0)
+    backbone = build_backbone(pretrained=False).eval()
+    images = torch.randn(2, 3, 64, 96)
+    with torch.no_grad():
+        whole = backbone(images)
+        parts = levels_from_stem(backbone, stem(backbone, images))
+    assert len(parts) == len(whole)
+    for a, b in zip(whole, parts, strict=True):
+        assert torch.equal(a, b)
+    tuned = {id(p) for p in tuned_parameters(backbone)}
+    assert not tuned & {id(p) for p in backbone.conv_stem.parameters()}
+    assert not tuned & {id(p) for p in backbone.blocks[TUNED_FROM - 1].parameters()}
+    assert tuned >= {id(p) for p in backbone.blocks[-1].parameters()}

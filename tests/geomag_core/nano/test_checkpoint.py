@@ -39,3 +39,26 @@ def test_round_trip_and_loud_failure(tmp_path: Path) -> None:
         load_head(tmp_path / "bad.safetensors")
     with pytest.raises(CheckpointError, match="geomag train nano"):
         load_head(tmp_path / "missing.safetensors")
+
+
+def test_a_tuned_backbone_travels_in_the_weights_and_the_packaged_one_is_kept_without_it(
+    tmp_path: Path,
+) -> None:
+    from geomag_core.nano.backbone import build_backbone
+    from geomag_core.nano.checkpoint import load_backbone
+
+    torch.manual_seed(4)
+    head, backbone = NanoHead(), build_backbone(pretrained=False)
+    path = save_head(head, tmp_path / "tuned.safetensors", {"seed": "4"}, backbone=backbone)
+    loaded, meta = load_head(path)  # the head still loads strictly beside the backbone
+    assert "tuned" in meta["backbone"]
+    pairs = zip(head.parameters(), loaded.parameters(), strict=True)
+    assert all(torch.equal(a, b) for a, b in pairs)
+    read = load_backbone(path)
+    assert read is not None and not read.training
+    for (k, v), (k2, v2) in zip(
+        backbone.state_dict().items(), read.state_dict().items(), strict=True
+    ):
+        assert k == k2 and torch.equal(v, v2)
+    assert load_backbone(save_head(head, tmp_path / "head.safetensors")) is None
+    assert load_backbone() is None  # the shipped weights use the packaged ImageNet backbone

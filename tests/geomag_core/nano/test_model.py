@@ -230,3 +230,44 @@ def test_a_clipped_step_moves_the_head_no_further_than_the_clip() -> None:
         after = torch.cat([p.detach().flatten() for p in head.parameters()])
         moved[clip] = float((after - before).norm())
     assert moved[1e-3] <= 1e-3 * 1.0001 < moved[None]
+
+
+def test_a_tuned_backbone_is_cached_as_its_stem_and_trained_past_it(tmp_path: Path) -> None:
+    from geomag_core.nano.backbone import build_backbone, stem, tuned_parameters
+    from geomag_core.nano.recipe import DatasetMix, NanoTrainConfig
+    from geomag_core.nano.training import build_cache
+
+    torch.manual_seed(0)
+    backbone = build_backbone(pretrained=False).eval()
+    tank, airport = _square_and_empty(tmp_path, "oil-storage")
+    mix = (DatasetMix("oil-storage", 3, ((1.0, 1.0),)), DatasetMix("aircraft", 2, ((1.0, 1.0),)))
+    scenes = {"oil-storage": [tank], "aircraft": [airport]}
+    class_of: dict[str, str | None] = {"oil-storage": "oil-storage tank", "aircraft": "aircraft"}
+    frozen = build_cache(scenes, NanoTrainConfig(mix=mix, crop=64), backbone, class_of)
+    config = NanoTrainConfig(mix=mix, crop=64, tune_backbone=True)
+    tuned = build_cache(scenes, config, backbone, class_of)
+    # the same crops; the cache holds the stem's stride-2 map, and the tuned blocks run on it
+    # give the levels the frozen cache holds (float16 both ways)
+    assert torch.equal(frozen.targets, tuned.targets)
+    assert [tuple(lv.shape[1:]) for lv in tuned.levels] == [(16, 32, 32)]
+    index = torch.arange(5)
+    with torch.no_grad():
+        pairs = zip(tuned.batch(index, backbone), frozen.batch(index, None), strict=True)
+        for mine, theirs in pairs:
+            assert torch.allclose(mine, theirs, atol=0.05, rtol=0.01)
+
+    # one step trains the head and the tuned blocks; the stem is left as it was
+    head = NanoHead()
+    stem_before = [p.detach().clone() for p in backbone.conv_stem.parameters()]
+    blocks_before = torch.cat([p.detach().flatten().clone() for p in tuned_parameters(backbone)])
+    optimiser = torch.optim.SGD(
+        [{"params": head.parameters()}, {"params": tuned_parameters(backbone)}], lr=0.1
+    )
+    targets = tuned.targets[index]
+    train_step(head, optimiser, tuned.batch(index, backbone), _text(5), targets, 0.5, 1.0)
+    blocks_after = torch.cat([p.detach().flatten() for p in tuned_parameters(backbone)])
+    assert float((blocks_after - blocks_before).norm()) > 0
+    stem_after = backbone.conv_stem.parameters()
+    assert all(torch.equal(a, b) for a, b in zip(stem_before, stem_after, strict=True))
+    assert not backbone.training  # its batch norms keep their statistics
+    assert stem(backbone, torch.zeros(1, 3, 64, 64)).shape == (1, 16, 32, 32)

@@ -131,6 +131,14 @@ def train_nano_cmd(
         float,
         typer.Option(min=0.0, max=1.0, help="With --tune-backbone: its learning rate, × --lr."),
     ] = _D.backbone_lr,
+    head_first: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=0.95,
+            help="With --tune-backbone: share of the steps the head trains alone first.",
+        ),
+    ] = _D.head_first,
     seed: Annotated[int, typer.Option(help="Seed of crops, prompts and init.")] = _D.seed,
     feedback: Annotated[
         bool,
@@ -174,6 +182,7 @@ def train_nano_cmd(
         grad_clip=grad_clip,
         tune_backbone=tune_backbone,
         backbone_lr=backbone_lr,
+        head_first=head_first,
         seed=seed,
         feedback_weight=feedback_weight,
         feedback_negative_crops=feedback_negative_crops,

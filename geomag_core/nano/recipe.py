@@ -72,6 +72,9 @@ class NanoTrainConfig:
             stem's output; each step runs the rest; ~5× slower), at ``backbone_lr`` × ``lr``;
             the tuned backbone is saved in the weights beside the head.
         backbone_lr: the tuned blocks' learning rate as a share of ``lr``.
+        head_first: with ``tune_backbone``, the share of the steps the head trains alone on the
+            frozen backbone before the blocks join it (tuned together from the first step, a
+            run's masks came out the same whatever was asked: see the README).
         seed: seed of crops, prompts and initialisation.
         feedback_weight: with analyst feedback (``geomag train nano --feedback``), each scene
             with verdicts gives this many times the crops a training scene of its class gives
@@ -97,6 +100,7 @@ class NanoTrainConfig:
     grad_clip: float | None = None
     tune_backbone: bool = False
     backbone_lr: float = 0.1
+    head_first: float = 0.5
     seed: int = 0
     feedback_weight: float = 1.0
     feedback_negative_crops: int = 4

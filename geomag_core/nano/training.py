@@ -487,16 +487,19 @@ def train_nano(
         pct_start=0.05,
     )
     n = int(cache.targets.shape[0])
+    frozen_steps = round(config.steps * config.head_first) if tuned is not None else config.steps
     for step in range(config.steps):
         index = rng.sample(range(n), min(config.batch_size, n))
         asked = [ask_crop(rng, cache, i, ranges, absent, config) for i in index]
         prompt_ids, keep = [p for p, _ in asked], [k for _, k in asked]
         idx = torch.tensor(index)
         targets = cache.targets[idx] & torch.tensor(keep)[:, None, None]
+        with torch.set_grad_enabled(step >= frozen_steps):  # the blocks join after the head
+            levels = cache.batch(idx, tuned)
         loss = train_step(
             head,
             optimiser,
-            cache.batch(idx, tuned),
+            levels,
             tokens.select(torch.tensor(prompt_ids)),
             targets,
             config.attention_weight,

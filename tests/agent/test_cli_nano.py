@@ -87,10 +87,11 @@ def test_a_run_that_tunes_the_backbone_writes_it_and_the_search_reads_with_it(
     from geomag_core.nano.predictor import NanoModel
 
     out = tmp_path / "nano.safetensors"
-    args = ["--steps", "50", "--crops-scale", "0.005", "--tune-backbone", "--other-class", "0.5"]
-    assert main(["train", "nano", *args, "--grad-clip", "1", "--out", str(out)]) == 0
+    args = ["--steps", "50", "--crops-scale", "0.01", "--tune-backbone", "--other-class", "0.5"]
+    assert main(["train", "nano", *args, "--head-first", "0.6", "--out", str(out)]) == 0
     recipe = json.loads(load_head(out)[1]["train_config"])
     assert recipe["tune_backbone"] is True and recipe["other_class_fraction"] == 0.5
+    assert recipe["head_first"] == 0.6  # the blocks joined for the last 20 steps
     model, imagenet = NanoModel.load(out), build_backbone(pretrained=True).state_dict()
     tuned = model.backbone.state_dict()
     assert torch.equal(tuned["conv_stem.weight"], imagenet["conv_stem.weight"])  # frozen stem

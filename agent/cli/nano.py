@@ -189,6 +189,12 @@ def train_nano_cmd(
     )
     if config.zoom and not config.magnify:
         raise typer.BadParameter("--zoom needs --magnify", param_hint="--zoom")
+    for flag, value, default in (
+        ("--backbone-lr", backbone_lr, _D.backbone_lr),
+        ("--head-first", head_first, _D.head_first),
+    ):
+        if value != default and not tune_backbone:
+            raise typer.BadParameter(f"{flag} needs --tune-backbone", param_hint=flag)
     unknown = set(config.whole_classes) - {c.name for c in NANO_CLASSES}
     if unknown:
         raise typer.BadParameter(

@@ -51,9 +51,11 @@ def test_eval_nano_refuses_an_unknown_class(
         (["--zoom", "car=2"], "--zoom needs --magnify"),
         (["--magnify", "--zoom", "car=nan"], "FACTOR from 1 to 4"),
         (["--magnify", "--zoom", "car=2", "--zoom", "car=3"], "'car' is given twice"),
+        (["--head-first", "0.2"], "--head-first needs --tune-backbone"),
+        (["--backbone-lr", "0.5"], "--backbone-lr needs --tune-backbone"),
     ],
 )
-def test_train_nano_refuses_a_zoom_it_cannot_train(
+def test_train_nano_refuses_a_zoom_or_backbone_option_it_cannot_train(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], said: str
 ) -> None:
     out = tmp_path / "nano.safetensors"

@@ -767,17 +767,19 @@ def search_scene(
         if followed:
             decision += f"; then {followed} block(s) next to what was found there"
             planned += followed
+    windows = reader.windows
+    if coarse is not None:
+        outside = []
+        for probs_c, to_scene, score in coarse_instances(coarse, [b for _, b in windows], min_px):
+            tight = _tight(paste_crop_mask(probs_c, to_scene, scene.size))
+            if tight is not None:
+                outside.append(FoundInstance(tight, score, "coarse"))
+        # An object whose centre lies outside the windows may still have been read in part by
+        # one of them: it is kept once, as an object on the edge of two windows is.
+        reader.keep_once(outside)
     found = reader.found
     native_px, searched_px = reader.native_px, reader.searched_px
     out_of_time = reader.out_of_time
-    windows = reader.windows
-    boxes = [b for _, b in windows]
-    if coarse is not None:
-        for probs_c, to_scene, score in coarse_instances(coarse, boxes, min_px):
-            mask = paste_crop_mask(probs_c, to_scene, scene.size)
-            tight = _tight(mask)
-            if tight is not None:
-                found.append(FoundInstance(tight, score, "coarse"))
     if outline.grow != 1.0:  # the model outlines cores: grow them to the objects
         found = [
             FoundInstance(_grow(f.mask, outline.grow, scene.size), f.score, f.resolution)
@@ -829,7 +831,7 @@ class _Reader:
     the hottest window and the trail shows it as soon as it is read. Memory stays bounded by
     the windows, never by the scene. A cluster becomes instances as soon as its last window is
     read. An object also found by an earlier call (on the edge of its windows) is kept once:
-    the larger outline, the one its neighbour's window saw whole.
+    the larger outline, the one its neighbour's window saw whole (:meth:`keep_once`).
     """
 
     def __init__(
@@ -907,7 +909,7 @@ class _Reader:
                 new += self._close(*stitched.pop(g))
         for g in list(stitched):  # the time budget stopped inside these: what was read counts
             new += self._close(*stitched.pop(g))
-        return self._keep_once(new)
+        return self.keep_once(new)
 
     def _close(
         self, union: PixelBox, probs: NDArray[np.float32], covered: NDArray[np.bool_]
@@ -924,7 +926,11 @@ class _Reader:
             out.append(FoundInstance(SceneMask(inst.mask, box), inst.score, "native"))
         return out
 
-    def _keep_once(self, new: list[FoundInstance]) -> list[FoundInstance]:
+    def keep_once(self, new: list[FoundInstance]) -> list[FoundInstance]:
+        """Add ``new`` to what was found, each object once; return those of ``new`` kept.
+
+        Of two outlines of one object (:func:`_same_object`) the larger is kept.
+        """
         kept = []
         for f in new:
             twins = [o for o in self.found if _same_object(o.box, f.box)]

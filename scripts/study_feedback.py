@@ -58,6 +58,9 @@ RECIPE = [
     "0.3",
     "--grad-clip",
     "1",
+    "--tune-backbone",
+    "--head-first",
+    "0.5",
 ]
 KINDS = ("accept", "reject", "add")
 

@@ -60,7 +60,7 @@ RECIPE = [
     "1",
     "--tune-backbone",
     "--head-first",
-    "0.5",
+    "0.25",
 ]
 KINDS = ("accept", "reject", "add")
 

@@ -139,6 +139,15 @@ def train_nano_cmd(
             help="With --tune-backbone: share of the steps the head trains alone first.",
         ),
     ] = _D.head_first,
+    small_weight: Annotated[
+        float,
+        typer.Option(
+            min=1.0,
+            max=10.0,
+            help="Small target objects' pixels weigh up to this many times more in the mask "
+            "loss, the smaller the more (1: every pixel once).",
+        ),
+    ] = _D.small_weight,
     seed: Annotated[int, typer.Option(help="Seed of crops, prompts and init.")] = _D.seed,
     feedback: Annotated[
         bool,
@@ -183,6 +192,7 @@ def train_nano_cmd(
         tune_backbone=tune_backbone,
         backbone_lr=backbone_lr,
         head_first=head_first,
+        small_weight=small_weight,
         seed=seed,
         feedback_weight=feedback_weight,
         feedback_negative_crops=feedback_negative_crops,

@@ -10,15 +10,19 @@ __all__ = ["bce_loss", "dice_loss", "mask_loss"]
 _EPS = 1e-6
 
 
-def bce_loss(probs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+def bce_loss(
+    probs: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None
+) -> torch.Tensor:
     """Mean pixel BCE of ``(..., H, W)`` probabilities against a same-shape {0, 1} target.
+
+    ``weight``: per-pixel weights of the same shape (``None``: every pixel counts once).
 
     Probabilities are clamped to ``[ε, 1 − ε]`` in value only: the gradient passes the clamp,
     so a mask that saturated at 0 (or 1) early in training still learns (a plain clamp gives
     those pixels no gradient, and a model can collapse to an all-empty mask for good).
     """
     clamped = probs + (probs.clamp(_EPS, 1 - _EPS) - probs).detach()
-    return F.binary_cross_entropy(clamped, target.to(probs.dtype))
+    return F.binary_cross_entropy(clamped, target.to(probs.dtype), weight=weight)
 
 
 def dice_loss(probs: torch.Tensor, target: torch.Tensor, smooth: float = 1.0) -> torch.Tensor:
@@ -30,7 +34,16 @@ def dice_loss(probs: torch.Tensor, target: torch.Tensor, smooth: float = 1.0) ->
 
 
 def mask_loss(
-    probs: torch.Tensor, target: torch.Tensor, *, bce_weight: float = 1.0, dice_weight: float = 1.0
+    probs: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    bce_weight: float = 1.0,
+    dice_weight: float = 1.0,
+    pixel_weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """``bce_weight · BCE + dice_weight · Dice`` of ``(..., H, W)`` probabilities and targets."""
-    return bce_weight * bce_loss(probs, target) + dice_weight * dice_loss(probs, target)
+    """``bce_weight · BCE + dice_weight · Dice`` of ``(..., H, W)`` probabilities and targets.
+
+    ``pixel_weight`` weighs the BCE's pixels (:func:`bce_loss`); the Dice term is unweighted.
+    """
+    bce = bce_loss(probs, target, pixel_weight)
+    return bce_weight * bce + dice_weight * dice_loss(probs, target)

@@ -75,6 +75,10 @@ class NanoTrainConfig:
         head_first: with ``tune_backbone``, the share of the steps the head trains alone on the
             frozen backbone before the blocks join it (tuned together from the first step, a
             run's masks came out the same whatever was asked: see the README).
+        small_weight: a target object's pixels weigh up to this many times more in the mask
+            BCE the smaller it is (``sqrt(SMALL_OBJECT_AREA / area)`` bounded to
+            ``[1, small_weight]``, :func:`~geomag_core.nano.training.small_object_weights`);
+            1: every pixel once.
         seed: seed of crops, prompts and initialisation.
         feedback_weight: with analyst feedback (``geomag train nano --feedback``), each scene
             with verdicts gives this many times the crops a training scene of its class gives
@@ -101,6 +105,7 @@ class NanoTrainConfig:
     tune_backbone: bool = False
     backbone_lr: float = 0.1
     head_first: float = 0.5
+    small_weight: float = 1.0
     seed: int = 0
     feedback_weight: float = 1.0
     feedback_negative_crops: int = 4

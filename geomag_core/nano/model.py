@@ -1,7 +1,8 @@
 """GeoMag-nano: EfficientNet-Lite0 pyramid + MiniLM tokens + [SEG] fusion + the pixel decoder.
 
 Frames: every image tensor is crop pixels, row-major, origin at the crop's top-left; level ``l``
-of the pyramid has stride ``s_l`` (4, 8, 16). Image tokens are the stride-16 level, flattened
+of the pyramid has stride ``s_l`` (4, 8, 16; 2, 4, 8, 16 for a head built with
+``finest_stride=2``). Image tokens are the stride-16 level, flattened
 row-major: token ``i`` covers crop pixels ``[16 r, 16 (r+1)) × [16 c, 16 (c+1))`` with
 ``(r, c) = divmod(i, grid_w)``.
 """
@@ -16,7 +17,7 @@ from torch import nn
 
 from geomag_core.decoder.pixel_decoder import DecoderOutput, PixelDecoder
 from geomag_core.decoder.projection import SegProjection
-from geomag_core.nano.backbone import BACKBONE_CHANNELS
+from geomag_core.nano.backbone import BACKBONE_CHANNELS, BACKBONE_STRIDES
 from geomag_core.nano.fusion import FusionLayer
 from geomag_core.nano.text import TEXT_DIM, TextTokens
 
@@ -36,11 +37,13 @@ def normalise(images: torch.Tensor) -> torch.Tensor:
 class NanoNeck(nn.Module):
     """A small FPN: 1×1 laterals to ``channels`` and a top-down sum, 3×3 smoothing.
 
-    Input: the backbone's 4 levels (strides 4/8/16/32). Output: 3 levels ``(B, channels, H/s, W/s)``
-    for ``s`` in ``(4, 8, 16)``.
+    Input: the backbone's levels of ``in_channels`` (the last is stride 32). Output: one level
+    fewer, ``(B, channels, H/s, W/s)``, finest first (strides 4, 8, 16 for the default input).
     """
 
-    def __init__(self, *, channels: int, in_channels: tuple[int, ...] = BACKBONE_CHANNELS) -> None:
+    def __init__(
+        self, *, channels: int, in_channels: tuple[int, ...] = BACKBONE_CHANNELS[1:]
+    ) -> None:
         super().__init__()
         self.lateral = nn.ModuleList(nn.Conv2d(c, channels, 1) for c in in_channels)
         self.smooth = nn.ModuleList(
@@ -85,6 +88,8 @@ class NanoHead(nn.Module):
         heads: attention heads.
         layers: fusion layers.
         decoder_hidden: width inside each decoder scale head.
+        finest_stride: the decoder's finest level: 4, or 2 to decode from the backbone's stem too
+            (``geomag train nano --finest-stride 2``).
 
     """
 
@@ -96,8 +101,11 @@ class NanoHead(nn.Module):
         heads: int = 4,
         layers: int = 2,
         decoder_hidden: int = 16,
+        finest_stride: int = 4,
     ) -> None:
         super().__init__()
+        if finest_stride not in BACKBONE_STRIDES[:2]:
+            raise ValueError(f"finest_stride must be 2 or 4, not {finest_stride}")
         self.config = {
             "channels": channels,
             "dim": dim,
@@ -105,7 +113,12 @@ class NanoHead(nn.Module):
             "layers": layers,
             "decoder_hidden": decoder_hidden,
         }
-        self.neck = NanoNeck(channels=channels)
+        if finest_stride != 4:  # weights from before the option keep their config
+            self.config["finest_stride"] = finest_stride
+        first = BACKBONE_STRIDES.index(finest_stride)
+        #: how many backbone levels, the coarsest last, the head reads
+        self.reads = len(BACKBONE_STRIDES) - first
+        self.neck = NanoNeck(channels=channels, in_channels=BACKBONE_CHANNELS[first:])
         self.image_proj = nn.Linear(channels, dim)
         self.text_proj = nn.Linear(TEXT_DIM, dim)
         self.seg_query = nn.Parameter(torch.randn(dim) * 0.02)
@@ -113,7 +126,10 @@ class NanoHead(nn.Module):
         self.seg_norm = nn.LayerNorm(dim)
         self.projection = SegProjection(hidden_size=dim, dim=channels)
         self.decoder = PixelDecoder(
-            channels=channels, strides=(4, 8, 16), hidden_channels=decoder_hidden, max_seg_tokens=1
+            channels=channels,
+            strides=BACKBONE_STRIDES[first:-1],
+            hidden_channels=decoder_hidden,
+            max_seg_tokens=1,
         )
 
     def forward(
@@ -122,12 +138,13 @@ class NanoHead(nn.Module):
         """Masks for each crop and its text.
 
         Args:
-            levels: backbone levels (strides 4/8/16/32) of ``(B, 3, Hp, Wp)`` padded crops.
+            levels: backbone levels of ``(B, 3, Hp, Wp)`` padded crops, the coarsest (stride 32)
+                last; the head reads the last :attr:`reads` of them.
             text: ``B`` texts' MiniLM token states.
             out_size: ``(H, W)`` of the unpadded crops.
 
         """
-        pyramid = self.neck(levels)
+        pyramid = self.neck(levels[-self.reads :])
         tokens_map = pyramid[-1]
         b, _, rows, cols = tokens_map.shape
         image = self.image_proj(tokens_map.flatten(2).transpose(1, 2))

@@ -22,7 +22,7 @@ from geomag_core.nano.backbone import build_backbone
 from geomag_core.nano.checkpoint import SHIPPED_WEIGHTS, load_backbone, load_head
 from geomag_core.nano.classes import ObjectClass
 from geomag_core.nano.instances import TOKEN_STRIDE, Instance, instances_from_probs
-from geomag_core.nano.model import NanoHead, NanoNeck, NanoOutput, normalise
+from geomag_core.nano.model import NanoHead, NanoOutput, normalise
 from geomag_core.nano.outlines import OutlineScale, read_outlines
 from geomag_core.nano.text import TextTokens, text_tokens
 from geomag_core.vlm.attention_heat import gradient_weighted_attention
@@ -56,18 +56,19 @@ class NanoLook:
 
 
 class NanoFeatureEncoder:
-    """The backbone + neck as an :class:`~geomag_core.decoder.features.ImageFeatureEncoder`.
+    """Backbone + the head's neck: an :class:`~geomag_core.decoder.features.ImageFeatureEncoder`.
 
-    ``encode`` returns ``channels``-wide maps at strides ``(4, 8, 16)``.
+    ``encode`` returns ``channels``-wide maps at the head decoder's strides (``(4, 8, 16)``, or
+    ``(2, 4, 8, 16)`` for a head with ``finest_stride=2``).
     """
 
-    strides = (4, 8, 16)
     size_multiple = _MULTIPLE
 
-    def __init__(self, backbone: torch.nn.Module, neck: NanoNeck, channels: int) -> None:
+    def __init__(self, backbone: torch.nn.Module, head: NanoHead) -> None:
         self.backbone = backbone
-        self.neck = neck
-        self.channels = channels
+        self.head = head
+        self.channels: int = head.decoder.channels
+        self.strides: tuple[int, ...] = head.decoder.strides
 
     def pad(self, images: torch.Tensor) -> torch.Tensor:
         """``(B, 3, H, W)`` images in ``[0, 1]``, normalised and zero-padded to a multiple of 32.
@@ -80,7 +81,7 @@ class NanoFeatureEncoder:
         return F.pad(normalise(images), (0, pw - w, 0, ph - h))
 
     def levels(self, images: torch.Tensor, padded: bool = False) -> list[torch.Tensor]:
-        """Backbone levels (strides 4/8/16/32) of ``(B, 3, H, W)`` images in ``[0, 1]``.
+        """Backbone levels (strides 2/4/8/16/32) of ``(B, 3, H, W)`` images in ``[0, 1]``.
 
         With ``padded``, ``images`` are already :meth:`pad`-ded.
         """
@@ -91,8 +92,8 @@ class NanoFeatureEncoder:
         return out
 
     def encode(self, images: torch.Tensor) -> list[torch.Tensor]:
-        """``(B, channels, Hp / s, Wp / s)`` for ``s`` in 4, 8, 16."""
-        out: list[torch.Tensor] = self.neck(self.levels(images))
+        """``(B, channels, Hp / s, Wp / s)`` for ``s`` in :attr:`strides`."""
+        out: list[torch.Tensor] = self.head.neck(self.levels(images)[-self.head.reads :])
         return out
 
 
@@ -140,7 +141,7 @@ class NanoModel:
             .to(memory_format=torch.channels_last)
             .eval()
         )
-        self.encoder = NanoFeatureEncoder(self.backbone, self.head.neck, self.head.decoder.channels)
+        self.encoder = NanoFeatureEncoder(self.backbone, self.head)
         self._texts: dict[str, TextTokens] = {}
 
     @classmethod

@@ -79,6 +79,8 @@ class NanoTrainConfig:
             BCE the smaller it is (``sqrt(SMALL_OBJECT_AREA / area)`` bounded to
             ``[1, small_weight]``, :func:`~geomag_core.nano.training.small_object_weights`);
             1: every pixel once.
+        finest_stride: the decoder's finest level, 4 or 2 (2: the backbone's stride-2 stem is
+            a fourth pyramid level, see :class:`~geomag_core.nano.model.NanoHead`).
         seed: seed of crops, prompts and initialisation.
         feedback_weight: with analyst feedback (``geomag train nano --feedback``), each scene
             with verdicts gives this many times the crops a training scene of its class gives
@@ -106,6 +108,7 @@ class NanoTrainConfig:
     backbone_lr: float = 0.1
     head_first: float = 0.5
     small_weight: float = 1.0
+    finest_stride: int = 4
     seed: int = 0
     feedback_weight: float = 1.0
     feedback_negative_crops: int = 4

@@ -43,7 +43,13 @@ from scipy import ndimage
 
 from geomag_core.decoder.losses import mask_loss
 from geomag_core.errors import DatasetError
-from geomag_core.nano.backbone import build_backbone, levels_from_stem, stem, tuned_parameters
+from geomag_core.nano.backbone import (
+    BACKBONE_STRIDES,
+    build_backbone,
+    levels_from_stem,
+    stem,
+    tuned_parameters,
+)
 from geomag_core.nano.classes import NANO_CLASSES
 from geomag_core.nano.datasets import DATASETS, LabelledScene, ObjectBox, ellipse_mask, load_scenes
 from geomag_core.nano.feedback import SceneFeedback
@@ -108,11 +114,15 @@ class FeatureCache:
     hard: list[bool] = field(default_factory=list)
     feedback_crops: int = 0
     """The last crops, drawn from scenes with verdicts (hard negatives included)."""
+    reads: int = 4
+    """How many backbone levels, the coarsest last, the head reads (5 from stride 2)."""
 
     def batch(self, index: torch.Tensor, backbone: torch.nn.Module | None) -> list[torch.Tensor]:
-        """The backbone levels of crops ``index`` (``backbone``: the tuned one, else cached)."""
+        """The levels the head reads, of crops ``index`` (``backbone``: tuned; ``None``: cached)."""
         cached = [lv[index].float() for lv in self.levels]
-        return levels_from_stem(backbone, cached[0]) if backbone is not None else cached
+        if backbone is None:
+            return cached
+        return levels_from_stem(backbone, cached[0])[-self.reads :]
 
 
 def _sample_crop(
@@ -280,6 +290,7 @@ def build_cache(
 
     """
     rng = random.Random(config.seed)
+    reads = len(BACKBONE_STRIDES) - BACKBONE_STRIDES.index(config.finest_stride)
     drawn = _Crops()
     for mix in config.mix:
         ids = scenes[mix.dataset]
@@ -314,7 +325,7 @@ def build_cache(
         for start in range(0, len(crops), 16):
             batch = torch.from_numpy(np.stack(crops[start : start + 16])).permute(0, 3, 1, 2)
             ready = normalise(batch.float() / 255.0)
-            feats = [stem(backbone, ready)] if config.tune_backbone else backbone(ready)
+            feats = [stem(backbone, ready)] if config.tune_backbone else backbone(ready)[-reads:]
             levels.append([f.to(torch.float16) for f in feats])
             if on_progress:
                 on_progress(min(start + 16, len(crops)), len(crops))
@@ -325,6 +336,7 @@ def build_cache(
         asked=drawn.asked,
         hard=drawn.hard if any(drawn.hard) else [],
         feedback_crops=len(drawn.pixels) - recipe,
+        reads=reads,
     )
 
 
@@ -502,7 +514,7 @@ def train_nano(
     absent = range(start, len(prompts))
     report.seconds["cache"] = time.perf_counter() - t0
     t1 = time.perf_counter()
-    head = NanoHead()
+    head = NanoHead(finest_stride=config.finest_stride)
     groups: list[dict[str, Any]] = [{"params": list(head.parameters()), "lr": config.lr}]
     tuned = backbone if config.tune_backbone else None
     for p in backbone.parameters():

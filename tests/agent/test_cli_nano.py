@@ -53,6 +53,7 @@ def test_eval_nano_refuses_an_unknown_class(
         (["--magnify", "--zoom", "car=2", "--zoom", "car=3"], "'car' is given twice"),
         (["--head-first", "0.2"], "--head-first needs --tune-backbone"),
         (["--backbone-lr", "0.5"], "--backbone-lr needs --tune-backbone"),
+        (["--finest-stride", "3"], "use 4 (the shipped decoder) or 2"),
     ],
 )
 def test_train_nano_refuses_a_zoom_or_backbone_option_it_cannot_train(

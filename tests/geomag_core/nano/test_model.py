@@ -16,11 +16,12 @@ from geomag_core.nano.text import TextTokens
 from geomag_core.nano.training import _scaled_crop, train_step
 
 
-def _levels(batch: int, size: int) -> list[torch.Tensor]:
+def _levels(batch: int, size: int, finest: int = 4) -> list[torch.Tensor]:
     g = torch.Generator().manual_seed(1)
     return [
         torch.randn(batch, c, size // s, size // s, generator=g)
-        for c, s in [(24, 4), (40, 8), (112, 16), (320, 32)]
+        for c, s in [(16, 2), (24, 4), (40, 8), (112, 16), (320, 32)]
+        if s >= finest
     ]
 
 
@@ -40,6 +41,30 @@ def test_forward_shapes() -> None:
     assert len(out.attentions) == 2
     assert out.attentions[0].shape == (2, 4, 6, 16)  # [SEG] + 5 text rows over 4×4 tokens
     assert torch.allclose(out.attentions[0].sum(-1), torch.ones(2, 4, 6))
+
+
+def test_a_stride_2_head_decodes_from_the_stem_and_the_default_one_ignores_it() -> None:
+    fine, coarse = NanoHead(finest_stride=2), NanoHead()
+    assert fine.decoder.strides == (2, 4, 8, 16) and coarse.decoder.strides == (4, 8, 16)
+    assert fine.config["finest_stride"] == 2 and "finest_stride" not in coarse.config
+    five = _levels(2, 64, finest=2)
+    out = fine(five, _text(2), (60, 64))
+    assert out.decoded.masks.shape == (2, 1, 60, 64) and out.grid == (4, 4)
+    assert [tuple(lv.shape[-2:]) for lv in out.decoded.scale_logits] == [
+        (32, 32),
+        (16, 16),
+        (8, 8),
+        (4, 4),
+    ]
+    # The stem level moves the fine head's masks; the default head reads the last four only.
+    changed = [five[0] + 1.0, *five[1:]]
+    with torch.no_grad():
+        assert not torch.equal(fine(changed, _text(2), (60, 64)).decoded.masks, out.decoded.masks)
+        a = coarse(five, _text(2), (60, 64)).decoded.masks
+        assert torch.equal(coarse(changed, _text(2), (60, 64)).decoded.masks, a)
+        assert torch.equal(coarse(five[1:], _text(2), (60, 64)).decoded.masks, a)
+    with pytest.raises(ValueError, match="finest_stride must be 2 or 4"):
+        NanoHead(finest_stride=8)
 
 
 def test_training_steps_reduce_the_loss_on_a_fixed_batch() -> None:
@@ -255,6 +280,15 @@ def test_a_tuned_backbone_is_cached_as_its_stem_and_trained_past_it(tmp_path: Pa
         pairs = zip(tuned.batch(index, backbone), frozen.batch(index, None), strict=True)
         for mine, theirs in pairs:
             assert torch.allclose(mine, theirs, atol=0.05, rtol=0.01)
+    # a stride-2 head's caches: the frozen one holds the stem too, the tuned one the same stem
+    fine = replace(config, finest_stride=2)
+    fine_frozen = build_cache(scenes, replace(fine, tune_backbone=False), backbone, class_of)
+    assert [lv.shape[1] for lv in fine_frozen.levels] == [16, 24, 40, 112, 320]
+    fine_tuned = build_cache(scenes, fine, backbone, class_of)
+    assert torch.equal(fine_tuned.levels[0], tuned.levels[0])
+    with torch.no_grad():
+        got = fine_tuned.batch(index, backbone)
+    assert len(got) == 5 and torch.equal(got[0], fine_frozen.batch(index, None)[0])
 
     # one step trains the head and the tuned blocks; the stem is left as it was
     head = NanoHead()

@@ -60,7 +60,12 @@ def load_head(path: Path | None = None) -> tuple[NanoHead, dict[str, str]]:
     tensors, meta = read_weights(source, "nano weights")
     if meta.get("format") != "geomag-nano-head/1":
         raise CheckpointError(f"{source} is not a nano weights file (format {meta.get('format')})")
-    head = NanoHead(**json.loads(meta["config"]))
+    try:
+        head = NanoHead(**json.loads(meta["config"]))
+    except (TypeError, ValueError) as exc:  # a config this code cannot build
+        raise CheckpointError(
+            f"{source}: its head config {meta['config']} does not fit: {exc}"
+        ) from exc
     own = {k: v for k, v in tensors.items() if not k.startswith(_BACKBONE)}
     load_state_strict(head, own, f"nano weights {str(source)!r}")
     return head.eval(), meta

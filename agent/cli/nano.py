@@ -550,6 +550,16 @@ def eval_nano_cmd(
         bool,
         typer.Option(help="Resample scenes at another scale to the class's training scale."),
     ] = True,
+    min_score: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=0.99,
+            help="Score floor: drop components whose mean probability is lower, wherever the "
+            "search meets them (default: the product's, 0.75). To trace recall against "
+            "precision; the record says the floor it was measured with.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Per class: recall/precision/F1 at box IoU ≥ 0.5 and 0.3, recall by size, cross-class FPs."""
@@ -562,8 +572,10 @@ def eval_nano_cmd(
     _quiet_rasterio()
     from geomag_core.nano.evaluation import SIZE_BINS, evaluate
     from geomag_core.nano.predictor import NanoModel  # torch: only when evaluating
+    from geomag_core.nano.search import MIN_INSTANCE_SCORE, AutoSearch, BlockSearch
 
     model = NanoModel.load(weights or Settings().nano_weights)
+    search = None if min_score is None else AutoSearch(blocks=BlockSearch(min_score=min_score))
     console = Console(stderr=True, quiet=as_json)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("searching", total=None)
@@ -571,6 +583,7 @@ def eval_nano_cmd(
             model,
             folder,
             classes=classes,
+            search=search,
             limit=limit,
             cross=cross,
             on_scene=lambda what: progress.update(task, advance=1, description=what),
@@ -583,7 +596,10 @@ def eval_nano_cmd(
         typer.echo(json_text(record))
         return
     out = Console()
-    table = Table(title="GeoMag-nano on the validation splits (searched as `geomag ask` does)")
+    how = "searched as `geomag ask` does"
+    if min_score is not None:
+        how += f", but with a score floor of {min_score:g} (the product's: {MIN_INSTANCE_SCORE:g})"
+    table = Table(title=f"GeoMag-nano on the validation splits ({how})")
     for col in (
         "class",
         "scenes",

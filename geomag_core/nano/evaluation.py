@@ -31,7 +31,7 @@ from geomag_core.nano.classes import NANO_CLASSES, ObjectClass, scene_gsd
 from geomag_core.nano.datasets import DATASETS, LabelledScene, load_scenes
 from geomag_core.nano.matching import Box, DetectionCounts, match_pairs
 from geomag_core.nano.outlines import ELONGATION_PERCENTILE, OutlineScale, elongation
-from geomag_core.nano.search import BlockSearch, search_scene
+from geomag_core.nano.search import AutoSearch, BlockSearch, search_scene
 from geomag_core.scene import Scene
 
 if TYPE_CHECKING:
@@ -198,7 +198,7 @@ def evaluate(
     shared_dir: Path,
     *,
     classes: tuple[ObjectClass, ...] = NANO_CLASSES,
-    search: BlockSearch | None = None,
+    search: AutoSearch | BlockSearch | None = None,
     limit: int | None = None,
     cross: bool = True,
     on_scene: Callable[[str], None] | None = None,
@@ -211,7 +211,8 @@ def evaluate(
         model: the nano model.
         shared_dir: the shared data folder.
         classes: classes to score.
-        search: the block search (default: the product's).
+        search: how to search (default: the product's :class:`AutoSearch`); the record says its
+            score floor (``min_score``).
         limit: at most this many scenes per data set (quick runs).
         cross: also ask each class on scenes without it.
         on_scene: called after each search with a short description.
@@ -279,6 +280,7 @@ def evaluate(
         "scenes": {k: [s.path.name for s in v] for k, v in scenes.items()},
         "coarsen": coarsen,
         "normalised": normalise,
+        "min_score": (search or AutoSearch()).min_score,
     }
 
 

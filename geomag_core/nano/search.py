@@ -99,6 +99,9 @@ class BlockSearch:
         time_budget_s: wall-clock budget of the native-resolution reads (``None``: none); when
             it is spent no further window is read, the hottest having gone first, and the
             search reports only what it read (``GEOMAG_QUESTION_BUDGET_S``).
+        min_score: the score floor: components whose mean probability is lower are dropped,
+            wherever the search meets them (overview, probes, native windows). The product's
+            is :data:`MIN_INSTANCE_SCORE`; ``geomag eval nano --min-score`` sweeps it.
 
     """
 
@@ -107,6 +110,7 @@ class BlockSearch:
     coverage: float = 1.0
     max_fraction: float = 0.18
     time_budget_s: float | None = None
+    min_score: float = MIN_INSTANCE_SCORE
 
     def windows(self, heat: HeatMap) -> list[tuple[ScoredWindow, PixelBox]]:
         """The chosen windows, hottest first: each with its scene box, margin included."""
@@ -192,6 +196,11 @@ class AutoSearch:
         """The native reads' wall-clock budget (the blocks')."""
         return self.blocks.time_budget_s
 
+    @property
+    def min_score(self) -> float:
+        """The score floor (the blocks')."""
+        return self.blocks.min_score
+
     def resolves(
         self,
         coarse: CoarseMasks,
@@ -244,7 +253,7 @@ class AutoSearch:
             )
             box = (cx - hw, cy - hh, cx + hw, cy + hh)
             length = max(c1 - c0, r1 - r0) * grow
-            sure = inst.score >= MIN_INSTANCE_SCORE and length >= self.resolve_px
+            sure = inst.score >= self.min_score and length >= self.resolve_px
             if sure and target.plausible(box, gsd_m, outline.spread):
                 trusted.append(box)
                 lengths.append(length)
@@ -510,12 +519,16 @@ class SceneSearch:
 
 
 def coarse_instances(
-    coarse: CoarseMasks, searched: list[PixelBox], min_native_pixels: int
+    coarse: CoarseMasks,
+    searched: list[PixelBox],
+    min_native_pixels: int,
+    min_score: float = MIN_INSTANCE_SCORE,
 ) -> list[tuple[NDArray[np.float32], Affine, float]]:
     """The overview's own instances whose centre lies outside every searched window.
 
     Inside the windows the native-resolution masks are better and are used instead; outside
-    them these are all GeoMag has (the global view of TMRA).
+    them these are all GeoMag has (the global view of TMRA). Components whose mean
+    probability is under ``min_score`` are dropped.
 
     Returns:
         per instance: its component's probabilities over its box in view pixels (zero outside
@@ -526,7 +539,7 @@ def coarse_instances(
     min_px = max(3, round(min_native_pixels / scale**2))
     out = []
     for inst in instances_from_probs(coarse.probs, min_pixels=min_px, with_masks=True):
-        if inst.score < MIN_INSTANCE_SCORE or inst.mask is None:
+        if inst.score < min_score or inst.mask is None:
             continue
         c0, r0, c1, r1 = inst.box
         to_scene = coarse.to_scene @ Affine.translation(c0, r0)
@@ -601,7 +614,7 @@ class _Levels:
                 self.source.model, self.scene.read(box), self.target.prompt, self.zoom
             )
             for inst in instances_from_probs(probs, min_pixels=min_px, with_masks=True):
-                if inst.score < MIN_INSTANCE_SCORE or inst.mask is None:
+                if inst.score < blocks.min_score or inst.mask is None:
                     continue
                 c0, r0, c1, r1 = inst.box
                 where = PixelBox(box.x0 + c0, box.y0 + r0, box.x0 + c1, box.y0 + r1)
@@ -701,7 +714,8 @@ def search_scene(
         target: the class asked for; its ``prompt`` is the model's text.
         gsd_m: metres per pixel for the size rule (the scene's, or the class's training GSD).
         search: where to read native resolution: :class:`AutoSearch` (the default) or
-            :class:`BlockSearch` (the hottest blocks whatever the overview found).
+            :class:`BlockSearch` (the hottest blocks whatever the overview found), and the
+            score floor (``min_score``) of every component met.
         input_size: scenes whose longer side fits are segmented whole.
         overview: longer side of the heat map's whole-scene view.
         progress: told the plan once it is made and each window as soon as it is read (the
@@ -747,7 +761,8 @@ def search_scene(
         progress.planned(heat, decision, len(windows))
     budget = looking.time_budget_s
     deadline = None if budget is None else time.monotonic() + budget
-    reader = _Reader(model, scene, target.prompt, zoom, (min_px, seeds), deadline, progress)
+    fragments = (min_px, seeds, looking.min_score)
+    reader = _Reader(model, scene, target.prompt, zoom, fragments, deadline, progress)
     reader.read(windows)
     planned = len(windows)
     # Following finds is auto's: only when it read hottest blocks (objects the overview cannot
@@ -770,7 +785,8 @@ def search_scene(
     windows = reader.windows
     if coarse is not None:
         outside = []
-        for probs_c, to_scene, score in coarse_instances(coarse, [b for _, b in windows], min_px):
+        read = [b for _, b in windows]
+        for probs_c, to_scene, score in coarse_instances(coarse, read, min_px, looking.min_score):
             tight = _tight(paste_crop_mask(probs_c, to_scene, scene.size))
             if tight is not None:
                 outside.append(FoundInstance(tight, score, "coarse"))
@@ -840,12 +856,12 @@ class _Reader:
         scene: Scene,
         prompt: str,
         zoom: float,
-        fragments: tuple[int, float | None],
+        fragments: tuple[int, float | None, float],
         deadline: float | None,
         progress: SearchProgress | None,
     ) -> None:
         self.model, self.scene, self.prompt, self.zoom = model, scene, prompt, zoom
-        self.min_px, self.seeds = fragments
+        self.min_px, self.seeds, self.min_score = fragments  # see search_scene
         self.deadline, self.progress = deadline, progress
         self.found: list[FoundInstance] = []
         self.windows: list[tuple[ScoredWindow | None, PixelBox]] = []  # read, in order
@@ -919,7 +935,7 @@ class _Reader:
         for inst in instances_from_probs(
             probs, min_pixels=self.min_px, with_masks=True, seed_threshold=self.seeds
         ):
-            if inst.score < MIN_INSTANCE_SCORE or inst.mask is None:
+            if inst.score < self.min_score or inst.mask is None:
                 continue
             c0, r0, c1, r1 = inst.box
             box = PixelBox(union.x0 + c0, union.y0 + r0, union.x0 + c1, union.y0 + r1)

@@ -121,6 +121,20 @@ def test_eval_nano_reads_scenes_at_another_scale_and_normalises_them(
     assert car["iou50"]["truth"] == as_is["classes"]["car"]["iou50"]["truth"]
 
 
+def test_eval_nano_at_another_score_floor_keeps_fewer_and_says_which_floor(
+    shared_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["eval", "nano", "--class", "car", "--limit", "1", "--no-cross"]
+    assert main([*args, "--json"]) == 0
+    product = json.loads(capsys.readouterr().out)
+    assert main([*args, "--min-score", "0.95", "--json"]) == 0
+    strict = json.loads(capsys.readouterr().out)
+    assert (product["min_score"], strict["min_score"]) == (0.75, 0.95)
+    kept, fewer = product["classes"]["car"]["iou50"], strict["classes"]["car"]["iou50"]
+    assert fewer["truth"] == kept["truth"] and fewer["predicted"] < kept["predicted"]
+    assert main([*args, "--min-score", "1.5"]) == 2  # a floor no probability reaches
+
+
 def test_eval_nano_says_a_class_is_not_held_out_when_the_weights_learned_its_scenes(
     shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -54,6 +54,10 @@ def test_coarse_instances_outside_the_windows_come_back_in_scene_pixels() -> Non
     # Nothing is searched: both; tiny components (under 40 scene px = 10 view px) are dropped.
     probs[45:47, 5:7] = 0.9
     assert len(coarse_instances(coarse, [], min_native_pixels=40)) == 2
+    # The score floor: the 0.8 component goes under a floor of 0.85, the 0.9 one stays.
+    ((_, _, score),) = coarse_instances(coarse, [], min_native_pixels=40, min_score=0.85)
+    assert score == pytest.approx(0.9)
+    assert AutoSearch(blocks=BlockSearch(min_score=0.85)).min_score == 0.85
 
 
 def test_cores_grow_back_about_their_centre_inside_the_scene() -> None:

@@ -157,6 +157,15 @@ def train_nano_cmd(
             "stem as well (finer outlines, slower).",
         ),
     ] = _D.finest_stride,
+    centre_weight: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=10.0,
+            help="Above 0: the head also learns each object's centre (a focal loss of this "
+            "weight), a second score per instance (0: no centre head).",
+        ),
+    ] = _D.centre_weight,
     seed: Annotated[int, typer.Option(help="Seed of crops, prompts and init.")] = _D.seed,
     feedback: Annotated[
         bool,
@@ -203,6 +212,7 @@ def train_nano_cmd(
         head_first=head_first,
         small_weight=small_weight,
         finest_stride=finest_stride,
+        centre_weight=centre_weight,
         seed=seed,
         feedback_weight=feedback_weight,
         feedback_negative_crops=feedback_negative_crops,

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from geomag_core.decoder.pixel_decoder import DecoderOutput, PixelDecoder
+from geomag_core.decoder.pixel_decoder import DecoderOutput, PixelDecoder, ScaleHead
 from geomag_core.decoder.projection import SegProjection
 from geomag_core.nano.backbone import BACKBONE_CHANNELS, BACKBONE_STRIDES
 from geomag_core.nano.fusion import FusionLayer
@@ -70,6 +70,8 @@ class NanoOutput:
         attentions: per fusion layer, ``(B, heads, Q, N)`` [SEG]+text → image attention.
         grid: ``(rows, cols)`` of the image-token grid (stride 16).
         query_valid: ``(B, Q)`` which query rows are real ([SEG] and text tokens).
+        centre_logits: a head built with ``centres``: ``(B, 1, h, w)`` logits of "an object's
+            centre is in this cell" on the decoder's finest grid (stride 4, or 2); else ``None``.
 
     """
 
@@ -77,6 +79,7 @@ class NanoOutput:
     attentions: list[torch.Tensor]
     grid: tuple[int, int]
     query_valid: torch.Tensor
+    centre_logits: torch.Tensor | None = None
 
 
 class NanoHead(nn.Module):
@@ -90,6 +93,9 @@ class NanoHead(nn.Module):
         decoder_hidden: width inside each decoder scale head.
         finest_stride: the decoder's finest level: 4, or 2 to decode from the backbone's stem too
             (``geomag train nano --finest-stride 2``).
+        centres: also predict where objects' centres are, on the finest level, from the same
+            [SEG] prompt (``geomag train nano --centre-weight``): a second opinion on each
+            instance, learned with a focal loss that weighs confident mistakes most.
 
     """
 
@@ -102,6 +108,7 @@ class NanoHead(nn.Module):
         layers: int = 2,
         decoder_hidden: int = 16,
         finest_stride: int = 4,
+        centres: bool = False,
     ) -> None:
         super().__init__()
         if finest_stride not in BACKBONE_STRIDES[:2]:
@@ -115,6 +122,8 @@ class NanoHead(nn.Module):
         }
         if finest_stride != 4:  # weights from before the option keep their config
             self.config["finest_stride"] = finest_stride
+        if centres:  # likewise: weights without a centre head keep their config
+            self.config["centres"] = True
         first = BACKBONE_STRIDES.index(finest_stride)
         #: how many backbone levels, the coarsest last, the head reads
         self.reads = len(BACKBONE_STRIDES) - first
@@ -131,6 +140,15 @@ class NanoHead(nn.Module):
             hidden_channels=decoder_hidden,
             max_seg_tokens=1,
         )
+        self.centre: ScaleHead | None = None
+        if centres:
+            centre = ScaleHead(channels=channels, hidden_channels=decoder_hidden, kernel_size=3)
+            # Start at p = 0.1 everywhere, as CenterNet's heat-map heads do: a focal loss
+            # from 0.5 spends its first steps pushing down the background alone.
+            bias = centre.conv2.bias
+            if bias is not None:  # a 1×1 convolution built with its bias (the default)
+                nn.init.constant_(bias, -2.19)
+            self.centre = centre
 
     def forward(
         self, levels: list[torch.Tensor], text: TextTokens, out_size: tuple[int, int]
@@ -157,4 +175,5 @@ class NanoHead(nn.Module):
             attentions.append(attn)
         prompt = self.projection(self.seg_norm(queries[:, :1]))
         decoded = self.decoder(pyramid, prompt, out_size)
-        return NanoOutput(decoded, attentions, (rows, cols), valid)
+        centre = None if self.centre is None else self.centre(prompt[:, 0], pyramid[0])
+        return NanoOutput(decoded, attentions, (rows, cols), valid, centre)

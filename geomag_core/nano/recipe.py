@@ -81,6 +81,9 @@ class NanoTrainConfig:
             1: every pixel once.
         finest_stride: the decoder's finest level, 4 or 2 (2: the backbone's stride-2 stem is
             a fourth pyramid level, see :class:`~geomag_core.nano.model.NanoHead`).
+        centre_weight: above 0, the head also learns where each target object's centre is
+            (:func:`~geomag_core.nano.training.centre_loss`), with this weight in the loss;
+            0: no centre head (the shipped recipe).
         seed: seed of crops, prompts and initialisation.
         feedback_weight: with analyst feedback (``geomag train nano --feedback``), each scene
             with verdicts gives this many times the crops a training scene of its class gives
@@ -109,6 +112,7 @@ class NanoTrainConfig:
     head_first: float = 0.5
     small_weight: float = 1.0
     finest_stride: int = 4
+    centre_weight: float = 0.0
     seed: int = 0
     feedback_weight: float = 1.0
     feedback_negative_crops: int = 4

@@ -68,6 +68,8 @@ __all__ = [
     "ask_crop",
     "attention_loss",
     "build_cache",
+    "centre_loss",
+    "centre_targets",
     "class_responses",
     "train_nano",
     "train_step",
@@ -437,6 +439,43 @@ def small_object_weights(targets: torch.Tensor, max_weight: float) -> torch.Tens
     return torch.from_numpy(weights).to(targets.device)
 
 
+def centre_targets(targets: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
+    """``(B, 1, h, w)`` centre heat of ``(B, H, W)`` bool targets on a ``grid`` of cells.
+
+    Each target object (a connected component) gets its distance to the background divided
+    by its own largest distance: 1 at its centre, falling to 0 at its edge, whatever its size.
+    Two touching cars merged into one blob keep a dip between their centres. Each cell holds
+    the largest value in it, so every object has a cell of exactly 1 (its centre).
+    """
+    masks = targets.detach().cpu().numpy().astype(bool)
+    heat = np.zeros(masks.shape, dtype=np.float32)
+    eight = np.ones((3, 3), dtype=bool)
+    for k, mask in enumerate(masks):
+        if not mask.any():
+            continue
+        labels, count = ndimage.label(mask, structure=eight)
+        distance = ndimage.distance_transform_edt(mask)
+        peak = ndimage.maximum(distance, labels, index=np.arange(1, count + 1))
+        # float64 throughout: each peak divided by itself is exactly 1
+        heat[k][mask] = distance[mask] / np.asarray(peak, dtype=np.float64)[labels[mask] - 1]
+    pooled = F.adaptive_max_pool2d(torch.from_numpy(heat)[:, None], grid)
+    return pooled.to(targets.device)
+
+
+def centre_loss(logits: torch.Tensor, heat: torch.Tensor) -> torch.Tensor:
+    """CenterNet's focal loss of ``(B, 1, h, w)`` centre logits against :func:`centre_targets`.
+
+    Centre cells (heat 1) pull ``p`` up, weighted ``(1 - p)²``; every other cell pushes it
+    down, weighted ``p²`` (confident mistakes count most) and ``(1 - heat)⁴`` (an object's
+    own cells near its centre hardly count). Summed, over the number of centres in the batch.
+    """
+    p = torch.sigmoid(logits).clamp(1e-4, 1 - 1e-4)
+    centre = (heat >= 1.0).to(p.dtype)
+    positive = centre * (1 - p) ** 2 * torch.log(p)
+    negative = (1 - centre) * (1 - heat) ** 4 * p**2 * torch.log(1 - p)
+    return -(positive.sum() + negative.sum()) / centre.sum().clamp(min=1.0)
+
+
 def train_step(
     head: NanoHead,
     optimiser: torch.optim.Optimizer,
@@ -446,6 +485,7 @@ def train_step(
     attention_weight: float = 0.5,
     grad_clip: float | None = None,
     small_weight: float = 1.0,
+    centre_weight: float = 0.0,
 ) -> float:
     """One optimiser step on a batch; returns the loss before the step.
 
@@ -453,6 +493,7 @@ def train_step(
     recipe). A four-class run without it diverged mid-training (see the README).
     ``small_weight``: small target objects' pixels weigh up to this much more in the BCE
     (:func:`small_object_weights`; 1: not).
+    ``centre_weight``: weight of :func:`centre_loss` (a head built with ``centres``).
     """
     head.train()  # a tuned backbone stays in eval mode: its batch norms keep ImageNet's statistics
     size = (int(targets.shape[-2]), int(targets.shape[-1]))
@@ -463,6 +504,9 @@ def train_step(
     has = (targets.flatten(1).sum(1) > 0).float()
     if attention_weight > 0:
         loss = loss + attention_weight * attention_loss(out, targets, has)
+    if out.centre_logits is not None and centre_weight > 0:
+        heat = centre_targets(targets, (out.centre_logits.shape[-2], out.centre_logits.shape[-1]))
+        loss = loss + centre_weight * centre_loss(out.centre_logits, heat)
     optimiser.zero_grad()
     loss.backward()  # type: ignore[no-untyped-call]
     if grad_clip is not None:
@@ -514,7 +558,7 @@ def train_nano(
     absent = range(start, len(prompts))
     report.seconds["cache"] = time.perf_counter() - t0
     t1 = time.perf_counter()
-    head = NanoHead(finest_stride=config.finest_stride)
+    head = NanoHead(finest_stride=config.finest_stride, centres=config.centre_weight > 0)
     groups: list[dict[str, Any]] = [{"params": list(head.parameters()), "lr": config.lr}]
     tuned = backbone if config.tune_backbone else None
     for p in backbone.parameters():
@@ -550,6 +594,7 @@ def train_nano(
             config.attention_weight,
             config.grad_clip,
             config.small_weight,
+            config.centre_weight,
         )
         schedule.step()
         report.losses.append(loss)

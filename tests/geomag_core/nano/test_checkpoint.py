@@ -48,6 +48,8 @@ def test_round_trip_and_loud_failure(tmp_path: Path) -> None:
         load_head(tmp_path / "missing.safetensors")
     fine, _ = load_head(save_head(NanoHead(finest_stride=2), tmp_path / "fine.safetensors"))
     assert fine.decoder.strides == (2, 4, 8, 16)  # the config travels with the weights
+    centred, _ = load_head(save_head(NanoHead(centres=True), tmp_path / "centres.safetensors"))
+    assert centred.centre is not None and centred.config["centres"] is True
     tensors, meta = read_weights(path, "nano")
     write_weights(tensors, tmp_path / "odd.safetensors", {**meta, "config": '{"finest_stride": 8}'})
     with pytest.raises(CheckpointError, match="finest_stride must be 2 or 4"):

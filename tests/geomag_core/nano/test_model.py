@@ -343,3 +343,76 @@ def test_a_weighted_step_pulls_harder_on_the_small_object() -> None:
         )
     # Same weights, same forward pass: only the small object's pixels count more.
     assert losses[4.0] > losses[1.0]
+
+
+def test_centre_targets_peak_once_per_object_whatever_its_size_and_dip_between_touching_ones() -> (
+    None
+):
+    from geomag_core.nano.training import centre_targets
+
+    targets = torch.zeros(2, 64, 64, dtype=torch.bool)
+    targets[0, 4:9, 4:9] = True  # a small object: 5 px
+    yy, xx = np.mgrid[:64, :64]
+    big = (yy - 40) ** 2 + (xx - 40) ** 2 <= 12**2  # a large disc
+    targets[0] |= torch.from_numpy(big)
+    # Two discs that touch: one blob, two centres.
+    pair = ((yy - 20) ** 2 + (xx - 44) ** 2 <= 36) | ((yy - 20) ** 2 + (xx - 55) ** 2 <= 36)
+    targets[1] = torch.from_numpy(pair)
+    heat = centre_targets(targets, (16, 16))
+    assert heat.shape == (2, 1, 16, 16)
+    assert float(heat[0, 0, 1, 1]) == 1.0  # the small object's centre cell
+    assert float(heat[0, 0, 10, 10]) == 1.0  # the disc's
+    assert int((heat[0] >= 1.0).sum()) == 2
+    assert float(heat[0, 0, 10, 13]) < 0.6  # the disc's rim is far from its centre
+    assert float(heat[0, 0, 0, 15]) == 0.0  # background
+    assert int((heat[1] >= 1.0).sum()) == 2  # the touching pair keeps two centres
+    assert float(heat[1, 0, 5, 12]) < 1.0  # and a dip between them
+    assert float(centre_targets(torch.zeros(1, 32, 32, dtype=torch.bool), (8, 8)).max()) == 0.0
+
+
+def test_the_centre_loss_weighs_a_confident_false_centre_more_than_a_hesitant_one() -> None:
+    from geomag_core.nano.training import centre_loss
+
+    heat = torch.zeros(1, 1, 8, 8)
+    heat[0, 0, 2, 2] = 1.0
+    heat[0, 0, 2, 3] = 0.8  # the object's own cell next to its centre
+    base = torch.full((1, 1, 8, 8), -4.0)
+    base[0, 0, 2, 2] = 4.0  # the centre, found
+    assert float(centre_loss(base, heat)) < 0.01
+    hesitant, confident = base.clone(), base.clone()
+    hesitant[0, 0, 6, 6] = 0.0  # p = 0.5 on the background
+    confident[0, 0, 6, 6] = 3.0  # p = 0.95 on the background
+    assert float(centre_loss(confident, heat)) > 4 * float(centre_loss(hesitant, heat))
+    near = base.clone()
+    near[0, 0, 2, 3] = 3.0  # as confident, but beside the true centre: hardly penalised
+    assert float(centre_loss(near, heat)) < 0.05 * float(centre_loss(confident, heat))
+    missed = base.clone()
+    missed[0, 0, 2, 2] = -4.0
+    assert float(centre_loss(missed, heat)) > 1.0
+
+
+def test_a_head_with_centres_predicts_them_on_its_finest_grid_and_learns_them() -> None:
+    torch.manual_seed(0)
+    plain, head = NanoHead(), NanoHead(centres=True)
+    assert plain(_levels(1, 64), _text(1), (64, 64)).centre_logits is None
+    assert "centres" not in plain.config and head.config["centres"] is True
+    out = head(_levels(2, 64), _text(2), (60, 64))
+    assert out.centre_logits is not None and out.centre_logits.shape == (2, 1, 16, 16)
+    assert float(torch.sigmoid(out.centre_logits.detach()).mean()) == pytest.approx(0.1, abs=0.05)
+    fine = NanoHead(finest_stride=2, centres=True)
+    fine_out = fine(_levels(1, 64, finest=2), _text(1), (64, 64)).centre_logits
+    assert fine_out is not None and fine_out.shape == (1, 1, 32, 32)
+    optimiser = torch.optim.AdamW(head.parameters(), lr=5e-3)
+    levels, text = _levels(2, 64), _text(2)
+    targets = torch.zeros(2, 64, 64, dtype=torch.bool)
+    targets[0, 10:30, 20:40] = True
+    centre = (20 // 4, 30 // 4)
+    before = head(levels, text, (64, 64)).centre_logits
+    assert before is not None
+    for _ in range(30):
+        train_step(head, optimiser, levels, text, targets, 0.0, None, 1.0, 1.0)
+    after = head(levels, text, (64, 64)).centre_logits
+    assert after is not None
+    gain = after[0, 0, centre[0], centre[1]] - before[0, 0, centre[0], centre[1]]
+    assert float(gain) > 1.0  # the centre rose
+    assert float(after[1].max()) < float(after[0, 0, centre[0], centre[1]])  # not the empty crop

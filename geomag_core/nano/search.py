@@ -1,6 +1,8 @@
 """How nano searches a scene for one class: where it looks, what it keeps, and what it refuses.
 
-1. Small scenes (up to the model's input size) are segmented whole at native resolution.
+1. Small scenes are segmented whole at native resolution: up to the model's input size, or
+   whenever reading all of it (magnified as the class is read) looks at no more pixels than
+   the overview would (a KIT car frame, 0.4–0.8 MP: the overview cannot save anything there).
 2. Larger ones are seen whole at ``overview`` px: that pass gives the PSC heat map (nano's
    gradient-weighted attention) *and* masks. The heat map is cut into blocks; the hottest are
    segmented at native resolution (:class:`BlockSearch`) and stitched per cluster of windows.
@@ -717,7 +719,8 @@ def search_scene(
             :class:`BlockSearch` (the hottest blocks whatever the overview found), and the
             score floor (``min_score``) of every component met.
         input_size: scenes whose longer side fits are segmented whole.
-        overview: longer side of the heat map's whole-scene view.
+        overview: longer side of the heat map's whole-scene view; a scene whose whole read
+            (at ``zoom``) looks at no more than ``overview²`` pixels is segmented whole too.
         progress: told the plan once it is made and each window as soon as it is read (the
             trail fills in while the search runs).
         scale: resample the windows by this factor (default: the class's
@@ -740,9 +743,17 @@ def search_scene(
     view_px = 0  # pixels of the intermediate levels' looks (and their probes)
     scale = target.reading_scale(gsd_m) if scale is None else scale
     zoom = scale * model.zoom_for(target)
+    looked_whole = scene.width * scene.height * zoom * zoom  # pixels a whole read looks at
     if max(scene.width, scene.height) <= input_size:
         windows = [(None, whole)]
         decision = "the scene fits one look: segmented whole at native resolution"
+    elif looked_whole <= overview * overview:
+        # The overview alone would look at as many pixels: it cannot save any. Read it all.
+        windows = [(None, whole)]
+        decision = (
+            f"reading all of it at native resolution looks at {looked_whole / 1e6:.1f} MP, "
+            f"no more than the overview would: segmented whole"
+        )
     else:
         source = NanoHeatMapSource(model, input_size=overview)
         zoom_in = _Levels(source, scene, target, levels or ZoomLevels(), progress, zoom)

@@ -51,10 +51,41 @@ def _ask(wb: Workbench, scene: Path, question: str) -> tuple[dict[str, Any], lis
     return outcome.as_dict(), [e.as_dict() | {"text": e.describe()} for e in events]
 
 
-def test_segment_question_runs_windows_and_stores_instances(
+@pytest.fixture(scope="module")
+def sample_mosaic(fine_workbench: Workbench, sample_scene: Path) -> Path:
+    """The bundled sample tiled 2 × 2 (1,868 × 1,448 px, its own CRS and pixel size): a scene
+    the overview can save pixels on, where the 934-px sample is read whole."""
+    import rasterio
+
+    with rasterio.open(sample_scene) as src:
+        pixels, profile = src.read(), src.profile
+    tiled = np.tile(pixels, (1, 2, 2))
+    profile |= {"width": tiled.shape[2], "height": tiled.shape[1], "tiled": False}
+    path = fine_workbench.settings.data_dir / "uploads" / "sample-2x2.tif"  # as if uploaded
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(tiled)
+    return path
+
+
+def test_a_scene_the_overview_cannot_save_pixels_on_is_read_whole(
     fine_workbench: Workbench, sample_scene: Path
 ) -> None:
+    # 934 × 724 px: reading it all looks at 0.68 MP, less than the 1,024-px overview would.
     final, events = _ask(fine_workbench, sample_scene, "segment the aircraft")
+    assert not [e for e in events if e["event"] == "zoom"]  # no window: one read of it all
+    (search_event,) = [e for e in events if e["event"] == "search"]
+    assert "0.7 MP, no more than the overview would: segmented whole" in search_event["decision"]
+    assert final["budget"]["searched_fraction"] == 1.0
+    aircraft, spread = class_named("aircraft"), fine_workbench.nano.outline_scale("aircraft").spread
+    masks = [r for r in final["results"] if r["kind"] == "mask"]
+    assert all(aircraft.plausible(tuple(r["pixel_box"]), 0.5, spread) for r in masks)
+
+
+def test_segment_question_runs_windows_and_stores_instances(
+    fine_workbench: Workbench, sample_mosaic: Path
+) -> None:
+    final, events = _ask(fine_workbench, sample_mosaic, "segment the aircraft")
     assert final["granularity"] == "pixel"
     zooms = [e for e in events if e["event"] == "zoom"]
     assert zooms and all(z["source"] == "nano-attention" for z in zooms)
@@ -62,11 +93,12 @@ def test_segment_question_runs_windows_and_stores_instances(
     assert [(z["number"], z["planned"]) for z in zooms] == [
         (i, len(zooms)) for i in range(1, len(zooms) + 1)
     ]
-    # Row-merged 128-px blocks (8 cells of 16 px on this 934-px scene) with 16 px of context,
-    # at most 18 % of the heat map's 16-px cell grid (59 × 46 cells) in all.
+    # Row-merged 117-px blocks (4 heat cells of 29 px: the 1,868-px mosaic seen at 1,024 px)
+    # with 16 px of context, at most 18 % of the heat map's cell grid (the scene, rounded up
+    # to whole cells) in all.
     windows = [z["window"] for z in zooms]
-    assert all(y1 - y0 <= 128 + 2 * 16 for _, y0, _, y1 in windows)
-    assert sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in windows) <= 0.18 * 944 * 736
+    assert all(y1 - y0 <= 4 * 30 + 2 * 16 for _, y0, _, y1 in windows)
+    assert sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in windows) <= 0.18 * 1898 * 1478
     masks = [r for r in final["results"] if r["kind"] == "mask"]
     assert len(final["result_ids"]) == len(final["results"])
     assert all(r["label"] == "aircraft" and 0 <= r["confidence"] <= 1 for r in masks)

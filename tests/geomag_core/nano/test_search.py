@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from affine import Affine
@@ -196,3 +198,32 @@ def test_what_the_answer_would_report_is_judged_on_the_grown_outline() -> None:
     assert _reportable(core(14, 14), tank, 1.2, outline, (640, 640))
     assert not _reportable(core(8, 48), tank, 1.2, outline, (640, 640))
     assert not _reportable(core(150, 150), tank, 1.2, outline, (640, 640))
+
+
+def test_a_scene_whose_whole_read_costs_no_more_than_the_overview_is_read_whole(
+    random_model: NanoModel, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    from geomag_core.nano.search import search_scene
+    from geomag_core.scene import Scene
+
+    rng = np.random.default_rng(0)
+
+    def scene(w: int, h: int) -> Scene:
+        path = tmp_path / f"frame-{w}x{h}.png"
+        Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8)).save(path)
+        return Scene(path)
+
+    car, tank = class_named("car"), class_named("oil-storage tank")
+    frame = scene(900, 700)  # 0.63 MP: a KIT frame's size; the overview would look at 1.05 MP
+    whole = search_scene(random_model, frame, car, gsd_m=car.gsd_m)
+    assert whole.heat is None and len(whole.windows) == 1
+    assert whole.searched_fraction == 1.0
+    assert "0.6 MP, no more than the overview would: segmented whole" in whole.decision
+    # Tanks are read magnified ×2 (2.5 MP): the overview can save pixels, auto decides.
+    magnified = search_scene(random_model, frame, tank, gsd_m=tank.gsd_m)
+    assert magnified.heat is not None and "segmented whole" not in magnified.decision
+    # A larger frame (1.2 MP) is searched as before.
+    larger = search_scene(random_model, scene(2000, 600), car, gsd_m=car.gsd_m)
+    assert larger.heat is not None and "segmented whole" not in larger.decision

@@ -14,6 +14,7 @@ from agent.session import Session
 from geomag_core.config import Settings
 from geomag_core.errors import ConfigError
 from geomag_core.nano.classes import class_named
+from tests.data.rasters import write_tiled_copy
 from tools.events import StepEvent
 from tools.looked_at import LookedAt
 from tools.workbench import Workbench
@@ -53,19 +54,10 @@ def _ask(wb: Workbench, scene: Path, question: str) -> tuple[dict[str, Any], lis
 
 @pytest.fixture(scope="module")
 def sample_mosaic(fine_workbench: Workbench, sample_scene: Path) -> Path:
-    """The bundled sample tiled 2 × 2 (1,868 × 1,448 px, its own CRS and pixel size): a scene
-    the overview can save pixels on, where the 934-px sample is read whole."""
-    import rasterio
-
-    with rasterio.open(sample_scene) as src:
-        pixels, profile = src.read(), src.profile
-    tiled = np.tile(pixels, (1, 2, 2))
-    profile |= {"width": tiled.shape[2], "height": tiled.shape[1], "tiled": False}
-    path = fine_workbench.settings.data_dir / "uploads" / "sample-2x2.tif"  # as if uploaded
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(tiled)
-    return path
+    """The bundled sample tiled 2 × 2 (1,868 × 1,448 px), as if uploaded."""
+    return write_tiled_copy(
+        sample_scene, fine_workbench.settings.data_dir / "uploads" / "sample-2x2.tif"
+    )
 
 
 def test_a_scene_the_overview_cannot_save_pixels_on_is_read_whole(

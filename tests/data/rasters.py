@@ -132,3 +132,17 @@ def land_cover_rgbn(seed: int = 0) -> tuple[NDArray[np.uint8], dict[str, int]]:
     data += rng.integers(-3, 4, size=data.shape).astype(np.int16)
     counts = {"water": int(water.sum()), "vegetation": int(vegetation.sum()), "water_regions": 2}
     return data.clip(0, 255).astype(np.uint8), counts
+
+
+def write_tiled_copy(source: Path, path: Path, times: int = 2) -> Path:
+    """``source`` (a real GeoTIFF) tiled ``times`` × ``times``: its pixels, CRS and pixel size,
+    a scene large enough that nano's overview can save pixels on it (the 934-px sample is read
+    whole)."""
+    with rasterio.open(source) as src:
+        pixels, profile = src.read(), src.profile
+    tiled = np.tile(pixels, (1, times, times))
+    profile |= {"width": tiled.shape[2], "height": tiled.shape[1], "tiled": False}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(tiled)
+    return path

@@ -11,6 +11,7 @@ from geomag_core.nano.classes import NANO_CLASSES
 from geomag_core.nano.predictor import NanoModel
 from geomag_core.nano.search import BlockSearch, search_scene
 from geomag_core.scene import Scene
+from tests.data.rasters import write_tiled_copy
 
 
 @pytest.fixture(scope="module")
@@ -19,9 +20,10 @@ def model() -> NanoModel:
 
 
 def test_a_spent_budget_reads_fewer_windows_and_reports_only_those(
-    model: NanoModel, sample_scene: Path
+    model: NanoModel, sample_scene: Path, tmp_path: Path
 ) -> None:
-    scene = Scene(sample_scene)
+    # The sample tiled 2 × 2: the 934-px sample alone is read whole, in one window.
+    scene = Scene(write_tiled_copy(sample_scene, tmp_path / "sample-2x2.tif"))
     aircraft = next(c for c in NANO_CLASSES if c.name == "aircraft")
     # max_fraction 0.4: many windows, so the budget is what stops the search
     full = search_scene(model, scene, aircraft, gsd_m=0.5, search=BlockSearch(max_fraction=0.4))

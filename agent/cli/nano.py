@@ -565,8 +565,9 @@ def eval_nano_cmd(
         typer.Option(
             min=0.0,
             max=0.99,
-            help="Score floor: drop components whose mean probability is lower, wherever the "
-            "search meets them (default: the product's, 0.75). To trace recall against "
+            help="Score floor: drop components whose score (the mean probability; with a centre "
+            "head, its geometric mean with the centre's peak) is lower, wherever the search "
+            "meets them (default: the product's, 0.75). To trace recall against "
             "precision; the record says the floor it was measured with.",
         ),
     ] = None,

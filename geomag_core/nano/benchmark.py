@@ -47,7 +47,7 @@ from geomag_core.boxes import PixelBox
 from geomag_core.nano.classes import ObjectClass, class_named
 from geomag_core.nano.evaluation import ClassScore
 from geomag_core.nano.heat import NanoHeatMapSource
-from geomag_core.nano.instances import instances_from_probs
+from geomag_core.nano.instances import PixelMaps
 from geomag_core.nano.matching import Box
 from geomag_core.nano.search import (
     MIN_INSTANCE_SCORE,
@@ -168,14 +168,17 @@ class _Canvas:
     """Scene-level probability canvas at ``scale`` processed pixels per scene pixel.
 
     ``grow``: the model outlines cores (``1 / shrink``); instances grow back about their
-    centre, as :func:`~geomag_core.nano.search.search_scene` grows them.
+    centre, as :func:`~geomag_core.nano.search.search_scene` grows them. ``centres``: the
+    model has a centre head, whose map is painted too (instances are scored with it).
     """
 
-    def __init__(self, scene: Scene, scale: float, grow: float = 1.0) -> None:
+    def __init__(
+        self, scene: Scene, scale: float, grow: float = 1.0, centres: bool = False
+    ) -> None:
         self.scale = scale
         self.grow = grow
         self.shape = (max(1, round(scene.height * scale)), max(1, round(scene.width * scale)))
-        self.probs = np.zeros(self.shape, dtype=np.float32)
+        self.maps = PixelMaps.empty(self.shape, centres)
         self.pixels = 0
         self.tokens = 0
         self.extra: list[Box] = []  # instances found elsewhere (the heat map view's own)
@@ -191,10 +194,9 @@ class _Canvas:
         zoom: float = 1.0,
     ) -> None:
         """Segment ``image`` (canvas pixels, top-left at ``(x0, y0)``) and keep the max."""
-        probs = magnified_segment(model, image, q, zoom)
-        h, w = probs.shape
-        region = self.probs[y0 : y0 + h, x0 : x0 + w]
-        np.maximum(region, probs[: region.shape[0], : region.shape[1]], out=region)
+        maps = magnified_segment(model, image, q, zoom)
+        h, w = maps.probs.shape
+        self.maps.merge(slice(y0, y0 + h), slice(x0, x0 + w), maps)
         self.pixels += h * w
         self.tokens += tokens_for(round(h * zoom), round(w * zoom))
 
@@ -205,7 +207,7 @@ class _Canvas:
         s = self.scale
         return [
             _grown((i.box[0] / s, i.box[1] / s, i.box[2] / s, i.box[3] / s), self.grow)
-            for i in instances_from_probs(self.probs, min_pixels=min_px)
+            for i in self.maps.instances(min_pixels=min_px)
             if i.score >= self.min_score
         ] + self.extra
 
@@ -225,7 +227,7 @@ def _grow_of(model: NanoModel, cfg: BenchmarkConfig) -> float:
 
 
 def _whole(model: NanoModel, scene: Scene, scale: float, cfg: BenchmarkConfig) -> _Canvas:
-    canvas = _Canvas(scene, scale, _grow_of(model, cfg))
+    canvas = _Canvas(scene, scale, _grow_of(model, cfg), model.has_centres)
     image = scene.read(out_shape=canvas.shape)
     canvas.paint(model, image, 0, 0, cfg.prompt)
     return canvas
@@ -237,7 +239,7 @@ def _zoom(model: NanoModel, cfg: BenchmarkConfig) -> float:
 
 
 def _tiled(model: NanoModel, scene: Scene, cfg: BenchmarkConfig) -> _Canvas:
-    canvas = _Canvas(scene, 1.0, _grow_of(model, cfg))
+    canvas = _Canvas(scene, 1.0, _grow_of(model, cfg), model.has_centres)
     for y0 in range(0, scene.height, cfg.tile):
         for x0 in range(0, scene.width, cfg.tile):
             box = PixelBox(
@@ -256,7 +258,7 @@ def _windows(model: NanoModel, scene: Scene, cfg: BenchmarkConfig) -> _Canvas:
     stride = max(1, round(cfg.window_stride / cell))
     chosen = top_k_windows(heat.values, k=cfg.top_k, size=size, stride=stride)
     boxes = [heat.scene_box(w.cells) for w in chosen]
-    canvas = _Canvas(scene, 1.0, _grow_of(model, cfg))
+    canvas = _Canvas(scene, 1.0, _grow_of(model, cfg), model.has_centres)
     canvas.pixels += heat.view_pixels
     canvas.tokens += tokens_for(*heat.view_shape)
     for box in boxes:

@@ -16,7 +16,7 @@ from affine import Affine
 from numpy.typing import NDArray
 
 from geomag_core.boxes import PixelBox
-from geomag_core.nano.instances import TOKEN_STRIDE
+from geomag_core.nano.instances import TOKEN_STRIDE, PixelMaps
 from geomag_core.psc.heatmap import HeatMap
 from geomag_core.scene import Scene
 from geomag_core.tmra import fitted_view
@@ -34,11 +34,18 @@ class CoarseMasks:
     Attributes:
         probs: ``(H, W)`` probabilities in view pixels.
         to_scene: affine map from view pixels ``(col, row)`` to scene pixels.
+        centres: ``(H, W)`` centre probabilities in view pixels (weights with a centre head).
 
     """
 
     probs: NDArray[np.float32]
     to_scene: Affine
+    centres: NDArray[np.float32] | None = None
+
+    @property
+    def maps(self) -> PixelMaps:
+        """The view's per-pixel maps (its instances: ``maps.instances()``)."""
+        return PixelMaps(self.probs, self.centres)
 
 
 class NanoHeatMapSource:
@@ -74,8 +81,9 @@ class NanoHeatMapSource:
         view = fitted_view(scene, box, self.input_size)
         asked: list[bool] = []
 
-        def weighs(probs: NDArray[np.float32]) -> bool:
-            asked.append(weigh is None or weigh(CoarseMasks(probs, view.to_scene)))
+        def weighs(maps: PixelMaps) -> bool:
+            coarse = CoarseMasks(maps.probs, view.to_scene, maps.centres)
+            asked.append(weigh is None or weigh(coarse))
             return asked[-1]
 
         look = self.model.look(view.image, query, weighs)
@@ -91,4 +99,4 @@ class NanoHeatMapSource:
             view_pixels=view.pixels,
             view_shape=(view.height, view.width),
         )
-        return heat, CoarseMasks(look.probs, view.to_scene)
+        return heat, CoarseMasks(look.probs, view.to_scene, look.centres)

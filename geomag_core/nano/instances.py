@@ -5,6 +5,14 @@ component is split among the model's confident cores (``probs > seed_threshold``
 to its nearest core, so two cars parked side by side, one blob at 0.5, are two instances when
 their cores are apart at the seed threshold. Classes outlined as cores (aircraft, tanks) are
 already apart by training; dividing them too cost aircraft and tank precision (see the README).
+
+Weights with a centre head (``geomag train nano --centre-weight``) also say where objects'
+centres are: an instance's score is then the geometric mean of its mean mask probability and
+the highest centre probability inside it, so a blob the mask is sure of but with no centre in it
+(a roof, a round pond on an airport) scores low. On the tank validation split ranking by the two
+together kept 5.5–9 points more recall at the same precision than the mean alone (README,
+"Training"). The geometric mean keeps the score on a probability's scale, so one floor
+(``MIN_INSTANCE_SCORE``) serves weights with and without the head.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-__all__ = ["SEED_THRESHOLD", "TOKEN_STRIDE", "Instance", "instances_from_probs"]
+__all__ = ["SEED_THRESHOLD", "TOKEN_STRIDE", "Instance", "PixelMaps", "instances_from_probs"]
 
 #: Pixels per side of one image token (the fusion reads the stride-16 level).
 TOKEN_STRIDE = 16
@@ -28,6 +36,59 @@ SEED_THRESHOLD = 0.9
 _EIGHT = np.ones((3, 3), dtype=bool)
 
 
+@dataclass(frozen=True)
+class PixelMaps:
+    """What the model says about each pixel of an image, in the image's own pixels.
+
+    Attributes:
+        probs: ``(H, W)`` mask probabilities.
+        centres: ``(H, W)`` probabilities that an object's centre is here, for weights with a
+            centre head (each cell of the head's grid repeated over its pixels); else ``None``.
+
+    """
+
+    probs: NDArray[np.float32]
+    centres: NDArray[np.float32] | None = None
+
+    @classmethod
+    def empty(cls, shape: tuple[int, int], centres: bool) -> PixelMaps:
+        """Zeros of ``shape`` (with a centre map when ``centres``), to merge reads into."""
+        zeros = np.zeros(shape, np.float32)
+        return cls(zeros, zeros.copy() if centres else None)
+
+    def crop(self, rows: slice, cols: slice) -> PixelMaps:
+        """The maps over ``[rows, cols]`` (views, not copies)."""
+        c = None if self.centres is None else self.centres[rows, cols]
+        return PixelMaps(self.probs[rows, cols], c)
+
+    def merge(self, rows: slice, cols: slice, part: PixelMaps) -> None:
+        """Merge ``part`` into ``[rows, cols]`` in place, by the maximum (overlapping reads)."""
+        region = self.probs[rows, cols]
+        h, w = region.shape
+        np.maximum(region, part.probs[:h, :w], out=region)
+        if self.centres is not None and part.centres is not None:
+            centres = self.centres[rows, cols]
+            np.maximum(centres, part.centres[:h, :w], out=centres)
+
+    def instances(
+        self,
+        threshold: float = 0.5,
+        min_pixels: int = 6,
+        *,
+        with_masks: bool = False,
+        seed_threshold: float | None = None,
+    ) -> list[Instance]:
+        """:func:`instances_from_probs` of these maps (scored with the centres when there are)."""
+        return instances_from_probs(
+            self.probs,
+            threshold,
+            min_pixels,
+            with_masks=with_masks,
+            seed_threshold=seed_threshold,
+            centres=self.centres,
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Instance:
     """One object: a connected component of a thresholded mask (or its part nearest one core).
@@ -35,7 +96,8 @@ class Instance:
     Attributes:
         box: XYXY in the image's pixels (exclusive upper bounds).
         pixels: pixels in the component.
-        score: mean probability over the component.
+        score: mean probability over the component; with a centre map, the geometric mean of
+            that and the highest centre probability inside it.
 
     """
 
@@ -52,12 +114,15 @@ def instances_from_probs(
     *,
     with_masks: bool = False,
     seed_threshold: float | None = None,
+    centres: NDArray[np.float32] | None = None,
 ) -> list[Instance]:
     """Connected components (8-connectivity) of ``probs > threshold``, largest first.
 
     With ``with_masks`` each instance carries its component as a bool mask over its box. With
     ``seed_threshold``, a component holding several components of ``probs > seed_threshold``
-    is divided among them (each pixel to its nearest seed): touching objects come apart.
+    is divided among them (each pixel to its nearest seed): touching objects come apart. With
+    ``centres`` (``probs``' shape), each score is the geometric mean of the mean probability and
+    the highest centre probability in the component (see the module).
     """
     fg = probs > threshold
     labels, _ = ndimage.label(fg, structure=_EIGHT)
@@ -72,6 +137,8 @@ def instances_from_probs(
         if count < min_pixels:
             continue
         score = float(probs[sl][component].mean())
+        if centres is not None:
+            score = float(np.sqrt(score * float(centres[sl][component].max())))
         box = (sl[1].start, sl[0].start, sl[1].stop, sl[0].stop)
         out.append(Instance(box, count, score, component if with_masks else None))
     return sorted(out, key=lambda x: -x.pixels)

@@ -21,7 +21,7 @@ from geomag_core.decoder.features import padded_size
 from geomag_core.nano.backbone import build_backbone
 from geomag_core.nano.checkpoint import SHIPPED_WEIGHTS, load_backbone, load_head
 from geomag_core.nano.classes import ObjectClass
-from geomag_core.nano.instances import TOKEN_STRIDE, Instance, instances_from_probs
+from geomag_core.nano.instances import TOKEN_STRIDE, Instance, PixelMaps, instances_from_probs
 from geomag_core.nano.model import NanoHead, NanoOutput, normalise
 from geomag_core.nano.outlines import OutlineScale, read_outlines
 from geomag_core.nano.text import TextTokens, text_tokens
@@ -33,6 +33,7 @@ __all__ = [
     "NanoFeatureEncoder",
     "NanoLook",
     "NanoModel",
+    "PixelMaps",
     "instances_from_probs",
 ]
 
@@ -47,12 +48,19 @@ class NanoLook:
         heat: ``(ceil(H / 16), ceil(W / 16))`` gradient-weighted attention, ≥ 0.
         weighted: whether the heat is gradient-weighted (else plain attention).
         probs: ``(H, W)`` mask probabilities in the image's pixels.
+        centres: ``(H, W)`` centre probabilities (weights with a centre head), else ``None``.
 
     """
 
     heat: NDArray[np.float64]
     weighted: bool
     probs: NDArray[np.float32]
+    centres: NDArray[np.float32] | None = None
+
+    @property
+    def maps(self) -> PixelMaps:
+        """The look's per-pixel maps."""
+        return PixelMaps(self.probs, self.centres)
 
 
 class NanoFeatureEncoder:
@@ -203,6 +211,11 @@ class NanoModel:
         out: NanoOutput = self.head(levels, text, (image.shape[0], image.shape[1]))
         return out
 
+    @property
+    def has_centres(self) -> bool:
+        """The weights have a centre head: instances are scored with it (:class:`PixelMaps`)."""
+        return self.head.centre is not None
+
     def segment(self, image: NDArray[np.uint8], query: str) -> tuple[NDArray[np.float32], float]:
         """``(H, W)`` mask probabilities for ``query`` and the mask's confidence."""
         with torch.no_grad():
@@ -210,10 +223,18 @@ class NanoModel:
         probs = out.decoded.masks[0, 0].float().cpu().numpy()
         return probs, float(out.decoded.confidence[0, 0])
 
+    def maps(self, image: NDArray[np.uint8], query: str) -> PixelMaps:
+        """The mask (and, with a centre head, centre) probabilities of ``query`` on ``image``."""
+        with torch.no_grad():
+            out = self._forward(image, query)
+        h, w = image.shape[:2]
+        centres = _centres(out.centre_logits, (h, w))
+        return PixelMaps(out.decoded.masks[0, 0].float().cpu().numpy(), _first(centres))
+
     def segment_many(
         self, images: list[NDArray[np.uint8]], query: str, max_pixels: int = 512 * 512
-    ) -> list[NDArray[np.float32]]:
-        """``(H, W)`` mask probabilities of each image, as :meth:`segment` gives them.
+    ) -> list[PixelMaps]:
+        """The :meth:`maps` of each image.
 
         Images that pad to the same size go through the model together, at most
         ``max_pixels`` (padded) a pass: a small window costs ~7 ms of per-pass overhead on
@@ -222,7 +243,7 @@ class NanoModel:
         1,024² were slower, two 640² tiles together 1.3× slower than apart). Each image is
         padded exactly as it is alone, so its probabilities are the same (to float rounding).
         """
-        out: list[NDArray[np.float32] | None] = [None] * len(images)
+        out: list[PixelMaps | None] = [None] * len(images)
         by_size: dict[tuple[int, int], list[int]] = {}
         for i, image in enumerate(images):
             size = padded_size(image.shape[0], image.shape[1], _MULTIPLE)
@@ -239,10 +260,13 @@ class NanoModel:
                         text.hidden.to(self.device).expand(len(chunk), -1, -1),
                         text.valid.to(self.device).expand(len(chunk), -1),
                     )
-                    masks = self.head(levels, tokens, (ph, pw)).decoded.masks[:, 0]
+                    output = self.head(levels, tokens, (ph, pw))
+                    masks = output.decoded.masks[:, 0]
+                    centres = _centres(output.centre_logits, (ph, pw))
                 for k, i in enumerate(chunk):
                     h, w = images[i].shape[:2]
-                    out[i] = masks[k, :h, :w].float().cpu().numpy()
+                    c = None if centres is None else np.ascontiguousarray(centres[k, :h, :w])
+                    out[i] = PixelMaps(masks[k, :h, :w].float().cpu().numpy(), c)
         return [m for m in out if m is not None]
 
     def _tensor(self, image: NDArray[np.uint8]) -> torch.Tensor:
@@ -268,19 +292,20 @@ class NanoModel:
         self,
         image: NDArray[np.uint8],
         query: str,
-        weigh: Callable[[NDArray[np.float32]], bool] | None = None,
+        weigh: Callable[[PixelMaps], bool] | None = None,
     ) -> NanoLook:
         """One forward pass: the heat map (see :meth:`heat`) and the mask probabilities.
 
-        ``weigh`` is asked, with the mask probabilities, whether the heat must be
+        ``weigh`` is asked, with the look's maps, whether the heat must be
         gradient-weighted: when it says no, the backward pass is not paid for and the heat is
         the plain attention (``weighted`` False).
         """
         with torch.enable_grad():
             out = self._forward(image, query)
             probs = out.decoded.masks[0, 0].detach().float().cpu().numpy()
+            centres = _first(_centres(out.centre_logits, probs.shape))
             grads: Sequence[torch.Tensor | None] = [None] * len(out.attentions)
-            if weigh is None or weigh(probs):
+            if weigh is None or weigh(PixelMaps(probs, centres)):
                 loss = torch.log(out.decoded.masks[0, 0].mean() + 1e-8)
                 grads = torch.autograd.grad(loss, out.attentions, allow_unused=True)
         rows = torch.nonzero(out.query_valid[0]).flatten()
@@ -294,4 +319,24 @@ class NanoModel:
         grid = heat.reshape(out.grid).double().cpu().numpy()
         h = -(-image.shape[0] // TOKEN_STRIDE)
         w = -(-image.shape[1] // TOKEN_STRIDE)
-        return NanoLook(np.ascontiguousarray(grid[:h, :w]), weighted, probs)
+        return NanoLook(np.ascontiguousarray(grid[:h, :w]), weighted, probs, centres)
+
+
+def _centres(logits: torch.Tensor | None, size: tuple[int, int]) -> NDArray[np.float32] | None:
+    """``(B, H, W)`` centre probabilities in image pixels from ``(B, 1, h, w)`` logits.
+
+    Each cell of the head's grid covers ``stride`` × ``stride`` pixels of the padded image:
+    repeated over them (nearest), so a centre's peak stays whole at any resampling, and cut to
+    ``size``. ``None`` for weights without a centre head.
+    """
+    if logits is None:
+        return None
+    probs = torch.sigmoid(logits.detach().float())
+    stride = padded_size(size[0], size[1], _MULTIPLE)[0] // probs.shape[-2]
+    up = probs.repeat_interleave(stride, dim=-2).repeat_interleave(stride, dim=-1)
+    return up[:, 0, : size[0], : size[1]].cpu().numpy()
+
+
+def _first(centres: NDArray[np.float32] | None) -> NDArray[np.float32] | None:
+    """The first image's map of a batch (``None`` stays ``None``)."""
+    return None if centres is None else np.ascontiguousarray(centres[0])

@@ -17,7 +17,9 @@
    windows on; each level's looks are reported as zoom steps. Native windows are segmented in
    batches (:func:`segment_windows`).
 3. Every connected component of the thresholded probabilities is an instance; those smaller than
-   a fragment, with a mean probability under :data:`MIN_INSTANCE_SCORE`, or of a physically
+   a fragment, with a score under :data:`MIN_INSTANCE_SCORE` (the mean probability; for weights
+   with a centre head, its geometric mean with the centre's peak, see
+   :mod:`~geomag_core.nano.instances`), or of a physically
    impossible size for the class at the scene's GSD (:meth:`ObjectClass.plausible`) are not
    reported (the implausible ones are kept aside, so answers can say how many were refused).
 
@@ -42,7 +44,11 @@ from PIL import Image
 from geomag_core.boxes import PixelBox
 from geomag_core.nano.classes import ObjectClass
 from geomag_core.nano.heat import CoarseMasks, NanoHeatMapSource
-from geomag_core.nano.instances import SEED_THRESHOLD, TOKEN_STRIDE, instances_from_probs
+from geomag_core.nano.instances import (
+    SEED_THRESHOLD,
+    TOKEN_STRIDE,
+    PixelMaps,
+)
 from geomag_core.nano.outlines import OutlineScale, elongation
 from geomag_core.polygons.paste import SceneMask, paste_crop_mask
 from geomag_core.psc.heatmap import HeatMap
@@ -70,9 +76,9 @@ __all__ = [
     "segment_windows",
 ]
 
-#: Components whose mean probability is lower are dropped. Chosen when nano knew only aircraft
-#: (on 16 training scenes 0.75 kept recall and raised precision from 0.62 to 0.71) and kept
-#: unchanged since: the shipped three-class figures (``geomag eval nano``) are measured with it.
+#: Components whose score is lower are dropped. Chosen when nano knew only aircraft (on 16
+#: training scenes 0.75 kept recall and raised precision from 0.62 to 0.71) and kept unchanged
+#: since: the shipped three-class figures (``geomag eval nano``) are measured with it.
 MIN_INSTANCE_SCORE = 0.75
 
 
@@ -101,7 +107,7 @@ class BlockSearch:
         time_budget_s: wall-clock budget of the native-resolution reads (``None``: none); when
             it is spent no further window is read, the hottest having gone first, and the
             search reports only what it read (``GEOMAG_QUESTION_BUDGET_S``).
-        min_score: the score floor: components whose mean probability is lower are dropped,
+        min_score: the score floor: components whose score is lower are dropped,
             wherever the search meets them (overview, probes, native windows). The product's
             is :data:`MIN_INSTANCE_SCORE`; ``geomag eval nano --min-score`` sweeps it.
 
@@ -243,7 +249,7 @@ class AutoSearch:
         trusted: list[XYXY] = []
         doubtful: list[XYXY] = []
         lengths: list[float] = []
-        for inst in instances_from_probs(coarse.probs, min_pixels=max(3, round(min_px / scale**2))):
+        for inst in coarse.maps.instances(min_pixels=max(3, round(min_px / scale**2))):
             c0, r0, c1, r1 = inst.box
             x0, y0 = coarse.to_scene @ (c0, r0)
             x1, y1 = coarse.to_scene @ (c1, r1)
@@ -461,7 +467,7 @@ class FoundInstance:
 
     Attributes:
         mask: the component, in scene pixels over its own box.
-        score: mean probability over the component.
+        score: the component's score (:class:`~geomag_core.nano.instances.Instance`).
         resolution: ``native`` (a searched window) or ``coarse`` (the overview only).
 
     """
@@ -534,13 +540,13 @@ def coarse_instances(
 
     Returns:
         per instance: its component's probabilities over its box in view pixels (zero outside
-        the component), that box's view → scene affine, and its mean probability.
+        the component), that box's view → scene affine, and its score.
 
     """
     scale = abs(coarse.to_scene.a)  # scene pixels per view pixel
     min_px = max(3, round(min_native_pixels / scale**2))
     out = []
-    for inst in instances_from_probs(coarse.probs, min_pixels=min_px, with_masks=True):
+    for inst in coarse.maps.instances(min_pixels=min_px, with_masks=True):
         if inst.score < min_score or inst.mask is None:
             continue
         c0, r0, c1, r1 = inst.box
@@ -612,10 +618,10 @@ class _Levels:
         hottest = replace(blocks, max_fraction=1e-9, time_budget_s=None).windows(heat)[:1]
         for _, box in hottest:
             self.view_pixels += box.area
-            probs = magnified_segment(
+            maps = magnified_segment(
                 self.source.model, self.scene.read(box), self.target.prompt, self.zoom
             )
-            for inst in instances_from_probs(probs, min_pixels=min_px, with_masks=True):
+            for inst in maps.instances(min_pixels=min_px, with_masks=True):
                 if inst.score < blocks.min_score or inst.mask is None:
                     continue
                 c0, r0, c1, r1 = inst.box
@@ -890,7 +896,7 @@ class _Reader:
             for group in sorted(_clusters(boxes), key=lambda g: min(rank[id(b)] for b in g))
         ]
         queue = [(g, box) for g, group in enumerate(clusters) for box in group]
-        stitched: dict[int, tuple[PixelBox, NDArray[np.float32], NDArray[np.bool_]]] = {}
+        stitched: dict[int, tuple[PixelBox, PixelMaps, NDArray[np.bool_]]] = {}
         new: list[FoundInstance] = []
         done, batch = 0, 1
         while done < len(queue):
@@ -908,7 +914,7 @@ class _Reader:
             crops = segment_windows(
                 self.model, [self.scene.read(b) for _, b in chunk], self.prompt, self.zoom
             )
-            for (g, box), crop_probs in zip(chunk, crops, strict=True):
+            for (g, box), crop_maps in zip(chunk, crops, strict=True):
                 if g not in stitched:
                     group = clusters[g]
                     union = PixelBox(
@@ -918,14 +924,13 @@ class _Reader:
                         max(b.y1 for b in group),
                     )
                     shape = (union.height, union.width)
-                    stitched[g] = (union, np.zeros(shape, np.float32), np.zeros(shape, bool))
-                union, probs, covered = stitched[g]
-                region = (
-                    slice(box.y0 - union.y0, box.y1 - union.y0),
-                    slice(box.x0 - union.x0, box.x1 - union.x0),
-                )
-                np.maximum(probs[region], crop_probs, out=probs[region])
-                covered[region] = True
+                    maps = PixelMaps.empty(shape, self.model.has_centres)
+                    stitched[g] = (union, maps, np.zeros(shape, bool))
+                union, maps, covered = stitched[g]
+                rows = slice(box.y0 - union.y0, box.y1 - union.y0)
+                cols = slice(box.x0 - union.x0, box.x1 - union.x0)
+                maps.merge(rows, cols, crop_maps)
+                covered[rows, cols] = True
                 self.native_px += box.area
                 done_ids.add(rank[id(box)])
                 self.windows.append(windows[rank[id(box)]])
@@ -939,12 +944,12 @@ class _Reader:
         return self.keep_once(new)
 
     def _close(
-        self, union: PixelBox, probs: NDArray[np.float32], covered: NDArray[np.bool_]
+        self, union: PixelBox, maps: PixelMaps, covered: NDArray[np.bool_]
     ) -> list[FoundInstance]:
         self.searched_px += int(covered.sum())
         out = []
-        for inst in instances_from_probs(
-            probs, min_pixels=self.min_px, with_masks=True, seed_threshold=self.seeds
+        for inst in maps.instances(
+            min_pixels=self.min_px, with_masks=True, seed_threshold=self.seeds
         ):
             if inst.score < self.min_score or inst.mask is None:
                 continue
@@ -1087,14 +1092,14 @@ def _follow_finds(
 
 def segment_windows(
     model: NanoModel, images: list[NDArray[np.uint8]], prompt: str, zoom: float
-) -> list[NDArray[np.float32]]:
+) -> list[PixelMaps]:
     """:func:`magnified_segment` of each image, the ones that fit one look in one batch.
 
     Per pass, a small window costs the model ~7 ms on CPU whatever its size (a 128² window
     11 ms, a 640² tile 95 ms): the search's many small windows go through it together
     (:meth:`NanoModel.segment_many`); a window larger than one look is tiled as before.
     """
-    out: list[NDArray[np.float32] | None] = [None] * len(images)
+    out: list[PixelMaps | None] = [None] * len(images)
     batch: list[int] = []
     tile = max(TOKEN_STRIDE, int(MAX_LOOK_SIDE / zoom))
     for i, image in enumerate(images):
@@ -1103,9 +1108,9 @@ def segment_windows(
         else:
             batch.append(i)
     looked = [_magnified(images[i], zoom) for i in batch]
-    for i, probs in zip(batch, model.segment_many(looked, prompt), strict=True):
-        out[i] = _at_size(probs, images[i].shape, zoom)
-    return [p for p in out if p is not None]
+    for i, maps in zip(batch, model.segment_many(looked, prompt), strict=True):
+        out[i] = _at_size(maps, images[i].shape, zoom)
+    return [m for m in out if m is not None]
 
 
 def _magnified(image: NDArray[np.uint8], zoom: float) -> NDArray[np.uint8]:
@@ -1119,16 +1124,36 @@ def _magnified(image: NDArray[np.uint8], zoom: float) -> NDArray[np.uint8]:
     return np.array(big)
 
 
-def _at_size(
-    probs: NDArray[np.float32], shape: tuple[int, ...], zoom: float
-) -> NDArray[np.float32]:
-    """Probabilities of a :func:`_magnified` image back in the image's own ``shape``."""
+def _at_size(maps: PixelMaps, shape: tuple[int, ...], zoom: float) -> PixelMaps:
+    """The maps of a :func:`_magnified` image back in the image's own ``shape``.
+
+    Probabilities are averaged down (box) or interpolated up; a centre map shrinks by its
+    maximum, so a peak one magnified pixel wide is not averaged away.
+    """
     if zoom == 1.0:
-        return probs
-    back = Image.fromarray(probs.astype(np.float32), mode="F").resize(
+        return maps
+    back = Image.fromarray(maps.probs.astype(np.float32), mode="F").resize(
         (shape[1], shape[0]), Image.Resampling.BOX if zoom > 1 else Image.Resampling.BILINEAR
     )
-    return np.asarray(back, dtype=np.float32)
+    probs = np.asarray(back, dtype=np.float32)
+    if maps.centres is None:
+        return PixelMaps(probs)
+    return PixelMaps(probs, _resized_peaks(maps.centres, (shape[0], shape[1])))
+
+
+def _resized_peaks(values: NDArray[np.float32], shape: tuple[int, int]) -> NDArray[np.float32]:
+    """``values`` resized to ``shape``: each pixel the maximum of the pixels it covers.
+
+    Growing, each pixel takes its nearest source pixel.
+    """
+    out = values
+    for axis, size in enumerate(shape):
+        n = out.shape[axis]
+        if size < n:  # bins [floor(i n / size), floor((i + 1) n / size)): the max of each
+            out = np.maximum.reduceat(out, (np.arange(size) * n) // size, axis=axis)
+        elif size > n:
+            out = np.take(out, np.minimum((np.arange(size) * n) // size, n - 1), axis=axis)
+    return np.ascontiguousarray(out, dtype=np.float32)
 
 
 def magnified_segment(
@@ -1137,26 +1162,24 @@ def magnified_segment(
     prompt: str,
     zoom: float,
     max_side: int = MAX_LOOK_SIDE,
-) -> NDArray[np.float32]:
-    """Mask probabilities of ``image`` in its own pixels, looked at ``zoom`` times its size.
+) -> PixelMaps:
+    """The model's maps of ``image`` in its own pixels, looked at ``zoom`` times its size.
 
     A look longer than ``max_side`` (after magnifying) is made of overlapping tiles whose
-    probabilities are merged by their maximum, as the search merges overlapping windows:
-    memory is bounded by ``max_side``, never by the window.
+    maps are merged by their maximum, as the search merges overlapping windows: memory is
+    bounded by ``max_side``, never by the window.
     """
     h, w = image.shape[:2]
     tile = max(TOKEN_STRIDE, int(max_side / zoom))
     if max(h, w) > tile:
         step = max(TOKEN_STRIDE, tile - int(LOOK_OVERLAP / zoom))
-        probs = np.zeros((h, w), dtype=np.float32)
+        maps = PixelMaps.empty((h, w), model.has_centres)
         for y in _starts(h, tile, step):
             for x in _starts(w, tile, step):
                 part = magnified_segment(model, image[y : y + tile, x : x + tile], prompt, zoom)
-                region = probs[y : y + part.shape[0], x : x + part.shape[1]]
-                np.maximum(region, part, out=region)
-        return probs
-    probs, _ = model.segment(_magnified(image, zoom), prompt)
-    return _at_size(probs, image.shape, zoom)
+                maps.merge(slice(y, y + tile), slice(x, x + tile), part)
+        return maps
+    return _at_size(model.maps(_magnified(image, zoom), prompt), image.shape, zoom)
 
 
 def _starts(length: int, tile: int, step: int) -> list[int]:

@@ -14,3 +14,10 @@ from geomag_core.nano.predictor import NanoModel
 def random_model() -> NanoModel:
     torch.manual_seed(0)
     return NanoModel(NanoHead(), backbone=build_backbone(pretrained=False))
+
+
+@pytest.fixture(scope="session")
+def centre_model() -> NanoModel:
+    """A random miniature with a centre head (``geomag train nano --centre-weight``)."""
+    torch.manual_seed(0)
+    return NanoModel(NanoHead(centres=True), backbone=build_backbone(pretrained=False))

@@ -11,9 +11,10 @@ from numpy.typing import NDArray
 import geomag_core.nano.search as search_module
 from geomag_core.nano.classes import class_named
 from geomag_core.nano.datasets import load_scenes
-from geomag_core.nano.instances import SEED_THRESHOLD, instances_from_probs
+from geomag_core.nano.instances import SEED_THRESHOLD, PixelMaps, instances_from_probs
 from geomag_core.nano.matching import match_pairs
 from geomag_core.nano.predictor import NanoModel
+from geomag_core.nano.search import MIN_INSTANCE_SCORE
 from geomag_core.scene import Scene
 
 
@@ -52,6 +53,34 @@ def test_a_component_without_a_core_stays_whole() -> None:
     probs[5:20, 5:20] = 0.7  # above the mask threshold, below every seed
     found = instances_from_probs(probs, seed_threshold=SEED_THRESHOLD)
     assert [(i.box, i.pixels) for i in found] == [((5, 5, 20, 20), 225)]
+
+
+def test_a_centre_map_scores_each_instance_with_the_centre_inside_it() -> None:
+    # Two blobs the mask is as sure of: one holds an object's centre, the other (a roof, a
+    # pond) none. Their score is the geometric mean of the mean mask probability and the peak.
+    probs = np.zeros((30, 60), dtype=np.float32)
+    probs[5:15, 5:15] = 0.9
+    probs[5:15, 35:45] = 0.9
+    centres = np.full((30, 60), 0.01, dtype=np.float32)
+    centres[9:11, 9:11] = 0.81
+    with_centre, without = sorted(PixelMaps(probs, centres).instances(), key=lambda i: i.box)
+    assert with_centre.score == pytest.approx(np.sqrt(0.9 * 0.81))
+    assert without.score == pytest.approx(np.sqrt(0.9 * 0.01))
+    assert without.score < MIN_INSTANCE_SCORE <= with_centre.score  # one floor for both kinds
+    # Without a centre map the score is the mean, as before.
+    assert {i.score for i in PixelMaps(probs).instances()} == {pytest.approx(0.9)}
+
+
+def test_maps_merge_by_their_maximum_the_centres_too() -> None:
+    maps = PixelMaps.empty((4, 6), centres=True)
+    part = PixelMaps(np.full((3, 3), 0.5, np.float32), np.full((3, 3), 0.2, np.float32))
+    maps.merge(slice(0, 3), slice(0, 3), part)
+    maps.merge(slice(1, 4), slice(1, 4), PixelMaps(part.probs * 1.5, part.centres * 0.5))
+    assert maps.centres is not None
+    assert maps.probs[0, 0] == pytest.approx(0.5) and maps.probs[2, 2] == pytest.approx(0.75)
+    assert maps.centres[2, 2] == pytest.approx(0.2) and maps.centres[3, 3] == pytest.approx(0.1)
+    assert maps.probs[0, 5] == 0 and maps.crop(slice(1, 3), slice(1, 3)).probs.shape == (2, 2)
+    assert PixelMaps.empty((4, 6), centres=False).centres is None
 
 
 def test_parked_cars_of_a_validation_car_park_are_found_car_by_car(

@@ -9,12 +9,14 @@ from affine import Affine
 from geomag_core.boxes import PixelBox
 from geomag_core.nano.classes import class_named
 from geomag_core.nano.heat import CoarseMasks
+from geomag_core.nano.instances import PixelMaps
 from geomag_core.nano.predictor import NanoModel
 from geomag_core.nano.search import (
     AutoSearch,
     BlockSearch,
     _grow,
     _reportable,
+    _resized_peaks,
     coarse_instances,
     magnified_segment,
     segment_windows,
@@ -72,31 +74,51 @@ def test_cores_grow_back_about_their_centre_inside_the_scene() -> None:
 
 
 def test_magnified_segmentation_comes_back_in_the_window_pixels(
-    random_model: NanoModel,
+    random_model: NanoModel, centre_model: NanoModel
 ) -> None:
     image = np.random.default_rng(0).integers(0, 255, (48, 80, 3), dtype=np.uint8)
-    probs = magnified_segment(random_model, image, "segment the oil storage tanks", 2.0)
-    assert probs.shape == (48, 80) and probs.dtype == np.float32
-    assert float(probs.min()) >= 0.0 and float(probs.max()) <= 1.0
+    maps = magnified_segment(random_model, image, "segment the oil storage tanks", 2.0)
+    assert maps.probs.shape == (48, 80) and maps.probs.dtype == np.float32
+    assert float(maps.probs.min()) >= 0.0 and float(maps.probs.max()) <= 1.0
+    assert maps.centres is None  # weights without a centre head
+    with_centres = magnified_segment(centre_model, image, "segment the oil storage tanks", 2.0)
+    assert with_centres.centres is not None and with_centres.centres.shape == (48, 80)
+    assert 0.0 <= float(with_centres.centres.min()) <= float(with_centres.centres.max()) <= 1.0
+
+
+def test_a_centre_peak_survives_the_way_back_from_a_magnified_look() -> None:
+    # A centre one magnified pixel wide must not be averaged away when the look (×2.5) comes
+    # back to the window's pixels: each window pixel keeps the highest of those it covers.
+    look = np.zeros((50, 75), np.float32)
+    look[23, 41] = 0.9
+    back = _resized_peaks(look, (20, 30))
+    assert back.shape == (20, 30) and back.max() == pytest.approx(0.9)
+    assert np.argwhere(back == back.max()).tolist() == [[9, 16]]  # 23 / 2.5, 41 / 2.5
+    # Growing (a look smaller than its window), each pixel takes its nearest source pixel.
+    grown = _resized_peaks(back, (40, 60))
+    assert grown.max() == pytest.approx(0.9) and int((grown == grown.max()).sum()) == 4
 
 
 def test_a_window_longer_than_one_look_is_segmented_in_overlapping_tiles(
-    random_model: NanoModel, monkeypatch: pytest.MonkeyPatch
+    centre_model: NanoModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     looked: list[tuple[int, int]] = []
-    segment = random_model.segment
+    maps = centre_model.maps
 
-    def recording(image: np.ndarray, query: str) -> tuple[np.ndarray, float]:
+    def recording(image: np.ndarray, query: str) -> PixelMaps:
         looked.append(image.shape[:2])
-        return segment(image, query)
+        return maps(image, query)
 
-    monkeypatch.setattr(random_model, "segment", recording)
+    monkeypatch.setattr(centre_model, "maps", recording)
     image = np.random.default_rng(1).integers(0, 255, (200, 330, 3), dtype=np.uint8)
-    probs = magnified_segment(random_model, image, "segment the aircraft", 2.0, max_side=256)
-    assert probs.shape == (200, 330)
+    tiled = magnified_segment(centre_model, image, "segment the aircraft", 2.0, max_side=256)
+    assert tiled.probs.shape == (200, 330)
     assert len(looked) > 1 and max(max(s) for s in looked) <= 256  # memory bound by one look
-    whole = magnified_segment(random_model, image, "segment the aircraft", 2.0, max_side=4096)
-    assert float(np.abs(probs - whole).mean()) < 0.5  # the same picture, merged from tiles
+    whole = magnified_segment(centre_model, image, "segment the aircraft", 2.0, max_side=4096)
+    # The same picture, merged from tiles: mask and centre maps alike.
+    assert float(np.abs(tiled.probs - whole.probs).mean()) < 0.5
+    assert tiled.centres is not None and whole.centres is not None
+    assert float(np.abs(tiled.centres - whole.centres).mean()) < 0.5
 
 
 def _overview(probs: np.ndarray, heat_values: np.ndarray) -> tuple[HeatMap, CoarseMasks]:
@@ -159,10 +181,12 @@ def test_auto_looks_at_an_implausibly_large_instance_natively() -> None:
 
 
 @pytest.mark.parametrize("zoom", [1.0, 2.0])
+@pytest.mark.parametrize("weights", ["random_model", "centre_model"])
 def test_windows_segmented_together_give_what_each_gives_alone(
-    random_model: NanoModel, monkeypatch: pytest.MonkeyPatch, zoom: float
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, zoom: float, weights: str
 ) -> None:
     """Sizes that pad alike share a pass, others do not, a long one is tiled: same numbers."""
+    random_model: NanoModel = request.getfixturevalue(weights)
     rng = np.random.default_rng(2)
     shapes = [(120, 120), (100, 128), (120, 120), (152, 90), (40, 700)]
     images = [rng.integers(0, 255, (*s, 3), dtype=np.uint8) for s in shapes]
@@ -179,8 +203,13 @@ def test_windows_segmented_together_give_what_each_gives_alone(
     alone = [magnified_segment(random_model, im, "segment the aircraft", zoom) for im in images]
     assert batched < len(passes) - batched  # fewer passes than one a window
     for a, b, shape in zip(together, alone, shapes, strict=True):
-        assert a.shape == shape
-        np.testing.assert_allclose(a, b, atol=1e-5)
+        assert a.probs.shape == shape
+        np.testing.assert_allclose(a.probs, b.probs, atol=1e-5)
+        if a.centres is None or b.centres is None:  # no centre head: neither has one
+            assert a.centres is None and b.centres is None and weights == "random_model"
+        else:
+            assert a.centres.shape == shape
+            np.testing.assert_allclose(a.centres, b.centres, atol=1e-5)
 
 
 def test_what_the_answer_would_report_is_judged_on_the_grown_outline() -> None:
@@ -227,3 +256,63 @@ def test_a_scene_whose_whole_read_costs_no_more_than_the_overview_is_read_whole(
     # A larger frame (1.2 MP) is searched as before.
     larger = search_scene(random_model, scene(2000, 600), car, gsd_m=car.gsd_m)
     assert larger.heat is not None and "segmented whole" not in larger.decision
+
+
+def _with_centre_head(bias: float) -> NanoModel:
+    """The shipped weights with a centre head that says ``sigmoid(bias)`` everywhere."""
+    import torch
+
+    from geomag_core.decoder.pixel_decoder import ScaleHead
+
+    model = NanoModel.load(None, device="cpu")
+    head = ScaleHead(channels=model.head.decoder.channels, hidden_channels=16, kernel_size=3)
+    torch.nn.init.zeros_(head.conv2.weight)
+    torch.nn.init.constant_(head.conv2.bias, bias)  # type: ignore[arg-type]
+    model.head.centre = head.eval()
+    return model
+
+
+def test_the_search_scores_with_the_centre_map_wherever_it_reads(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """A centre map that sees no centre anywhere silences every read: the whole read, the
+    overview's own instances, its probes and the native windows; one that sees a centre
+    everywhere keeps every instance the mask alone keeps."""
+    from PIL import Image
+
+    from geomag_core.nano.datasets import load_scenes
+    from geomag_core.nano.search import search_scene
+    from geomag_core.scene import Scene
+
+    aircraft = class_named("aircraft")
+    airport = load_scenes(shared_data, "aircraft", "val")[0]
+    tiled = Scene(airport.path)  # 2,560²: the overview, its windows
+    x0, y0, _, _ = airport.boxes[0].as_tuple()
+    x, y = int(max(0, min(x0 - 300, 2560 - 900))), int(max(0, min(y0 - 300, 2560 - 700)))
+    part = tmp_path / "part.png"  # 900 × 700 around an aircraft: read whole
+    Image.fromarray(tiled.read(PixelBox(x, y, x + 900, y + 700))).save(part)
+    whole = Scene(part)
+
+    def search(model: NanoModel, scene: Scene) -> list[list[tuple[float, ...]]]:
+        found = search_scene(model, scene, aircraft, gsd_m=aircraft.gsd_m)
+        return [[f.box for f in fs] for fs in (found.instances, found.implausible, found.misshapen)]
+
+    plain, nowhere = NanoModel.load(None), _with_centre_head(-20)
+    for scene in (whole, tiled):
+        assert search(plain, scene)[0], "the shipped weights find aircraft here"
+        assert search(nowhere, scene) == [[], [], []]
+    kept = search(_with_centre_head(20), whole)
+    assert set(search(plain, whole)[0]) <= set(kept[0])
+
+
+def test_the_centre_map_comes_in_image_pixels_one_grid_cell_per_stride_square(
+    centre_model: NanoModel,
+) -> None:
+    # 33 × 50 pads to 64²: the head's stride-4 grid is 16², each cell 4 × 4 image pixels.
+    image = np.random.default_rng(3).integers(0, 255, (33, 50, 3), dtype=np.uint8)
+    maps = centre_model.maps(image, "segment the oil storage tanks")
+    assert maps.probs.shape == (33, 50) and maps.centres is not None
+    assert maps.centres.shape == (33, 50)
+    cells = maps.centres[:32, :48].reshape(8, 4, 12, 4)
+    assert np.all(cells == cells[:, :1, :, :1])  # constant over each cell
+    assert len(np.unique(cells[:, 0, :, 0])) > 1  # and it varies across the scene

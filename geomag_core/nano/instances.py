@@ -56,11 +56,6 @@ class PixelMaps:
         zeros = np.zeros(shape, np.float32)
         return cls(zeros, zeros.copy() if centres else None)
 
-    def crop(self, rows: slice, cols: slice) -> PixelMaps:
-        """The maps over ``[rows, cols]`` (views, not copies)."""
-        c = None if self.centres is None else self.centres[rows, cols]
-        return PixelMaps(self.probs[rows, cols], c)
-
     def merge(self, rows: slice, cols: slice, part: PixelMaps) -> None:
         """Merge ``part`` into ``[rows, cols]`` in place, by the maximum (overlapping reads)."""
         region = self.probs[rows, cols]

@@ -86,11 +86,13 @@ def test_segment_question_runs_windows_and_stores_instances(
         (i, len(zooms)) for i in range(1, len(zooms) + 1)
     ]
     # Row-merged 117-px blocks (4 heat cells of 29 px: the 1,868-px mosaic seen at 1,024 px)
-    # with 16 px of context, at most 18 % of the heat map's cell grid (the scene, rounded up
-    # to whole cells) in all.
+    # with 16 px of context, at most 16 % of the heat map's cell grid (the scene, rounded up
+    # to whole cells) in all; overlapping neighbours are read as one window, no longer than
+    # one look (1,024 px: aircraft are read as they are), for no more pixels.
     windows = [z["window"] for z in zooms]
-    assert all(y1 - y0 <= 4 * 30 + 2 * 16 for _, y0, _, y1 in windows)
-    assert sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in windows) <= 0.18 * 1898 * 1478
+    strip = 4 * 30 + 2 * 16
+    assert all(y1 - y0 <= strip or max(x1 - x0, y1 - y0) <= 1024 for x0, y0, x1, y1 in windows)
+    assert sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in windows) <= 0.16 * 1898 * 1478
     masks = [r for r in final["results"] if r["kind"] == "mask"]
     assert len(final["result_ids"]) == len(final["results"])
     assert all(r["label"] == "aircraft" and 0 <= r["confidence"] <= 1 for r in masks)

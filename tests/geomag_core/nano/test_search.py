@@ -19,10 +19,12 @@ from geomag_core.nano.search import (
     _resized_peaks,
     coarse_instances,
     magnified_segment,
+    merged_windows,
     segment_windows,
 )
 from geomag_core.polygons.paste import SceneMask
-from geomag_core.psc.heatmap import HeatMap
+from geomag_core.psc.heatmap import CellBox, HeatMap
+from geomag_core.psc.windows import ScoredWindow
 
 
 def test_block_search_reads_the_hot_blocks_with_context_inside_the_scene() -> None:
@@ -316,3 +318,51 @@ def test_the_centre_map_comes_in_image_pixels_one_grid_cell_per_stride_square(
     cells = maps.centres[:32, :48].reshape(8, 4, 12, 4)
     assert np.all(cells == cells[:, :1, :, :1])  # constant over each cell
     assert len(np.unique(cells[:, 0, :, 0])) > 1  # and it varies across the scene
+
+
+def _covered(boxes: list[PixelBox], shape: tuple[int, int] = (700, 700)) -> np.ndarray:
+    seen = np.zeros(shape, bool)
+    for b in boxes:
+        seen[b.y0 : b.y1, b.x0 : b.x1] = True
+    return seen
+
+
+def test_windows_one_above_the_other_are_read_once_as_their_union() -> None:
+    hot = ScoredWindow(CellBox(0, 0, 3, 3), score=2.0, coverage=0.5)
+    above = PixelBox(104, 104, 256, 256)  # a 120-px block and its 16-px margin
+    below = PixelBox(104, 224, 256, 376)  # the block under it: the margins overlap by 32 px
+    aside = PixelBox(400, 400, 552, 552)  # far from both
+    out = merged_windows([(hot, above), (None, aside), (None, below)], max_side=512)
+    assert out == [(hot, PixelBox(104, 104, 256, 376)), (None, aside)]  # hotter's score, place
+    assert sum(b.area for _, b in out) < above.area + below.area + aside.area
+    # A doubtful instance's window (no heat score) merged with a block keeps the block's score.
+    doubtful = merged_windows([(None, above), (hot, below)], max_side=512)
+    assert doubtful == [(hot, PixelBox(104, 104, 256, 376))]
+
+
+def test_windows_are_not_merged_where_the_union_would_read_more_or_be_longer_than_a_look() -> None:
+    a = PixelBox(0, 0, 152, 152)
+    corner = PixelBox(120, 120, 272, 272)  # diagonal neighbour: its box is mostly unread land
+    assert len(merged_windows([(None, a), (None, corner)], max_side=512)) == 2
+    right = PixelBox(140, 0, 292, 152)  # overlapping side by side: the union is cheaper ...
+    assert len(merged_windows([(None, a), (None, right)], max_side=512)) == 1
+    assert len(merged_windows([(None, a), (None, right)], max_side=256)) == 2  # ... but too long
+
+
+def test_merging_reads_every_pixel_it_read_before_with_no_more_pixels_and_leaves_no_pair() -> None:
+    rng = np.random.default_rng(0)
+    boxes = []
+    for _ in range(40):  # blocks of a 120-px grid with their margins, as the heat chooses them
+        col, row = rng.integers(0, 5, size=2)
+        x, y = 16 + 120 * int(col), 16 + 120 * int(row)
+        boxes.append(PixelBox(x - 16, y - 16, x + 136, y + 136))
+    windows: list[tuple[ScoredWindow | None, PixelBox]] = [(None, b) for b in boxes]
+    out = [b for _, b in merged_windows(windows, max_side=400)]
+    assert len(out) < len(boxes)
+    assert (_covered(out) >= _covered(boxes)).all()
+    assert sum(b.area for b in out) <= sum(b.area for b in boxes)
+    assert all(max(b.width, b.height) <= 400 for b in out if b not in boxes)
+    for i, a in enumerate(out):  # nothing left that a merge would read more cheaply
+        for b in out[i + 1 :]:
+            u = PixelBox(min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1))
+            assert max(u.width, u.height) > 400 or u.area > a.area + b.area

@@ -7,7 +7,7 @@
 * ``cars``: KIT AIS aerial frames of Munich (~0.13 m), YOLO labels; only class 0 (car) is a car.
 * ``ships``: Sentinel-2 port scenes (~8 m on the ground, 10 m in Web Mercator), ``bounds`` in
   ``annotations.csv``; ten 4-band GeoTIFFs (RGB + NIR: nano reads RGB) and two RGB JPEGs.
-  Not yet a nano class (two training runs collapsed the ship masks to zero: see the README);
+  Not yet a nano class (training runs found a fifth of the validation ships: see the README);
   its validation ports are cross-class negatives in ``geomag eval nano``.
 * ``naip``: NAIP quarter-quad at 5 m, no labels: no aircraft, tank or car is visible at 5 m, so
   these tiles are negatives for every class.

@@ -836,11 +836,10 @@ def search_scene(
         def reported(f: FoundInstance) -> bool:  # evidence: what the answer would report
             return _reportable(f.mask, target, gsd_m, outline, scene.size)
 
-        before = len(reader.windows)
-        followed = _follow_finds(reader, whole, looking, reported, heat, decision)
+        followed, more = _follow_finds(reader, whole, looking, reported, heat, decision)
         if followed:
             decision += f"; then {followed} block(s) next to what was found there"
-            planned += len(reader.windows) - before
+            planned += more
     windows = reader.windows
     if coarse is not None:
         outside = []
@@ -1102,13 +1101,13 @@ def _follow_finds(
     counts: Callable[[FoundInstance], bool],
     heat: HeatMap | None,
     decision: str,
-) -> int:
+) -> tuple[int, int]:
     """Read the blocks near what was found, and near what they find (:class:`AutoSearch`).
 
     ``counts``: which finds count (those the answer would report: a candidate refused for its
     size or shape is no evidence of a group). Stops when a round finds nothing new, or when
     these reads reach twice ``looking.blocks.max_fraction`` of ``region``. Returns the blocks
-    read.
+    chosen and the windows they were read as (neighbours merged, :func:`merged_windows`).
     """
     blocks = looking.blocks
     read = ReadMap(region)
@@ -1116,7 +1115,7 @@ def _follow_finds(
         read.mark(box)
     cap = reader.native_px + 2 * blocks.max_fraction * region.area
     frontier = [f.box for f in reader.found if counts(f)]
-    followed = 0
+    followed = windows = 0
     while frontier and not reader.out_of_time:
         chosen: list[tuple[ScoredWindow | None, PixelBox]] = []
         spent = reader.native_px
@@ -1136,8 +1135,9 @@ def _follow_finds(
             planned = len(reader.windows) + len(chosen)
             reader.progress.planned(heat, f"{decision}; following what was found", planned)
         followed += blocks_chosen
+        windows += len(chosen)
         frontier = [f.box for f in reader.read(chosen) if counts(f)]
-    return followed
+    return followed, windows
 
 
 def segment_windows(

@@ -185,6 +185,15 @@ def train_nano_cmd(
     feedback_negative_crops: Annotated[
         int, typer.Option(min=0, help="With --feedback: crops centred on each rejected result.")
     ] = _D.feedback_negative_crops,
+    watch: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Every N steps, print each class's highest mask probability on its own "
+            "training crops, and say at once when a class learned earlier is lost (0: only at "
+            "the end).",
+        ),
+    ] = 0,
 ) -> None:
     """Train GeoMag-nano's head on aircraft, oil-storage tanks and cars.
 
@@ -245,6 +254,25 @@ def train_nano_cmd(
         def on_step(step: int, loss: float) -> None:
             progress.update(step_task, advance=1, description=f"training loss {loss:.3f}")
 
+        watched: list[tuple[int, dict[str, float]]] = []
+
+        def on_watch(step: int, responses: dict[str, float]) -> None:
+            from geomag_core.nano.training import lost_classes
+
+            before = lost_classes(watched)
+            watched.append((step, responses))
+            progress.console.print(
+                f"after {step} steps, highest mask probability on its own training crops: "
+                + ", ".join(f"{name} {p:.3f}" for name, p in responses.items())
+            )
+            for name, (at, peak) in lost_classes(watched).items():
+                if name not in before:
+                    progress.console.print(
+                        f"[bold red]{escape(name)}: fell under 0.5 by step {at} after reaching "
+                        f"{peak:.3f}: the run is losing the class (stop it and change the "
+                        "recipe, see the README).[/bold red]"
+                    )
+
         from geomag_core.nano.training import train_nano  # torch: only when training
 
         head, report = train_nano(
@@ -253,6 +281,8 @@ def train_nano_cmd(
             on_cache=on_cache,
             on_step=on_step,
             feedback=verdicts.scenes if verdicts else (),
+            watch=watch,
+            on_watch=on_watch,
         )
     meta = {
         "seed": str(seed),

@@ -71,6 +71,7 @@ __all__ = [
     "centre_loss",
     "centre_targets",
     "class_responses",
+    "lost_classes",
     "train_nano",
     "train_step",
 ]
@@ -93,6 +94,8 @@ class NanoTrainReport:
     responses: dict[str, float] = field(default_factory=dict)
     """Per class, the trained head's highest mask probability on its own training crops
     (:func:`class_responses`): under 0.5 the class cannot yield a single instance."""
+    watched: list[tuple[int, dict[str, float]]] = field(default_factory=list)
+    """With ``watch``: ``(steps done, responses)`` every ``watch`` steps."""
 
 
 @dataclass
@@ -523,11 +526,18 @@ def train_nano(
     on_cache: Callable[[int, int], None] | None = None,
     on_step: Callable[[int, float], None] | None = None,
     feedback: Sequence[SceneFeedback] = (),
+    watch: int = 0,
+    on_watch: Callable[[int, dict[str, float]], None] | None = None,
 ) -> tuple[NanoHead, NanoTrainReport]:
     """Train a :class:`NanoHead` on the training splits of the data sets under ``shared_dir``.
 
     ``feedback``: scenes with an analyst's verdicts, added to their class's training scenes
     (see :func:`build_cache`).
+
+    ``watch``: every ``watch`` steps, each class's :func:`class_responses` is measured, kept in
+    the report and given to ``on_watch`` with the steps done. A class lost mid-run is then seen
+    within minutes, not at the end of a run of an hour. Watching draws no random numbers, so a
+    watched run trains the same head as an unwatched one.
 
     Raises:
         DatasetError: a feedback scene's file is missing, or its class has no data set in
@@ -600,11 +610,34 @@ def train_nano(
         report.losses.append(loss)
         if on_step:
             on_step(step, loss)
+        if watch > 0 and (step + 1) % watch == 0:
+            seen = class_responses(head, cache, tokens, ranges, backbone=tuned)
+            report.watched.append((step + 1, seen))
+            if on_watch:
+                on_watch(step + 1, seen)
     report.seconds["train"] = time.perf_counter() - t1
     if tuned is not None:
         report.backbone = tuned.requires_grad_(False).eval()
     report.responses = class_responses(head, cache, tokens, ranges, backbone=tuned)
     return head.eval(), report
+
+
+def lost_classes(watched: Sequence[tuple[int, dict[str, float]]]) -> dict[str, tuple[int, float]]:
+    """Classes whose response fell under 0.5 after it had reached 0.5: ``name → (step, peak)``.
+
+    ``watched``: ``(steps done, responses)`` in order (:attr:`NanoTrainReport.watched`). A
+    class is reported at the first watch where it is under 0.5 again; ``peak`` is its highest
+    response before that.
+    """
+    peaks: dict[str, float] = {}
+    lost: dict[str, tuple[int, float]] = {}
+    for step, responses in watched:
+        for name, p in responses.items():
+            peak = peaks.get(name, 0.0)
+            if p < 0.5 <= peak and name not in lost:
+                lost[name] = (step, peak)
+            peaks[name] = max(peak, p)
+    return lost
 
 
 def class_responses(

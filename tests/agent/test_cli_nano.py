@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -70,7 +71,8 @@ def test_a_short_training_run_writes_loadable_weights_for_three_classes(
     shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "nano.safetensors"
-    code = main(["train", "nano", "--steps", "60", "--crops-scale", "0.01", "--out", str(out)])
+    quick = ["--steps", "60", "--crops-scale", "0.01", "--watch", "25"]
+    code = main(["train", "nano", *quick, "--out", str(out)])
     assert code == 0
     _, meta = load_head(out)
     assert json.loads(meta["classes"]) == ["aircraft", "oil-storage tank", "car"]
@@ -80,6 +82,27 @@ def test_a_short_training_run_writes_loadable_weights_for_three_classes(
     # each class's response on its own training crops is said, and a lost class is named
     assert "highest mask probability on its own training crops: aircraft " in printed
     assert "oil-storage tank " in printed and "car " in printed
+    # --watch 25: the responses after 25 and 50 of the 60 steps, each class named
+    watch = r"after (\d+) steps, highest mask probability on its own training crops: aircraft "
+    assert re.findall(watch, printed) == ["25", "50"]
+
+
+@pytest.mark.slow
+def test_watching_a_run_measures_it_without_changing_what_it_trains(shared_data: Path) -> None:
+    from geomag_core.nano.recipe import DEFAULT_MIX, DatasetMix, NanoTrainConfig
+    from geomag_core.nano.training import train_nano
+
+    mix = tuple(DatasetMix(m.dataset, max(1, round(m.crops * 0.01)), m.scales) for m in DEFAULT_MIX)
+    config = NanoTrainConfig(mix=mix, steps=30, tune_backbone=True, head_first=0.5)
+    _, plain = train_nano(shared_data, config)
+    _, watched = train_nano(shared_data, config, watch=10)
+    assert [step for step, _ in watched.watched] == [10, 20, 30]
+    assert set(watched.watched[-1][1]) == {"aircraft", "oil-storage tank", "car"}
+    # the responses are measured in eval mode without drawing random numbers: the same run,
+    # in the head's frozen half and in the half that tunes the backbone
+    assert watched.losses == plain.losses
+    assert watched.responses == plain.responses
+    assert not plain.watched
 
 
 @pytest.mark.slow

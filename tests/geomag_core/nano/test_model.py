@@ -240,6 +240,21 @@ def test_a_class_whose_masks_collapsed_is_told_by_its_response_on_its_own_crops(
     assert class_responses(head, cache, tokens, ranges)["aircraft"] < 1e-6
 
 
+def test_a_class_is_lost_when_it_falls_under_half_after_reaching_it() -> None:
+    from geomag_core.nano.training import lost_classes
+
+    watched = [
+        (200, {"aircraft": 0.16, "ship": 0.11}),
+        (400, {"aircraft": 0.87, "ship": 0.51}),
+        (600, {"aircraft": 0.89, "ship": 0.09}),
+        (800, {"aircraft": 0.94, "ship": 0.62}),  # back again: still lost first at 600
+    ]
+    assert lost_classes(watched) == {"ship": (600, 0.51)}
+    # never learned is not "lost": the end-of-run response says that
+    assert lost_classes([(200, {"car": 0.1}), (400, {"car": 0.3})]) == {}
+    assert lost_classes([]) == {}
+
+
 def test_a_clipped_step_moves_the_head_no_further_than_the_clip() -> None:
     levels, text = _levels(2, 64), _text(2)
     targets = torch.zeros(2, 64, 64, dtype=torch.bool)

@@ -233,6 +233,28 @@ def _picture(browser: Any, shot: Path, testid: str, pick: str, keep_in: str) -> 
         shutil.copyfile(shot, keep)
 
 
+def _still(browser: Any, element: Any) -> None:
+    """Wait until the app has stopped running and ``element`` stays where it is for a second."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    idle = (By.CSS_SELECTOR, "[data-testid=stStatusWidget]")
+    WebDriverWait(browser, 120).until(ec.invisibility_of_element_located(idle))
+    where = None
+    for _ in range(60):
+        now = browser.execute_script(
+            "const r = arguments[0].getBoundingClientRect();"
+            " return [r.left, r.top, r.width, r.height];",
+            element,
+        )
+        if now == where:
+            return
+        where = now
+        time.sleep(1)
+    raise AssertionError(f"{element} never stood still: {where}")
+
+
 def _then(browser: Any, wait: Any, question: str, said: str) -> str:
     """Ask the next question in the same chat; the page's text once ``said`` is on it."""
     from selenium.webdriver.common.by import By
@@ -442,6 +464,7 @@ def test_a_box_dragged_on_the_scene_is_stored_as_an_added_object(
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     from db.engine import create_db_engine
@@ -462,7 +485,7 @@ def test_a_box_dragged_on_the_scene_is_stored_as_an_added_object(
         )
     )
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", picture)
-    time.sleep(1)  # the page is still
+    _still(browser, picture)  # a picture that moves under the mouse gets a box it did not draw
     width, height = picture.size["width"], picture.size["height"]
     # where the pointer went down and up, as fractions of the picture (whatever moved before;
     # vega stops the mouse events, not the pointer events)
@@ -494,7 +517,10 @@ def test_a_box_dragged_on_the_scene_is_stored_as_an_added_object(
         except StaleElementReferenceException:
             return ""
 
-    text = WebDriverWait(browser, 60).until(box_field)
+    WebDriverWait(browser, 60).until(box_field)
+    idle = (By.CSS_SELECTOR, "[data-testid=stStatusWidget]")
+    WebDriverWait(browser, 60).until(ec.invisibility_of_element_located(idle))
+    text = box_field(browser)  # the box of the whole drag, not one sent while it went on
     drawn = [int(v) for v in text.split(",")]
     _picture(browser, tmp_path / "drawn.png", "stVegaLiteChart", "[0]", "GEOMAG_DRAW_SCREENSHOT")
     x0, y0, x1, y1 = drawn

@@ -6,16 +6,20 @@
 * ``oil-storage``: Airbus SPOT refineries and ports (~1.2 m), ``bounds`` in ``annotations.csv``.
 * ``cars``: KIT AIS aerial frames of Munich (~0.13 m), YOLO labels; only class 0 (car) is a car.
 * ``ships``: Sentinel-2 port scenes (~8 m on the ground, 10 m in Web Mercator), ``bounds`` in
-  ``annotations.csv``; ten 4-band GeoTIFFs (RGB + NIR: nano reads RGB) and two RGB JPEGs.
-  Not yet a nano class (training runs found a fifth of the validation ships: see the README);
-  its validation ports are cross-class negatives in ``geomag eval nano``.
+  ``annotations.csv`` and each ship's outline in ``polygons.csv``; ten 4-band GeoTIFFs (RGB +
+  NIR: nano reads RGB) and two RGB JPEGs. Not yet a nano class (a four-class run found a sixth
+  of the validation ships: see the README); its validation ports are cross-class negatives in
+  ``geomag eval nano``. Ports hold tanks no one labelled, and refineries ships:
+  :attr:`DatasetSpec.unlabelled` keeps those classes from being taught or counted as absent
+  there, for the run that trains ships.
 * ``naip``: NAIP quarter-quad at 5 m, no labels: no aircraft, tank or car is visible at 5 m, so
   these tiles are negatives for every class.
 
-Boxes are XYXY in each image's own pixels (clipped to the image). Instance targets are
-**box-derived**: the ellipse inscribed in each box (no outlines exist in these sets). Tanks are
-round, so for them the ellipse is nearly exact; for aircraft and cars it keeps the box as its
-bounding box while leaving neighbours separated, so mask components map back to boxes.
+Boxes are XYXY in each image's own pixels (clipped to the image). Instance targets are the
+object's outline where the set has one (ships), else **box-derived**: the ellipse inscribed in
+each box. Tanks are round, so for them the ellipse is nearly exact; for aircraft and cars it
+keeps the box as its bounding box while leaving neighbours separated, so mask components map
+back to boxes. A ship lies at any angle, so its box's ellipse would cover water beside it.
 Images are never copied into the repository; splits are stored as JSON beside this module.
 """
 
@@ -52,6 +56,7 @@ __all__ = [
     "read_oil_storage",
     "read_ships",
     "read_yolo_cars",
+    "unlabelled_beside",
 ]
 
 _DATA = Path(__file__).parent / "data"
@@ -61,17 +66,29 @@ SPLIT_FILE = _DATA / "airbus_split.json"
 
 @dataclass(frozen=True, slots=True)
 class ObjectBox:
-    """One annotated object, XYXY in image pixels (float, exclusive upper bounds)."""
+    """One annotated object, XYXY in image pixels (float, exclusive upper bounds).
+
+    ``outline``: the object's outline as ``(x, y)`` vertices in the same pixels, where the data
+    set has one; its target is then the outline, not the box's ellipse.
+    """
 
     x0: float
     y0: float
     x1: float
     y1: float
     truncated: bool = False
+    outline: tuple[tuple[float, float], ...] | None = None
 
     def as_tuple(self) -> tuple[float, float, float, float]:
         """``(x0, y0, x1, y1)``."""
         return (self.x0, self.y0, self.x1, self.y1)
+
+    def scaled(self, s: float) -> ObjectBox:
+        """The box (and outline) in pixels ``s`` times finer."""
+        outline = None if self.outline is None else tuple((x * s, y * s) for x, y in self.outline)
+        return ObjectBox(
+            self.x0 * s, self.y0 * s, self.x1 * s, self.y1 * s, self.truncated, outline
+        )
 
 
 def dedupe_boxes(boxes: list[ObjectBox], iou: float = 0.7) -> list[ObjectBox]:
@@ -133,14 +150,18 @@ def read_oil_storage(csv_path: Path, size: int = 2560) -> dict[str, list[ObjectB
     return {k: dedupe_boxes(v) for k, v in out.items()}
 
 
-def read_ships(folder: Path) -> dict[str, list[ObjectBox]]:
+def read_ships(
+    folder: Path, csv_path: Path | None = None, images: Path | None = None
+) -> dict[str, list[ObjectBox]]:
     """``image file name → ship boxes`` from sen2ships' ``annotations.csv`` (``bounds``).
 
-    Image ids name ``images/IMAGE_ID.tif`` or ``.jpg``; boxes are clipped to each image.
+    Image ids name ``images/IMAGE_ID.tif`` or ``.jpg``; boxes are clipped to each image. Each
+    box gets the outline of ``polygons.csv`` whose bounds match it (IoU ≥ 0.5), where one does.
+    ``csv_path`` and ``images`` default to ``folder/annotations.csv`` and ``folder/images``.
     """
-    csv_path = folder / "annotations.csv"
+    csv_path = csv_path or folder / "annotations.csv"
     _require(csv_path, "annotations.csv")
-    files = {p.stem: p for p in (folder / "images").glob("*.*")}
+    files = {p.stem: p for p in (images or folder / "images").glob("*.*")}
     sizes: dict[str, tuple[int, int]] = {}
     out: dict[str, list[ObjectBox]] = {}
     with csv_path.open(newline="") as f:
@@ -159,7 +180,44 @@ def read_ships(folder: Path) -> dict[str, list[ObjectBox]]:
             box = ObjectBox(max(0.0, x0), max(0.0, y0), min(float(w), x1), min(float(h), y1))
             if box.x1 > box.x0 and box.y1 > box.y0:
                 out.setdefault(image.name, []).append(box)
-    return {k: dedupe_boxes(v) for k, v in out.items()}
+    outlines = _ship_outlines(csv_path.parent / "polygons.csv", files)
+    return {
+        k: [_with_outline(b, outlines.get(k, [])) for b in dedupe_boxes(v)] for k, v in out.items()
+    }
+
+
+def _ship_outlines(
+    csv_path: Path, files: dict[str, Path]
+) -> dict[str, list[tuple[tuple[float, float], ...]]]:
+    """``image file name → outlines`` from ``polygons.csv`` (none when the file is absent)."""
+    out: dict[str, list[tuple[tuple[float, float], ...]]] = {}
+    if not csv_path.exists():
+        return out
+    with csv_path.open(newline="") as f:
+        for row in csv.DictReader(f):
+            image = files.get(row.get("image_id", ""))
+            if image is None:
+                continue
+            try:
+                ring = tuple((float(x), float(y)) for x, y in ast.literal_eval(row["polygon"]))
+            except (ValueError, SyntaxError, KeyError, TypeError) as exc:
+                raise DatasetError(f"{csv_path}: a row has no '[(x, y), ...]' polygon") from exc
+            if len(ring) >= 3:
+                out.setdefault(image.name, []).append(ring)
+    return out
+
+
+def _with_outline(box: ObjectBox, outlines: list[tuple[tuple[float, float], ...]]) -> ObjectBox:
+    """``box`` with the outline whose bounds overlap it best (IoU ≥ 0.5), if any does."""
+    best, best_iou = None, 0.5
+    for ring in outlines:
+        xs, ys = [x for x, _ in ring], [y for _, y in ring]
+        iou = box_iou(box.as_tuple(), (min(xs), min(ys), max(xs), max(ys)))
+        if iou >= best_iou:
+            best, best_iou = ring, iou
+    if best is None:
+        return box
+    return ObjectBox(box.x0, box.y0, box.x1, box.y1, box.truncated, best)
 
 
 def read_box_csv(csv_path: Path) -> dict[str, list[ObjectBox]]:
@@ -222,6 +280,8 @@ class DatasetSpec:
         split_file: the stored split.
         n_val: validation scenes drawn by :func:`make_split`.
         reader: ``folder → {file name: boxes}`` (``None``: no labels).
+        unlabelled: nano classes that may be in these scenes but were not labelled (ships in a
+            refinery's port): never asked on them in training, nor counted as false there.
 
     """
 
@@ -233,6 +293,7 @@ class DatasetSpec:
     split_file: Path
     n_val: int
     reader: Callable[[Path], dict[str, list[ObjectBox]]] | None
+    unlabelled: tuple[str, ...] = ()
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -255,6 +316,7 @@ DATASETS: dict[str, DatasetSpec] = {
         _DATA / "oil_storage_split.json",
         15,
         lambda f: read_oil_storage(f / "annotations.csv"),
+        unlabelled=("ship",),
     ),
     "cars": DatasetSpec(
         "cars",
@@ -275,6 +337,7 @@ DATASETS: dict[str, DatasetSpec] = {
         _DATA / "ships_split.json",
         3,
         read_ships,
+        unlabelled=("oil-storage tank",),
     ),
     "naip": DatasetSpec(
         "naip", None, "naip-time-series", ".", "*.tif", _DATA / "naip_split.json", 3, None
@@ -289,6 +352,12 @@ class LabelledScene:
     path: Path
     boxes: tuple[ObjectBox, ...]
     dataset: str
+
+
+def unlabelled_beside(dataset: str) -> tuple[str, ...]:
+    """Nano classes ``dataset``'s scenes may hold unlabelled (:attr:`DatasetSpec.unlabelled`)."""
+    spec = DATASETS.get(dataset)
+    return spec.unlabelled if spec else ()
 
 
 def make_split(image_ids: list[str], *, n_val: int = 15, seed: int = 0) -> dict[str, object]:
@@ -337,7 +406,7 @@ def ellipse_mask(
             core grows back by ``1 / shrink`` about its centre).
 
     Returns:
-        ``(H, W)`` bool, True inside any ellipse (pixel centres).
+        ``(H, W)`` bool, True inside any ellipse or outline (pixel centres).
 
     """
     h, w = shape
@@ -348,7 +417,25 @@ def ellipse_mask(
         if b.x1 <= origin[0] or b.x0 >= origin[0] + w or b.y1 <= origin[1] or b.y0 >= origin[1] + h:
             continue
         cx, cy = (b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2
+        if b.outline is not None:
+            ring = [(cx + (x - cx) * shrink, cy + (y - cy) * shrink) for x, y in b.outline]
+            out |= _polygon_mask(ring, xs, ys)
+            continue
         rx = max((b.x1 - b.x0) / 2 * shrink, 0.5)
         ry = max((b.y1 - b.y0) / 2 * shrink, 0.5)
         out |= ((xs - cx) / rx) ** 2 + ((ys - cy) / ry) ** 2 <= 1.0
     return out
+
+
+def _polygon_mask(
+    ring: list[tuple[float, float]], xs: NDArray[np.floating], ys: NDArray[np.floating]
+) -> NDArray[np.bool_]:
+    """Pixel centres ``(xs, ys)`` (broadcast columns and rows) inside ``ring``, by even-odd."""
+    inside = np.zeros(np.broadcast_shapes(xs.shape, ys.shape), dtype=bool)
+    for (xa, ya), (xb, yb) in zip(ring, ring[1:] + ring[:1], strict=True):
+        if ya == yb:
+            continue
+        crosses = (ya > ys) != (yb > ys)
+        x_at = xa + (ys - ya) * (xb - xa) / (yb - ya)
+        inside ^= crosses & (xs < x_at)
+    return inside

@@ -256,8 +256,8 @@ def evaluate(
             continue
         fp = CrossClass()
         for name, spec in DATASETS.items():
-            if spec.class_name == target.name:
-                continue
+            if spec.class_name == target.name or target.name in spec.unlabelled:
+                continue  # its own scenes, or ones that may hold it unlabelled
             counts = fp.per_dataset.setdefault(name, [])
             for labelled in scenes[name]:
                 scene = Scene(labelled.path)

@@ -130,6 +130,12 @@ class FeatureCache:
         return levels_from_stem(backbone, cached[0])[-self.reads :]
 
 
+#: Each data set's class → the classes its scenes may hold unlabelled (never asked there).
+_UNLABELLED: dict[str | None, tuple[str, ...]] = {
+    spec.class_name: spec.unlabelled for spec in DATASETS.values() if spec.class_name
+}
+
+
 def _sample_crop(
     rng: random.Random, boxes: tuple[ObjectBox, ...], size: tuple[int, int], side: int
 ) -> tuple[int, int]:
@@ -196,7 +202,7 @@ def _crop_at(
         resample = Image.Resampling.BOX if side > crop else Image.Resampling.BILINEAR
         region = region.resize((crop, crop), resample)
     s = crop / side
-    scaled = [ObjectBox(b.x0 * s, b.y0 * s, b.x1 * s, b.y1 * s, b.truncated) for b in boxes]
+    scaled = [b.scaled(s) for b in boxes]
     mask = ellipse_mask(scaled, (x0 * s, y0 * s), (crop, crop), shrink)
     return np.asarray(region, dtype=np.uint8), mask
 
@@ -261,13 +267,14 @@ def _plans(
     """``(crops, scales, weights, asked)``: a set's own crops, then its zoom negatives.
 
     Each magnified class is also asked on this set's crops at its own magnification (empty
-    targets): the search looks for tanks on an airport at ×2 too.
+    targets): the search looks for tanks on an airport at ×2 too. Not a class the set may hold
+    unlabelled (ships in a refinery's port).
     """
     zoomed = [c for c in NANO_CLASSES if config.zoom_of(c.name) != 1.0]
     return [(count, scales, weights, None)] + [
         (round(count * config.zoom_negatives), [config.zoom_of(c.name)], [1.0], c.name)
         for c in zoomed
-        if c.name != name and config.zoom_negatives > 0
+        if c.name != name and c.name not in _UNLABELLED.get(name, ()) and config.zoom_negatives > 0
     ]
 
 
@@ -698,7 +705,9 @@ def ask_crop(
     ``ranges``: each nano class's prompt ids; ``absent``: prompts of classes nano never learns.
     A crop centred on a rejected result is always asked for its class (target kept); a zoom
     negative for its one class (target dropped); any other crop for its own class, another nano
-    class or an absent one, by the recipe's shares.
+    class or an absent one, by the recipe's shares. Never for a class its data set may hold
+    unlabelled (:attr:`~geomag_core.nano.datasets.DatasetSpec.unlabelled`): an empty target
+    there could be a lie.
     """
     own = cache.classes[i]
     u = rng.random()
@@ -710,7 +719,8 @@ def ask_crop(
     if u < config.absent_fraction:
         return rng.choice(absent), False
     if own is None or u < config.absent_fraction + config.other_class_fraction:
-        other = rng.choice([c for c in ranges if c is not None and c != own])
+        unlabelled = _UNLABELLED.get(own, ())
+        other = rng.choice([c for c in ranges if c is not None and c not in (own, *unlabelled)])
         return rng.choice(ranges[other]), False
     return rng.choice(ranges[own]), True
 

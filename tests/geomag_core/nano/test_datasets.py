@@ -18,7 +18,9 @@ from geomag_core.nano.datasets import (
     make_split,
     read_annotations,
     read_oil_storage,
+    read_ships,
     read_yolo_cars,
+    unlabelled_beside,
 )
 
 
@@ -101,3 +103,41 @@ def test_the_ship_ports_are_read_with_their_boxes_and_a_stored_split(shared_data
         with Image.open(s.path) as im:
             w, h = im.size
         assert all(0 <= b.x0 < b.x1 <= w and 0 <= b.y0 < b.y1 <= h for b in s.boxes)
+
+
+def test_every_ship_has_its_outline_and_its_target_is_the_outline_not_the_box(
+    shared_data: Path,
+) -> None:
+    ports = read_ships(shared_data / "sen2ships")
+    ships = [b for boxes in ports.values() for b in boxes]
+    assert len(ships) == 285 and all(b.outline is not None for b in ships)
+    for b in ships:  # each outline's bounds are its box's (pixel-corner vertices)
+        assert b.outline is not None
+        xs, ys = [x for x, _ in b.outline], [y for _, y in b.outline]
+        assert (min(xs), min(ys), max(xs), max(ys)) == pytest.approx(b.as_tuple(), abs=1)
+    # the target covers the outline's area (shoelace), to within the pixels its edge cuts
+    for b in ships[:40]:
+        assert b.outline is not None
+        ring = list(b.outline)
+        edges = zip(ring, ring[1:] + ring[:1], strict=True)
+        area = abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in edges))
+        mask = ellipse_mask([b], (b.x0 - 2, b.y0 - 2), (int(b.y1 - b.y0) + 4, int(b.x1 - b.x0) + 4))
+        assert abs(int(mask.sum()) - area / 2) <= 0.5 + 0.1 * area / 2
+
+
+def test_a_diagonal_outline_is_filled_and_the_water_beside_it_is_not() -> None:
+    # a thin ship lying corner to corner of its 20 x 20 box: the box's ellipse would be 314 px
+    ring = ((0.0, 2.0), (2.0, 0.0), (20.0, 18.0), (18.0, 20.0))
+    ship = ObjectBox(0, 0, 20, 20, outline=ring)
+    mask = ellipse_mask([ship], (0.0, 0.0), (20, 20))
+    assert 60 <= mask.sum() <= 90  # the hull: ~2.8 px wide and ~25 px long
+    assert mask[10, 10] and not mask[2, 17] and not mask[17, 2]
+    # seen twice as large (as a ×2 crop sees it), the outline scales with its box
+    big = ellipse_mask([ship.scaled(2.0)], (0.0, 0.0), (40, 40))
+    assert 3.5 * mask.sum() <= big.sum() <= 4.5 * mask.sum()
+
+
+def test_the_classes_a_set_holds_unlabelled_are_named() -> None:
+    assert unlabelled_beside("oil-storage") == ("ship",)  # tankers at the refineries' quays
+    assert unlabelled_beside("ships") == ("oil-storage tank",)  # tank farms in the ports
+    assert unlabelled_beside("aircraft") == () and unlabelled_beside("naip") == ()

@@ -163,3 +163,29 @@ def test_a_hard_crop_is_always_asked_for_its_class_and_keeps_its_target() -> Non
     dropped = sum(not keep for _, keep in plain)
     assert 40 < dropped < 100
     assert all(keep == (prompt in ranges["aircraft"]) for prompt, keep in plain)
+
+
+def test_a_class_a_scene_may_hold_unlabelled_is_never_asked_on_it() -> None:
+    import random
+
+    from geomag_core.nano.training import ask_crop
+
+    ranges: dict[str | None, range] = {
+        "aircraft": range(0, 3),
+        "oil-storage tank": range(3, 6),
+        "car": range(6, 9),
+        "ship": range(9, 12),
+    }
+    absent, config = range(12, 15), NanoTrainConfig()
+    crops = FeatureCache(
+        levels=[], targets=torch.zeros(2, 4, 4, dtype=torch.bool),
+        classes=["oil-storage tank", "ship"], asked=[None, None], hard=[],
+    )  # fmt: skip
+    rng = random.Random(0)
+    refinery = [ask_crop(rng, crops, 0, ranges, absent, config)[0] for _ in range(400)]
+    port = [ask_crop(rng, crops, 1, ranges, absent, config)[0] for _ in range(400)]
+    # a refinery's quays hold tankers no one labelled, a port tank farms: never asked there
+    assert not any(p in ranges["ship"] for p in refinery)
+    assert not any(p in ranges["oil-storage tank"] for p in port)
+    # the other classes still are
+    assert any(p in ranges["car"] for p in refinery) and any(p in ranges["aircraft"] for p in port)

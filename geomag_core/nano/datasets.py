@@ -56,7 +56,6 @@ __all__ = [
     "read_oil_storage",
     "read_ships",
     "read_yolo_cars",
-    "unlabelled_beside",
 ]
 
 _DATA = Path(__file__).parent / "data"
@@ -150,18 +149,15 @@ def read_oil_storage(csv_path: Path, size: int = 2560) -> dict[str, list[ObjectB
     return {k: dedupe_boxes(v) for k, v in out.items()}
 
 
-def read_ships(
-    folder: Path, csv_path: Path | None = None, images: Path | None = None
-) -> dict[str, list[ObjectBox]]:
+def read_ships(folder: Path) -> dict[str, list[ObjectBox]]:
     """``image file name → ship boxes`` from sen2ships' ``annotations.csv`` (``bounds``).
 
     Image ids name ``images/IMAGE_ID.tif`` or ``.jpg``; boxes are clipped to each image. Each
     box gets the outline of ``polygons.csv`` whose bounds match it (IoU ≥ 0.5), where one does.
-    ``csv_path`` and ``images`` default to ``folder/annotations.csv`` and ``folder/images``.
     """
-    csv_path = csv_path or folder / "annotations.csv"
+    csv_path = folder / "annotations.csv"
     _require(csv_path, "annotations.csv")
-    files = {p.stem: p for p in (images or folder / "images").glob("*.*")}
+    files = {p.stem: p for p in (folder / "images").glob("*.*")}
     sizes: dict[str, tuple[int, int]] = {}
     out: dict[str, list[ObjectBox]] = {}
     with csv_path.open(newline="") as f:
@@ -180,7 +176,7 @@ def read_ships(
             box = ObjectBox(max(0.0, x0), max(0.0, y0), min(float(w), x1), min(float(h), y1))
             if box.x1 > box.x0 and box.y1 > box.y0:
                 out.setdefault(image.name, []).append(box)
-    outlines = _ship_outlines(csv_path.parent / "polygons.csv", files)
+    outlines = _ship_outlines(folder / "polygons.csv", files)
     return {
         k: [_with_outline(b, outlines.get(k, [])) for b in dedupe_boxes(v)] for k, v in out.items()
     }
@@ -352,12 +348,6 @@ class LabelledScene:
     path: Path
     boxes: tuple[ObjectBox, ...]
     dataset: str
-
-
-def unlabelled_beside(dataset: str) -> tuple[str, ...]:
-    """Nano classes ``dataset``'s scenes may hold unlabelled (:attr:`DatasetSpec.unlabelled`)."""
-    spec = DATASETS.get(dataset)
-    return spec.unlabelled if spec else ()
 
 
 def make_split(image_ids: list[str], *, n_val: int = 15, seed: int = 0) -> dict[str, object]:

@@ -20,7 +20,6 @@ from geomag_core.nano.datasets import (
     read_oil_storage,
     read_ships,
     read_yolo_cars,
-    unlabelled_beside,
 )
 
 
@@ -138,6 +137,6 @@ def test_a_diagonal_outline_is_filled_and_the_water_beside_it_is_not() -> None:
 
 
 def test_the_classes_a_set_holds_unlabelled_are_named() -> None:
-    assert unlabelled_beside("oil-storage") == ("ship",)  # tankers at the refineries' quays
-    assert unlabelled_beside("ships") == ("oil-storage tank",)  # tank farms in the ports
-    assert unlabelled_beside("aircraft") == () and unlabelled_beside("naip") == ()
+    assert DATASETS["oil-storage"].unlabelled == ("ship",)  # tankers at the refineries' quays
+    assert DATASETS["ships"].unlabelled == ("oil-storage tank",)  # tank farms in the ports
+    assert DATASETS["aircraft"].unlabelled == () and DATASETS["naip"].unlabelled == ()
